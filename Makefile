@@ -1,0 +1,57 @@
+# Everything CI runs is reachable from here; `make check` is the README's test command.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench clean
+
+$(STAMP): pyproject.toml requirements/dev.txt requirements/codegen.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements/dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# redis-server backs the RedisLedger and Redis dedup-store tests; installed from Debian if missing.
+system-deps:
+	bash scripts/ensure-system-deps
+
+lint: venv
+	$(BIN)/ruff check src tests benchmarks examples scripts
+	$(BIN)/ruff format --check src tests benchmarks examples scripts
+
+format: venv
+	$(BIN)/ruff check --fix src tests benchmarks examples scripts
+	$(BIN)/ruff format src tests benchmarks examples scripts
+
+# The scripts have no .py suffix, so each is checked on its own (each is a __main__ module).
+SCRIPTS := scripts/fetch-contracts scripts/regenerate scripts/check-drift
+
+typecheck: venv
+	$(BIN)/mypy
+	for s in $(SCRIPTS); do $(BIN)/mypy --strict $$s || exit 1; done
+
+test: venv system-deps
+	$(BIN)/python -m pytest
+
+drift: venv
+	$(BIN)/python scripts/check-drift
+
+regen: venv
+	$(BIN)/python scripts/regenerate
+
+fetch-contracts: venv
+	$(BIN)/python scripts/fetch-contracts $(if $(BASE_URL),--base-url $(BASE_URL),)
+
+check: lint typecheck drift test
+
+demo: venv
+	$(BIN)/python examples/demo.py
+
+bench: venv
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

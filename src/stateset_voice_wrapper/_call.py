@@ -1,0 +1,332 @@
+"""The decisions of one logical call, with no I/O: the sans-IO core of the reliability layer.
+
+:class:`Call` is created once per logical call (one httpx request). It fixes the call's identity
+(client request ID, Idempotency-Key), stamps each attempt (attempt number, timeouts capped at the
+time left), and after each attempt says what to do next: return the response, sleep and retry,
+or raise a typed error. ``_transport`` runs it in a sync loop and an async loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+import httpx
+
+from ._constants import (
+    HEADER_ATTEMPT,
+    HEADER_IDEMPOTENCY_KEY,
+    HEADER_REQUEST_ID,
+    HEADER_SERVER_REQUEST_ID,
+    IDEMPOTENT_POST_PATHS,
+    LOGGER_NAME,
+    MAX_RETRY_AFTER,
+)
+from ._error_mapping import CallIdentity, connection_error, status_error
+from ._errors import APIResponseValidationError, APITimeoutError, AttemptRecord, StateSetVoiceError
+from ._options import CallOptions, ReliabilityConfig, RetryEvent
+from ._retry import (
+    FailureKind,
+    backoff_delay,
+    classify_exception,
+    is_idempotent,
+    is_retryable,
+    retry_after_seconds,
+)
+
+__all__ = ["Call", "Raise", "Return", "Sleep"]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+_PHONE = re.compile(r"(?:\+|%2[bB])\d{6,15}")
+
+
+def _safe_path(url: httpx.URL) -> str:
+    """The URL path for logs and errors: no query string, and nothing that looks like a phone number."""
+    return _PHONE.sub("+***", url.path)
+
+
+def _path_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
+    # Match at the end of the path so a base URL with a prefix (a proxy's /voice) still matches.
+    alternatives = "|".join(re.escape(p).replace(r"\*", "[^/]+") for p in patterns)
+    compiled = re.compile(f"(?:.*)(?:{alternatives})")
+    return lambda path: compiled.fullmatch(path) is not None
+
+
+_needs_idempotency_key = _path_matcher(IDEMPOTENT_POST_PATHS)
+
+
+@attrs.frozen
+class Return:
+    response: httpx.Response
+
+
+@attrs.frozen
+class Sleep:
+    delay: float
+
+
+@attrs.frozen
+class Raise:
+    error: StateSetVoiceError
+    cause: BaseException | None = None
+
+
+Decision = Return | Sleep | Raise
+
+
+def _min_timeout(*values: float | None) -> float | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+class Call:
+    """The decisions of one logical call. Pure bookkeeping: the loops do the I/O."""
+
+    def __init__(
+        self, config: ReliabilityConfig, request: httpx.Request, options: CallOptions | None
+    ) -> None:
+        self.config = config
+        self.request = request
+        self.timeout = (options.timeout if options and options.timeout else None) or config.timeout
+        self.deadline = (
+            options.deadline if options and options.deadline else None
+        ) or config.deadline
+        max_retries = options.max_retries if options else None
+        self.max_retries = config.max_retries if max_retries is None else max_retries
+        self.started = config.clock()
+        self.expires = None if self.deadline is None else self.started + self.deadline
+        headers = request.headers
+        client_request_id = (options.client_request_id if options else None) or headers.get(
+            HEADER_REQUEST_ID
+        )
+        if not client_request_id:
+            client_request_id = str(uuid.uuid4())
+            headers[HEADER_REQUEST_ID] = client_request_id
+        key = headers.get(HEADER_IDEMPOTENCY_KEY) or (options.idempotency_key if options else None)
+        if (
+            not key
+            and config.auto_idempotency_keys
+            and request.method == "POST"
+            and _needs_idempotency_key(request.url.path)
+        ):
+            key = str(uuid.uuid4())
+        if key:
+            headers[HEADER_IDEMPOTENCY_KEY] = key
+        self.idempotent = is_idempotent(request.method, headers)
+        self.identity = CallIdentity(
+            method=request.method,
+            path=_safe_path(request.url),
+            client_request_id=client_request_id,
+            idempotency_key=key or None,
+        )
+        self.attempts: list[AttemptRecord] = []
+        self.waited = 0.0
+        self.attempt_started = self.started
+        self.last_request_id: str | None = None
+
+    # -- time -------------------------------------------------------------------------------
+
+    def remaining(self) -> float | None:
+        return None if self.expires is None else self.expires - self.config.clock()
+
+    def deadline_error(self, note: str) -> APITimeoutError:
+        return APITimeoutError(
+            f"deadline of {self.deadline:g}s exceeded: {note}",
+            **self.identity.error_kwargs(self.attempts, self.last_request_id),
+        )
+
+    def check_deadline(self) -> None:
+        """Raise once the call's total budget is spent (checked before attempts and between reads)."""
+        remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            raise self.deadline_error(f"gave up after {len(self.attempts) + 1} attempt(s)")
+
+    # -- attempts ---------------------------------------------------------------------------
+
+    def prepare(self) -> httpx.Request:
+        """Stamp the next attempt: its number and its timeouts, capped at the time left."""
+        self.check_deadline()
+        remaining = self.remaining()
+        request = self.request
+        request.headers[HEADER_ATTEMPT] = str(len(self.attempts) + 1)
+        outer: dict[str, Any] = request.extensions.get("timeout") or {}
+        t = self.timeout
+        request.extensions["timeout"] = {
+            "connect": _min_timeout(t.connect, outer.get("connect"), remaining),
+            "read": _min_timeout(t.read, outer.get("read"), remaining),
+            "write": _min_timeout(t.write, outer.get("write"), remaining),
+            "pool": _min_timeout(t.pool, outer.get("pool"), remaining),
+        }
+        self.attempt_started = self.config.clock()
+        return request
+
+    def _record(self, outcome: str, request_id: str | None) -> None:
+        if request_id:
+            self.last_request_id = request_id
+        self.attempts.append(
+            AttemptRecord(
+                number=len(self.attempts) + 1,
+                outcome=outcome,
+                waited=self.waited,
+                elapsed=self.config.clock() - self.attempt_started,
+                request_id=request_id,
+            )
+        )
+
+    def on_response(self, response: httpx.Response, body: bytes) -> Decision:
+        status = response.status_code
+        headers = response.headers
+        self._record(str(status), headers.get(HEADER_SERVER_REQUEST_ID))
+        if 200 <= status < 300:
+            self.config.budget.record_success()
+            if _is_html(headers):
+                return Raise(self._html_success_error(status, body))
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "%s %s -> %d in %.3fs (attempts=%d client_request_id=%s request_id=%s)",
+                    self.identity.method,
+                    self.identity.path,
+                    status,
+                    self.config.clock() - self.started,
+                    len(self.attempts),
+                    self.identity.client_request_id,
+                    self.last_request_id,
+                )
+            return Return(response)
+        retry_after = retry_after_seconds(headers, now=self.config.wall_clock())
+
+        def final() -> StateSetVoiceError:
+            return status_error(
+                status_code=status,
+                headers=headers,
+                body=body,
+                identity=self.identity,
+                attempts=self.attempts,
+                retry_after=retry_after,
+            )
+
+        if not is_retryable(idempotent=self.idempotent, status_code=status):
+            return self._fail(str(status), final())
+        return self._schedule_retry(
+            str(status), timeout=False, retry_after=retry_after, final=final
+        )
+
+    def on_exception(self, exc: Exception) -> Decision:
+        name = type(exc).__name__
+        self._record(name, None)
+        kind = classify_exception(exc)
+
+        def final(note: str = "") -> StateSetVoiceError:
+            return connection_error(
+                exc,
+                identity=self.identity,
+                attempts=self.attempts,
+                request_id=self.last_request_id,
+                note=note,
+            )
+
+        if kind is FailureKind.FATAL:
+            return self._fail(name, final(), exc)
+        if not is_retryable(idempotent=self.idempotent, failure=kind):
+            note = "not retried: the request may have reached the server and carries no Idempotency-Key"
+            return self._fail(name, final(note), exc)
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        return self._schedule_retry(
+            name, timeout=timed_out, retry_after=None, final=final, cause=exc
+        )
+
+    def _schedule_retry(
+        self,
+        outcome: str,
+        *,
+        timeout: bool,
+        retry_after: float | None,
+        final: Callable[[], StateSetVoiceError],
+        cause: BaseException | None = None,
+    ) -> Decision:
+        retries_done = len(self.attempts) - 1
+        if retries_done >= self.max_retries:
+            return self._fail(outcome, final(), cause)
+        if retry_after is not None:
+            delay = retry_after if self.expires is not None else min(retry_after, MAX_RETRY_AFTER)
+        else:
+            delay = backoff_delay(
+                retries_done + 1,
+                base=self.config.backoff_base,
+                cap=self.config.backoff_cap,
+                random=self.config.random,
+            )
+        remaining = self.remaining()
+        if remaining is not None and delay >= remaining:
+            why = "Retry-After" if retry_after is not None else "backoff"
+            error = self.deadline_error(
+                f"waiting {delay:.2f}s ({why}) after {outcome} would leave no time ({max(remaining, 0):.2f}s left)"
+            )
+            return self._fail(outcome, error, cause)
+        if not self.config.budget.try_acquire(timeout=timeout):
+            logger.warning(
+                "%s %s: retry budget exhausted after %s; failing fast (client_request_id=%s request_id=%s)",
+                self.identity.method,
+                self.identity.path,
+                outcome,
+                self.identity.client_request_id,
+                self.last_request_id,
+            )
+            return Raise(final(), cause)
+        event = RetryEvent(
+            method=self.identity.method,
+            path=self.identity.path,
+            attempt=len(self.attempts),
+            outcome=outcome,
+            delay=delay,
+            client_request_id=self.identity.client_request_id,
+            request_id=self.last_request_id,
+            idempotency_key=self.identity.idempotency_key,
+        )
+        logger.warning(
+            "%s %s: attempt %d got %s; retrying in %.3fs (client_request_id=%s request_id=%s)",
+            event.method,
+            event.path,
+            event.attempt,
+            outcome,
+            delay,
+            event.client_request_id,
+            event.request_id,
+        )
+        if self.config.on_retry is not None:
+            self.config.on_retry(event)
+        self.waited = delay
+        return Sleep(delay)
+
+    def _fail(
+        self, outcome: str, error: StateSetVoiceError, cause: BaseException | None = None
+    ) -> Raise:
+        logger.warning(
+            "%s %s: failed after %d attempt(s), last %s (client_request_id=%s request_id=%s)",
+            self.identity.method,
+            self.identity.path,
+            len(self.attempts),
+            outcome,
+            self.identity.client_request_id,
+            self.last_request_id,
+        )
+        return Raise(error, cause)
+
+    def _html_success_error(self, status: int, body: bytes) -> APIResponseValidationError:
+        return APIResponseValidationError(
+            f"HTTP {status} answered with an HTML page instead of the API's response ({len(body)} bytes);"
+            " a proxy or captive portal is probably in the way",
+            status_code=status,
+            body=body[:2048],
+            **self.identity.error_kwargs(self.attempts, self.last_request_id),
+        )
+
+
+def _is_html(headers: httpx.Headers) -> bool:
+    content_type: str = headers.get("content-type", "")
+    return content_type.startswith("text/html")

@@ -1,0 +1,75 @@
+"""Every default of the package, in one place.
+
+Each value is documented in ``docs/configuration.md`` and ``docs/reliability.md``; change them
+there too. Options are overridable per client and per call; nothing reads these at import time
+except as defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Production base URL; ``STATESET_VOICE_BASE_URL`` overrides it.
+DEFAULT_BASE_URL: Final = "https://voice.stateset.app"
+
+# Environment variables read by the clients.
+ENV_API_KEY: Final = "STATESET_VOICE_API_KEY"
+ENV_ADMIN_KEY: Final = "STATESET_ADMIN_API_KEY"
+ENV_BASE_URL: Final = "STATESET_VOICE_BASE_URL"
+
+# Timeouts, seconds. Connect 5 s and read 20 s as the StateSet docs recommend.
+DEFAULT_CONNECT_TIMEOUT: Final = 5.0
+DEFAULT_READ_TIMEOUT: Final = 20.0
+DEFAULT_WRITE_TIMEOUT: Final = 20.0
+DEFAULT_POOL_TIMEOUT: Final = 5.0
+
+#: Total time budget of one logical call across every attempt and backoff, seconds.
+DEFAULT_DEADLINE: Final = 60.0
+
+#: Retries after the first attempt (so 3 attempts in all).
+DEFAULT_MAX_RETRIES: Final = 2
+
+# Exponential backoff with full jitter: sleep uniform(0, min(cap, base * 2**retry)).
+DEFAULT_BACKOFF_BASE: Final = 0.5
+DEFAULT_BACKOFF_CAP: Final = 8.0
+
+#: Upper bound on a server-requested wait when a call has no deadline, seconds.
+MAX_RETRY_AFTER: Final = 120.0
+
+# Process-wide retry budget (token bucket), the same costs as botocore's standard mode.
+DEFAULT_BUDGET_CAPACITY: Final = 500.0
+DEFAULT_BUDGET_RETRY_COST: Final = 5.0
+DEFAULT_BUDGET_TIMEOUT_COST: Final = 10.0
+DEFAULT_BUDGET_SUCCESS_REFUND: Final = 1.0
+
+#: Statuses retried, for idempotent requests only.
+RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+
+#: Methods that are idempotent by definition (RFC 9110 section 9.2.2).
+IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+# Header names.
+HEADER_REQUEST_ID: Final = "X-Request-Id"
+HEADER_ATTEMPT: Final = "X-Request-Attempt"
+HEADER_IDEMPOTENCY_KEY: Final = "Idempotency-Key"
+HEADER_SERVER_REQUEST_ID: Final = "x-request-id"
+HEADER_REPLAYED: Final = "Idempotent-Replayed"
+
+#: Largest error body kept on an APIStatusError, bytes.
+MAX_ERROR_BODY: Final = 8192
+
+#: Name of the stdlib logger.
+LOGGER_NAME: Final = "stateset_voice"
+
+#: POST operations of the pinned contracts that accept an Idempotency-Key: the transport adds a
+#: generated key to any of these that lacks one. tests/test_contracts.py keeps this in step with
+#: the contracts. Templates use ``*`` for one path segment.
+IDEMPOTENT_POST_PATHS: Final = (
+    "/api/v1/make-call",
+    "/api/v1/access-requests",
+    "/api/v1/admin/rollout-governance/sweep",
+    "/api/v1/admin/agent-versions",
+    "/api/v1/admin/agent-versions/*/approve",
+    "/api/v1/admin/agent-versions/*/publish",
+    "/api/v1/admin/phone-routes",
+)

@@ -1,0 +1,239 @@
+"""The error hierarchy of stateset_voice_wrapper.
+
+Every error the package raises on purpose derives from :class:`StateSetVoiceError`::
+
+    StateSetVoiceError
+    ├── APIConnectionError              the request did not get an HTTP answer
+    │   └── APITimeoutError             ... because a timeout or the deadline ran out
+    ├── APIStatusError                  the server answered with a non-2xx status
+    │   ├── BadRequestError             400
+    │   ├── AuthenticationError         401
+    │   ├── PermissionDeniedError       403
+    │   ├── NotFoundError               404
+    │   ├── ConflictError               409
+    │   ├── UnprocessableEntityError    422  (.field_errors)
+    │   ├── RateLimitError              429  (.retry_after)
+    │   └── InternalServerError         >= 500, and any other unexpected status
+    ├── APIResponseValidationError      a 2xx body that does not match the contract
+    ├── DuplicateCallInFlightError      the ledger saw the idempotency key in flight elsewhere
+    └── IdempotencyConflictError        the ledger saw the key with different parameters
+
+Every error carries what is needed to correlate and to retry safely: ``request_id`` (the
+server's ``x-request-id``), ``client_request_id`` (the ``X-Request-Id`` this client sent on
+every attempt), ``idempotency_key`` (reuse it to retry without creating twice) and
+``attempts`` (what each attempt got back and how long it waited before it).
+
+Messages never contain credentials or phone numbers.
+
+Example::
+
+    try:
+        voice.calls.create(to=..., from_=..., agent_key="front_desk", idempotency_key="appt-42")
+    except RateLimitError as exc:
+        print(f"retry after {exc.retry_after}s; key {exc.idempotency_key}")
+    except APIStatusError as exc:
+        print(exc.status_code, exc.code, exc.request_id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AttemptRecord",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "DuplicateCallInFlightError",
+    "FieldError",
+    "IdempotencyConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StateSetVoiceError",
+    "UnprocessableEntityError",
+]
+
+
+@attrs.frozen
+class AttemptRecord:
+    """What one attempt of a logical call got back.
+
+    ``outcome`` is the HTTP status as a string (``"503"``) or the exception class name
+    (``"ConnectTimeout"``); ``waited`` is the backoff slept *before* this attempt, in seconds;
+    ``elapsed`` is how long the attempt itself took.
+    """
+
+    number: int
+    outcome: str
+    waited: float
+    elapsed: float
+    request_id: str | None = None
+
+
+@attrs.frozen
+class FieldError:
+    """One field-level problem reported by a 400 or 422 response."""
+
+    field: str
+    message: str
+    code: str | None = None
+
+
+class StateSetVoiceError(Exception):
+    """Root of every error raised by stateset_voice_wrapper. See the module docstring."""
+
+    status_code: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+        client_request_id: str | None = None,
+        idempotency_key: str | None = None,
+        attempts: Sequence[AttemptRecord] = (),
+        method: str | None = None,
+        path: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.client_request_id = client_request_id
+        self.idempotency_key = idempotency_key
+        self.attempts: tuple[AttemptRecord, ...] = tuple(attempts)
+        self.method = method
+        self.path = path
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        ids = []
+        if self.status_code is not None:
+            ids.append(f"status={self.status_code}")
+        if self.code:
+            ids.append(f"code={self.code}")
+        if self.method and self.path:
+            ids.append(f"{self.method} {self.path}")
+        if self.request_id:
+            ids.append(f"request_id={self.request_id}")
+        if self.client_request_id:
+            ids.append(f"client_request_id={self.client_request_id}")
+        if self.idempotency_key:
+            ids.append(f"idempotency_key={self.idempotency_key}")
+        if len(self.attempts) > 1:
+            ids.append(f"attempts={len(self.attempts)}")
+        if ids:
+            parts.append("(" + ", ".join(ids) + ")")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class APIConnectionError(StateSetVoiceError):
+    """The request got no HTTP answer: connection refused, reset, or a truncated body."""
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect/read/write/pool timeout, or the call's total deadline, ran out."""
+
+
+class APIStatusError(StateSetVoiceError):
+    """The server answered with a non-2xx status. ``body`` holds the raw bytes (capped)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: bytes = b"",
+        field_errors: Sequence[FieldError] = (),
+        retry_after: float | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.status_code = status_code
+        self.body = body
+        self.field_errors: tuple[FieldError, ...] = tuple(field_errors)
+        self.retry_after = retry_after
+
+
+class BadRequestError(APIStatusError):
+    """400: the request is malformed."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the credential is missing, malformed or revoked."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credential may not act on this resource."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource for this tenant."""
+
+
+class ConflictError(APIStatusError):
+    """409: idempotency key reused with another body, still in progress, or a state conflict."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: validation failed; ``field_errors`` lists each field."""
+
+
+class RateLimitError(APIStatusError):
+    """429: rate limited; ``retry_after`` is the server's requested wait in seconds, if given."""
+
+
+class InternalServerError(APIStatusError):
+    """A 5xx, or any status the contract does not define (such as a proxy's 520)."""
+
+
+class APIResponseValidationError(StateSetVoiceError):
+    """A 2xx response whose body does not match the contract (not JSON, or the wrong shape)."""
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, body: bytes = b"", **kwargs: object
+    ) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.status_code = status_code
+        self.body = body
+
+
+class DuplicateCallInFlightError(StateSetVoiceError):
+    """The idempotency ledger holds this key for a call still being placed elsewhere."""
+
+
+class IdempotencyConflictError(StateSetVoiceError):
+    """The idempotency key was already used with different call parameters."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The error class for a non-2xx status: one subclass per meaning, 5xx and unknowns as server errors."""
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is not None:
+        return cls
+    if 400 <= status_code < 500:
+        return APIStatusError
+    return InternalServerError

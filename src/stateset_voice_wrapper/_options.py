@@ -1,0 +1,159 @@
+"""Per-client reliability settings and per-call overrides.
+
+:class:`ReliabilityConfig` holds a client's settings. :func:`call_options` overrides them for
+the calls made inside a ``with`` block; it works through a context variable, so it reaches the
+transport through the generated client without changing generated code, and it is local to the
+current thread or asyncio task.
+
+Example::
+
+    from stateset_voice_wrapper import call_options
+
+    with call_options(deadline=10.0, max_retries=0):
+        response = get_call_log.sync_detailed(call_id, client=client)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterator
+
+import attrs
+import httpx
+
+from ._budget import RetryBudget, get_retry_budget
+from ._constants import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_CAP,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_POOL_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_WRITE_TIMEOUT,
+)
+
+__all__ = ["CallOptions", "ReliabilityConfig", "RetryEvent", "TimeoutTypes", "call_options"]
+
+#: A timeout: seconds for every phase, or an ``httpx.Timeout`` with one value per phase.
+TimeoutTypes = float | httpx.Timeout
+
+DEFAULT_TIMEOUT = httpx.Timeout(
+    connect=DEFAULT_CONNECT_TIMEOUT,
+    read=DEFAULT_READ_TIMEOUT,
+    write=DEFAULT_WRITE_TIMEOUT,
+    pool=DEFAULT_POOL_TIMEOUT,
+)
+
+
+@attrs.frozen
+class RetryEvent:
+    """What ``on_retry`` receives before each backoff sleep."""
+
+    method: str
+    path: str
+    attempt: int
+    outcome: str
+    delay: float
+    client_request_id: str
+    request_id: str | None
+    idempotency_key: str | None
+
+
+def _to_timeout(value: TimeoutTypes) -> httpx.Timeout:
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+
+
+def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{attribute.name} must be an integer >= 0, got {value!r}")
+
+
+def _positive_or_none(_: object, attribute: attrs.Attribute[float], value: float | None) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"{attribute.name} must be > 0 seconds or None, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class ReliabilityConfig:
+    """A client's reliability settings. Every field has a documented default.
+
+    ``clock`` must be monotonic; ``wall_clock`` gives Unix time for HTTP-date ``Retry-After``.
+    ``sleep``, ``async_sleep``, ``clock`` and ``random`` are injectable so tests never sleep.
+    """
+
+    timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_to_timeout)
+    deadline: float | None = attrs.field(default=DEFAULT_DEADLINE, validator=_positive_or_none)
+    max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_non_negative_int)
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    backoff_cap: float = DEFAULT_BACKOFF_CAP
+    budget: RetryBudget = attrs.field(factory=get_retry_budget)
+    on_retry: Callable[[RetryEvent], None] | None = None
+    clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    random: Callable[[], float] = random.random
+    auto_idempotency_keys: bool = True
+
+
+_UNSET: object = object()
+
+
+@attrs.frozen(kw_only=True)
+class CallOptions:
+    """Overrides for one logical call; ``None`` means "use the client's setting"."""
+
+    timeout: httpx.Timeout | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_to_timeout)
+    )
+    deadline: float | None = attrs.field(default=None, validator=_positive_or_none)
+    max_retries: int | None = attrs.field(
+        default=None, validator=attrs.validators.optional(_non_negative_int)
+    )
+    idempotency_key: str | None = None
+    client_request_id: str | None = None
+
+
+_CURRENT: contextvars.ContextVar[CallOptions | None] = contextvars.ContextVar(
+    "stateset_voice_call_options", default=None
+)
+
+
+def current_call_options() -> CallOptions | None:
+    """The overrides in force for calls made now in this thread or task, if any."""
+    return _CURRENT.get()
+
+
+@contextlib.contextmanager
+def call_options(
+    *,
+    timeout: TimeoutTypes | None = None,
+    deadline: float | None = None,
+    max_retries: int | None = None,
+    idempotency_key: str | None = None,
+    client_request_id: str | None = None,
+) -> Iterator[CallOptions]:
+    """Override reliability settings for the calls made inside the block.
+
+    Nested blocks merge: an inner value wins, an inner ``None`` keeps the outer one.
+    """
+    outer = _CURRENT.get()
+    merged = CallOptions(
+        timeout=timeout if timeout is not None else (outer.timeout if outer else None),
+        deadline=deadline if deadline is not None else (outer.deadline if outer else None),
+        max_retries=max_retries
+        if max_retries is not None
+        else (outer.max_retries if outer else None),
+        idempotency_key=idempotency_key or (outer.idempotency_key if outer else None),
+        client_request_id=client_request_id or (outer.client_request_id if outer else None),
+    )
+    token = _CURRENT.set(merged)
+    try:
+        yield merged
+    finally:
+        _CURRENT.reset(token)

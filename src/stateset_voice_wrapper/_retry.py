@@ -1,0 +1,115 @@
+"""Retry policy as pure functions: what may be retried, and after how long.
+
+Nothing here does I/O or reads a clock; the sync and async transports share it, and the tests
+exercise it without a network. See ``docs/reliability.md`` for the reasoning behind each rule.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from ._constants import IDEMPOTENT_METHODS, RETRYABLE_STATUSES
+
+__all__ = [
+    "FailureKind",
+    "backoff_delay",
+    "classify_exception",
+    "is_idempotent",
+    "is_retryable",
+    "retry_after_seconds",
+]
+
+
+class FailureKind(enum.Enum):
+    """How far a failed attempt got, which decides whether retrying can duplicate work."""
+
+    #: The request never reached the server (connect error, connect or pool timeout): any
+    #: method may be retried.
+    NOT_SENT = "not_sent"
+    #: The request may have reached the server (read error or timeout, write error, truncated
+    #: response): only idempotent requests may be retried.
+    MAYBE_SENT = "maybe_sent"
+    #: A failure that another attempt cannot fix (bad URL, TLS or protocol misuse).
+    FATAL = "fatal"
+
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_MAYBE_SENT = (
+    httpx.ReadError,
+    httpx.ReadTimeout,
+    httpx.WriteError,
+    httpx.WriteTimeout,
+    httpx.RemoteProtocolError,
+)
+
+
+def classify_exception(exc: BaseException) -> FailureKind:
+    """Place a transport exception in one of the three failure kinds."""
+    if isinstance(exc, _NOT_SENT):
+        return FailureKind.NOT_SENT
+    if isinstance(exc, _MAYBE_SENT):
+        return FailureKind.MAYBE_SENT
+    return FailureKind.FATAL
+
+
+def is_idempotent(method: str, headers: Mapping[str, str]) -> bool:
+    """GET, HEAD, OPTIONS, PUT and DELETE are; so is any request carrying an Idempotency-Key."""
+    return method.upper() in IDEMPOTENT_METHODS or bool(headers.get("idempotency-key"))
+
+
+def is_retryable(
+    *, idempotent: bool, status_code: int | None = None, failure: FailureKind | None = None
+) -> bool:
+    """Whether an attempt that ended in ``status_code`` or ``failure`` may be tried again."""
+    if failure is not None:
+        if failure is FailureKind.NOT_SENT:
+            return True
+        return failure is FailureKind.MAYBE_SENT and idempotent
+    return idempotent and status_code in RETRYABLE_STATUSES
+
+
+def backoff_delay(
+    retry_number: int, *, base: float, cap: float, random: Callable[[], float]
+) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(retry_number - 1))).
+
+    ``retry_number`` counts retries from 1; ``random`` returns a float in [0, 1).
+    """
+    ceiling = min(cap, base * 2.0 ** max(0, retry_number - 1))
+    return float(ceiling * random())
+
+
+def retry_after_seconds(headers: Mapping[str, str], *, now: float) -> float | None:
+    """The server's requested wait in seconds, or None.
+
+    Reads ``retry-after-ms`` first (milliseconds), then ``Retry-After`` as delay-seconds or as
+    an HTTP-date relative to ``now`` (a Unix timestamp). Unparseable or negative values are
+    ignored rather than trusted.
+    """
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
+        try:
+            ms = float(raw_ms)
+        except ValueError:
+            ms = -1.0
+        if ms >= 0:
+            return ms / 1000.0
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    raw = raw.strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(0.0, when.timestamp() - now)
+    return seconds if seconds >= 0 else None

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench clean
+.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench clean
 
 $(STAMP): pyproject.toml requirements/dev.txt requirements/codegen.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ format: venv
 	$(BIN)/ruff format src tests benchmarks examples scripts
 
 # The scripts have no .py suffix, so each is checked on its own (each is a __main__ module).
-SCRIPTS := scripts/fetch-contracts scripts/regenerate scripts/check-drift
+SCRIPTS := scripts/fetch-contracts scripts/regenerate scripts/check-drift scripts/unasync
 
 typecheck: venv
 	$(BIN)/mypy
@@ -38,6 +38,7 @@ test: venv system-deps
 
 drift: venv
 	$(BIN)/python scripts/check-drift
+	$(BIN)/python scripts/unasync --check
 
 regen: venv
 	$(BIN)/python scripts/regenerate
@@ -45,7 +46,11 @@ regen: venv
 fetch-contracts: venv
 	$(BIN)/python scripts/fetch-contracts $(if $(BASE_URL),--base-url $(BASE_URL),)
 
+unasync: venv
+	$(BIN)/python scripts/unasync
+
 check: lint typecheck drift test
+
 
 demo: venv
 	$(BIN)/python examples/demo.py

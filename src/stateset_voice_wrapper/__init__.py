@@ -5,6 +5,9 @@ The public surface, re-exported from small private modules:
 - ``ReliableTransport``, ``ReliabilityConfig``, ``call_options``: timeouts, a deadline, safe
   retries, request IDs and idempotency keys, for the generated clients or any httpx client.
 - ``RetryBudget``, ``get_retry_budget``: the process-wide retry budget.
+- ``VoiceClient`` / ``AsyncVoiceClient`` (tenant runtime) and ``AdminClient`` /
+  ``AsyncAdminClient`` (admin automation): typed methods for every operation, lazy pagination.
+- ``SqliteLedger``, ``RedisLedger``: business idempotency that blocks duplicate outbound calls.
 - The error hierarchy rooted at ``StateSetVoiceError``.
 
 Example::
@@ -14,7 +17,11 @@ Example::
     transport = ReliableTransport(deadline=30.0, max_retries=2)
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._budget import RetryBudget, get_retry_budget
+from ._clientcore import ConfigurationError, InvalidParameterError, Page
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -34,34 +41,80 @@ from ._errors import (
     StateSetVoiceError,
     UnprocessableEntityError,
 )
-from ._options import CallOptions, ReliabilityConfig, RetryEvent, call_options
+from ._options import (
+    CallOptions,
+    CallRecord,
+    ReliabilityConfig,
+    RetryEvent,
+    call_options,
+    response_info,
+)
 from ._transport import ReliableTransport
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._async_clients import AsyncAdminClient, AsyncVoiceClient
+    from ._ledger import IdempotencyLedger, RedisLedger, SqliteLedger
+    from ._sync_clients import AdminClient, VoiceClient
+
+# The clients and ledgers load on first use: `import stateset_voice_wrapper` stays cheap for
+# code that only needs the transport or the errors.
+_LAZY = {
+    "AsyncAdminClient": "._async_clients",
+    "AsyncVoiceClient": "._async_clients",
+    "AdminClient": "._sync_clients",
+    "VoiceClient": "._sync_clients",
+    "IdempotencyLedger": "._ledger",
+    "RedisLedger": "._ledger",
+    "SqliteLedger": "._ledger",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AdminClient",
+    "AsyncAdminClient",
+    "AsyncVoiceClient",
     "AttemptRecord",
     "AuthenticationError",
     "BadRequestError",
     "CallOptions",
+    "CallRecord",
+    "ConfigurationError",
     "ConflictError",
     "DuplicateCallInFlightError",
     "FieldError",
     "IdempotencyConflictError",
+    "IdempotencyLedger",
     "InternalServerError",
+    "InvalidParameterError",
     "NotFoundError",
+    "Page",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedisLedger",
     "ReliabilityConfig",
     "ReliableTransport",
     "RetryBudget",
     "RetryEvent",
+    "SqliteLedger",
     "StateSetVoiceError",
     "UnprocessableEntityError",
+    "VoiceClient",
     "__version__",
     "call_options",
     "get_retry_budget",
+    "response_info",
 ]

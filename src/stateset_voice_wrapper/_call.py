@@ -20,6 +20,7 @@ import httpx
 from ._constants import (
     HEADER_ATTEMPT,
     HEADER_IDEMPOTENCY_KEY,
+    HEADER_REPLAYED,
     HEADER_REQUEST_ID,
     HEADER_SERVER_REQUEST_ID,
     IDEMPOTENT_POST_PATHS,
@@ -106,7 +107,8 @@ class Call:
         )
         if not client_request_id:
             client_request_id = str(uuid.uuid4())
-            headers[HEADER_REQUEST_ID] = client_request_id
+        # Always (re)write it: an ID given through call_options must reach the server too.
+        headers[HEADER_REQUEST_ID] = client_request_id
         key = headers.get(HEADER_IDEMPOTENCY_KEY) or (options.idempotency_key if options else None)
         if (
             not key
@@ -124,6 +126,7 @@ class Call:
             client_request_id=client_request_id,
             idempotency_key=key or None,
         )
+        self.records = options.records if options else ()
         self.attempts: list[AttemptRecord] = []
         self.waited = 0.0
         self.attempt_started = self.started
@@ -144,7 +147,7 @@ class Call:
         """Raise once the call's total budget is spent (checked before attempts and between reads)."""
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
-            raise self.deadline_error(f"gave up after {len(self.attempts) + 1} attempt(s)")
+            raise self.deadline_error(f"gave up after {len(self.attempts)} attempt(s)")
 
     # -- attempts ---------------------------------------------------------------------------
 
@@ -178,10 +181,21 @@ class Call:
             )
         )
 
+    def _publish(self, status: int | None, *, replayed: bool) -> None:
+        for record in self.records:
+            record.request_id = self.last_request_id
+            record.client_request_id = self.identity.client_request_id
+            record.idempotency_key = self.identity.idempotency_key
+            record.status_code = status
+            record.replayed = replayed
+            record.attempts = len(self.attempts)
+
     def on_response(self, response: httpx.Response, body: bytes) -> Decision:
         status = response.status_code
         headers = response.headers
         self._record(str(status), headers.get(HEADER_SERVER_REQUEST_ID))
+        if self.records:
+            self._publish(status, replayed=headers.get(HEADER_REPLAYED) == "true")
         if 200 <= status < 300:
             self.config.budget.record_success()
             if _is_html(headers):
@@ -219,6 +233,8 @@ class Call:
     def on_exception(self, exc: Exception) -> Decision:
         name = type(exc).__name__
         self._record(name, None)
+        if self.records:
+            self._publish(None, replayed=False)
         kind = classify_exception(exc)
 
         def final(note: str = "") -> StateSetVoiceError:

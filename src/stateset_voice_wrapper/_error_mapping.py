@@ -57,6 +57,21 @@ def _decode_json(body: bytes) -> Any:
         return None
 
 
+def _decoded(headers: httpx.Headers, body: bytes) -> bytes:
+    """The body with its Content-Encoding undone.
+
+    The transport keeps the raw bytes (so the response it returns is decoded exactly once, by
+    httpx); a gzip-compressed error body must be decompressed before it can be parsed.
+    """
+    encoding = headers.get("content-encoding")
+    if not body or not encoding:
+        return body
+    try:
+        return httpx.Response(200, headers={"content-encoding": encoding}, content=body).content
+    except httpx.DecodingError:
+        return body
+
+
 def _describe_body(headers: Mapping[str, str], body: bytes) -> str:
     content_type = headers.get("content-type", "").split(";")[0].strip()
     if not body:
@@ -94,6 +109,7 @@ def status_error(
 ) -> APIStatusError:
     """Build the typed error for a final non-2xx answer."""
     request_id = headers.get(HEADER_SERVER_REQUEST_ID)
+    body = _decoded(headers, body)
     data = _decode_json(body)
     code: str | None = None
     field_errors: list[FieldError] = []

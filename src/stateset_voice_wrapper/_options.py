@@ -37,7 +37,15 @@ from ._constants import (
     DEFAULT_WRITE_TIMEOUT,
 )
 
-__all__ = ["CallOptions", "ReliabilityConfig", "RetryEvent", "TimeoutTypes", "call_options"]
+__all__ = [
+    "CallOptions",
+    "CallRecord",
+    "ReliabilityConfig",
+    "RetryEvent",
+    "TimeoutTypes",
+    "call_options",
+    "response_info",
+]
 
 #: A timeout: seconds for every phase, or an ``httpx.Timeout`` with one value per phase.
 TimeoutTypes = float | httpx.Timeout
@@ -101,7 +109,20 @@ class ReliabilityConfig:
     auto_idempotency_keys: bool = True
 
 
-_UNSET: object = object()
+@attrs.define
+class CallRecord:
+    """What the transport observed of the last logical call made inside a block.
+
+    Filled in by the transport when the call ends, successfully or not. ``replayed`` is true
+    when the server answered a replay of an earlier request with the same Idempotency-Key.
+    """
+
+    request_id: str | None = None
+    client_request_id: str | None = None
+    idempotency_key: str | None = None
+    status_code: int | None = None
+    replayed: bool = False
+    attempts: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -117,6 +138,8 @@ class CallOptions:
     )
     idempotency_key: str | None = None
     client_request_id: str | None = None
+    #: Records the transport fills in: this block's own and every enclosing block's.
+    records: tuple[CallRecord, ...] = ()
 
 
 _CURRENT: contextvars.ContextVar[CallOptions | None] = contextvars.ContextVar(
@@ -151,9 +174,24 @@ def call_options(
         else (outer.max_retries if outer else None),
         idempotency_key=idempotency_key or (outer.idempotency_key if outer else None),
         client_request_id=client_request_id or (outer.client_request_id if outer else None),
+        records=(outer.records if outer else ()) + (CallRecord(),),
     )
     token = _CURRENT.set(merged)
     try:
         yield merged
     finally:
         _CURRENT.reset(token)
+
+
+@contextlib.contextmanager
+def response_info() -> Iterator[CallRecord]:
+    """Capture the request IDs and status of the last call made inside the block.
+
+    Example::
+
+        with response_info() as info:
+            call = voice.calls.create(to=..., from_=..., agent_key="front_desk")
+        print(info.request_id, info.client_request_id, info.idempotency_key, info.replayed)
+    """
+    with call_options() as options:
+        yield options.records[-1]

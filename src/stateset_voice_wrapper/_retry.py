@@ -79,7 +79,10 @@ def backoff_delay(
 
     ``retry_number`` counts retries from 1; ``random`` returns a float in [0, 1).
     """
-    ceiling = min(cap, base * 2.0 ** max(0, retry_number - 1))
+    try:
+        ceiling = min(cap, base * 2.0 ** max(0, retry_number - 1))
+    except OverflowError:  # 2.0 ** 1024 and beyond: the cap was reached long before
+        ceiling = cap
     return float(ceiling * random())
 
 

@@ -24,6 +24,7 @@ handed to a generated client's ``httpx_args`` and serve both its sync and async 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable, Iterable
 from typing import Any
 
 import httpx
@@ -43,6 +44,25 @@ def _rebuild(response: httpx.Response, body: bytes, request: httpx.Request) -> h
         extensions=response.extensions,
         request=request,
     )
+
+
+def _raw_chunks(response: httpx.Response) -> Iterable[bytes]:
+    """The body's raw (still encoded) bytes, as the response arrived.
+
+    A response built in memory, such as ``httpx.Response(content=...)`` from an
+    ``httpx.MockTransport`` handler, was read when it was created, so ``iter_raw()`` would raise
+    ``StreamConsumed``; its ``ByteStream`` holds the raw bytes and can be iterated again.
+    """
+    if response.is_stream_consumed and isinstance(response.stream, httpx.ByteStream):
+        return response.stream
+    return response.iter_raw()
+
+
+def _araw_chunks(response: httpx.Response) -> AsyncIterable[bytes]:
+    """The async twin of :func:`_raw_chunks`."""
+    if response.is_stream_consumed and isinstance(response.stream, httpx.ByteStream):
+        return response.stream
+    return response.aiter_raw()
 
 
 class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -85,7 +105,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 response = inner.handle_request(attempt)
                 try:
                     chunks = []
-                    for chunk in response.iter_raw():
+                    for chunk in _raw_chunks(response):
                         chunks.append(chunk)
                         call.check_deadline()
                     body = b"".join(chunks)
@@ -118,7 +138,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 response = await inner.handle_async_request(attempt)
                 try:
                     chunks = []
-                    async for chunk in response.aiter_raw():
+                    async for chunk in _araw_chunks(response):
                         chunks.append(chunk)
                         call.check_deadline()
                     body = b"".join(chunks)

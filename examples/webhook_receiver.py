@@ -1,0 +1,121 @@
+"""Receive StateSet Voice webhook deliveries with the standard library only.
+
+Verifies each delivery's ``StateSet-Signature`` with :func:`construct_event`, prints one line
+per event, and answers:
+
+* 200 for a verified, well-formed event (any 2xx acknowledges the delivery);
+* 400 for a verified body that is not an event (:class:`InvalidEventError`);
+* 401 for a bad or missing signature (:class:`InvalidSignatureError`);
+* 405 for anything but POST.
+
+Run it, then point a webhook endpoint (or the sandbox) at ``http://127.0.0.1:8000/``::
+
+    python examples/webhook_receiver.py --port 8000 --secret whsec_old --secret whsec_new
+
+``--secret`` may be given several times while a secret is being rotated; without it the
+secret is read from ``STATESET_WEBHOOK_SECRET`` (which keeps it out of the process list).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+from wsgiref.simple_server import make_server
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from stateset_voice_wrapper.webhooks import (
+    InvalidEventError,
+    InvalidSignatureError,
+    UnknownEvent,
+    construct_event,
+    event_dedup_key,
+)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _headers(environ: WSGIEnvironment) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-"): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["CONTENT-TYPE"] = str(environ["CONTENT_TYPE"])
+    return headers
+
+
+def _or_dash(value: object) -> str:
+    # Optional envelope fields are None or UNSET when absent.
+    return value if isinstance(value, str) and value else "-"
+
+
+def make_app(*, secrets: Sequence[str], out: TextIO = sys.stdout) -> WSGIApplication:
+    """A WSGI app that verifies, parses and prints StateSet deliveries."""
+
+    def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        def answer(status: str, text: str) -> list[bytes]:
+            body = text.encode()
+            start_response(
+                status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+
+        if environ["REQUEST_METHOD"] != "POST":
+            return answer("405 Method Not Allowed", "POST only")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return answer("400 Bad Request", "bad Content-Length")
+        if length > MAX_BODY_BYTES:
+            return answer("413 Payload Too Large", "body too large")
+        payload = environ["wsgi.input"].read(length)
+        try:
+            event = construct_event(payload=payload, headers=_headers(environ), secrets=secrets)
+        except InvalidSignatureError as exc:
+            print(f"rejected delivery: {exc}", file=out, flush=True)
+            return answer("401 Unauthorized", "invalid signature")
+        except InvalidEventError as exc:
+            print(f"rejected body: {exc}", file=out, flush=True)
+            return answer("400 Bad Request", "invalid event")
+        kind = "unknown " if isinstance(event, UnknownEvent) else ""
+        print(
+            f"{kind}{event.type_} id={event.id} dedup_key={event_dedup_key(event)} "
+            f"call_id={_or_dash(event.call_id)} session_id={_or_dash(event.session_id)}",
+            file=out,
+            flush=True,
+        )
+        return answer("200 OK", "ok")
+
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--secret",
+        action="append",
+        dest="secrets",
+        help="webhook secret (whsec_...); repeat during rotation. Default: $STATESET_WEBHOOK_SECRET",
+    )
+    args = parser.parse_args(argv)
+    secrets: list[str] = args.secrets or [
+        s for s in [os.environ.get("STATESET_WEBHOOK_SECRET", "")] if s
+    ]
+    if not secrets:
+        parser.error("give --secret or set STATESET_WEBHOOK_SECRET")
+    with make_server(args.host, args.port, make_app(secrets=secrets)) as server:
+        print(f"listening on http://{args.host}:{server.server_port}/", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

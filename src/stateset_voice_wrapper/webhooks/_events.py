@@ -1,0 +1,403 @@
+"""Parse StateSet webhook deliveries into the generated event models.
+
+The event catalog is the contract's: :func:`_event_classes` maps each
+``WebhookEventType`` to its generated model, and nothing else here knows the
+list. A type the catalog does not know yet is kept as an :class:`UnknownEvent`
+(the contract requires consumers not to drop them) and logged.
+
+The generated ``from_dict`` methods trust their input (a string where a number
+belongs goes straight through), so payloads are first checked against the
+models' own type hints; malformed payloads raise :class:`InvalidEventError`
+with the path of the offending field and never its value.
+
+The generated models are imported on first use, not at import time: importing
+them costs far more than the package's import budget.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import functools
+import json
+import logging
+import operator
+import sys
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
+
+import attrs
+
+from ._errors import InvalidEventError
+
+if TYPE_CHECKING:
+    from stateset_voice_public.models import (
+        CallAnsweredEvent,
+        CallCompletedEvent,
+        CallFailedEvent,
+        CallQueuedEvent,
+        CallRingingEvent,
+        EvaluationCompletedEvent,
+        SessionEndedEvent,
+        SessionEscalatedEvent,
+        SessionStartedEvent,
+        WebhookEventEnvelope,
+    )
+
+__all__ = [
+    "KnownEvent",
+    "UnknownEvent",
+    "WebhookEvent",
+    "event_dedup_key",
+    "event_model_for",
+    "parse_event",
+]
+
+_logger = logging.getLogger("stateset_voice").getChild("webhooks")
+_MAX_LOGGED_TYPE: Final = 100
+
+
+@functools.cache
+def _event_classes() -> Mapping[str, type[KnownEvent]]:
+    """The event catalog: ``type`` string -> generated model class (the one place it is listed)."""
+    from stateset_voice_public import models as m
+
+    return types.MappingProxyType(
+        {
+            "call.queued": m.CallQueuedEvent,
+            "call.ringing": m.CallRingingEvent,
+            "call.answered": m.CallAnsweredEvent,
+            "call.completed": m.CallCompletedEvent,
+            "call.failed": m.CallFailedEvent,
+            "session.started": m.SessionStartedEvent,
+            "session.escalated": m.SessionEscalatedEvent,
+            "session.ended": m.SessionEndedEvent,
+            "evaluation.completed": m.EvaluationCompletedEvent,
+        }
+    )
+
+
+def event_model_for(event_type: str) -> type[KnownEvent] | None:
+    """The generated model class for ``event_type``, or ``None`` for a type not in the catalog.
+
+    >>> event_model_for("call.completed").__name__
+    'CallCompletedEvent'
+    >>> event_model_for("call.teleported") is None
+    True
+    """
+    return _event_classes().get(event_type)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownEvent:
+    """An event whose ``type`` this version of the client does not know, kept whole.
+
+    It exposes the same envelope fields as the typed events (``id``, ``type_``,
+    ``call_id``...), ``data`` as a plain dict, and the generated
+    ``WebhookEventEnvelope`` it was parsed into. Its repr shows the id and type
+    only, since ``data`` may carry personal data.
+
+    >>> event = parse_event({"id": "evt_1", "type": "call.teleported", "api_version": "v",
+    ...     "occurred_at": "2026-11-20T15:05:45Z", "tenant_id": "ten_1", "data": {"to": "mars"}})
+    >>> event
+    UnknownEvent(id='evt_1', type_='call.teleported')
+    >>> event.data
+    {'to': 'mars'}
+    """
+
+    envelope: WebhookEventEnvelope = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"UnknownEvent(id={self.id!r}, type_={self.type_!r})"
+
+    @property
+    def id(self) -> str:
+        return self.envelope.id
+
+    @property
+    def type_(self) -> str:
+        return self.envelope.type_
+
+    @property
+    def api_version(self) -> str:
+        return self.envelope.api_version
+
+    @property
+    def occurred_at(self) -> datetime.datetime:
+        return self.envelope.occurred_at
+
+    @property
+    def tenant_id(self) -> str:
+        return self.envelope.tenant_id
+
+    @property
+    def call_id(self) -> str | None:
+        value = self.envelope.call_id
+        return value if isinstance(value, str) else None
+
+    @property
+    def session_id(self) -> str | None:
+        value = self.envelope.session_id
+        return value if isinstance(value, str) else None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.envelope.data.additional_properties
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready data, unknown fields included."""
+        return self.envelope.to_dict()
+
+
+if TYPE_CHECKING:
+    KnownEvent: TypeAlias = (
+        CallQueuedEvent
+        | CallRingingEvent
+        | CallAnsweredEvent
+        | CallCompletedEvent
+        | CallFailedEvent
+        | SessionStartedEvent
+        | SessionEscalatedEvent
+        | SessionEndedEvent
+        | EvaluationCompletedEvent
+    )
+    """Any event model of the contract's catalog."""
+
+    WebhookEvent: TypeAlias = KnownEvent | UnknownEvent
+    """What :func:`parse_event` returns: a catalog model, or :class:`UnknownEvent`."""
+
+
+def __getattr__(name: str) -> object:
+    # KnownEvent / WebhookEvent are unions of generated classes, built on first access
+    # so that importing this module does not import the generated models.
+    if name == "KnownEvent":
+        return functools.reduce(operator.or_, _event_classes().values())
+    if name == "WebhookEvent":
+        return functools.reduce(operator.or_, _event_classes().values()) | UnknownEvent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- structural checking against the generated models' type hints -------------------------
+
+_MISSING: Final = object()
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    from stateset_voice_public import models
+
+    return typing.get_type_hints(
+        cls, globalns=vars(sys.modules[cls.__module__]), localns=vars(models)
+    )
+
+
+def _json_key(name: str) -> str:
+    # The generator appends "_" to names that clash with Python builtins (type -> type_).
+    return name[:-1] if name.endswith("_") else name
+
+
+def _describe(hint: Any) -> str:
+    from stateset_voice_public.types import Unset
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        arms = [a for a in typing.get_args(hint) if a is not Unset]
+        return " or ".join(_describe(a) for a in arms)
+    if origin is typing.Literal:
+        return " or ".join(repr(a) for a in typing.get_args(hint))
+    if origin is list:
+        return "an array"
+    if hint is type(None):
+        return "null"
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return f"one of the {hint.__name__} values"
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+    if hint in names:
+        return names[hint]
+    if hint is datetime.datetime:
+        return "an ISO 8601 date-time string"
+    return "an object"
+
+
+def _check(value: Any, hint: Any, path: str) -> str | None:
+    """Why ``value`` (decoded JSON) does not fit ``hint``, or ``None`` when it does."""
+    from stateset_voice_public.types import Unset
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        arms = [a for a in typing.get_args(hint) if a is not Unset]
+        errors = [_check(value, arm, path) for arm in arms]
+        if any(error is None for error in errors):
+            return None
+        concrete = [e for a, e in zip(arms, errors, strict=True) if a is not type(None)]
+        if len(concrete) == 1 and value is not None:
+            return concrete[0]
+        return f"field {path!r} must be {_describe(hint)}"
+    ok: bool
+    if hint is Any:
+        ok = True
+    elif origin is typing.Literal:
+        ok = any(type(value) is type(a) and value == a for a in typing.get_args(hint))
+    elif origin is list:
+        if not isinstance(value, list):
+            return f"field {path!r} must be an array"
+        (item_hint,) = typing.get_args(hint) or (Any,)
+        for index, item in enumerate(value):
+            error = _check(item, item_hint, f"{path}[{index}]")
+            if error is not None:
+                return error
+        return None
+    elif origin is dict or hint is dict:
+        ok = isinstance(value, dict)
+    elif hint is type(None):
+        ok = value is None
+    elif hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif hint is str:
+        ok = isinstance(value, str)
+    elif hint is datetime.datetime:
+        ok = isinstance(value, str) and _is_datetime(value)
+    elif isinstance(hint, type) and issubclass(hint, enum.Enum):
+        ok = any(type(value) is type(m.value) and value == m.value for m in hint)
+    elif isinstance(hint, type) and attrs.has(hint):
+        if not isinstance(value, dict):
+            return f"field {path!r} must be an object"
+        return _check_object(value, hint, path)
+    else:  # pragma: no cover - a generated type this checker does not know yet
+        ok = True
+    return None if ok else f"field {path!r} must be {_describe(hint)}"
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_object(value: Mapping[str, Any], cls: type, path: str) -> str | None:
+    hints = _type_hints(cls)
+    for attribute in attrs.fields(cls):
+        if attribute.name == "additional_properties":
+            continue
+        key = _json_key(attribute.name)
+        where = f"{path}.{key}" if path else key
+        item = value.get(key, _MISSING)
+        if item is _MISSING:
+            if attribute.default is attrs.NOTHING:
+                return f"missing required field {where!r}"
+            continue
+        error = _check(item, hints[attribute.name], where)
+        if error is not None:
+            return error
+    return None
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _decode(payload: bytes | bytearray | str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(payload, Mapping):
+        return dict(payload)
+    if not isinstance(payload, bytes | bytearray | str):
+        raise InvalidEventError(
+            f"event payload must be bytes, str or a mapping, not {type(payload).__name__}"
+        )
+    try:
+        decoded = json.loads(payload, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+        raise InvalidEventError("event payload is not valid JSON") from exc
+    if not isinstance(decoded, dict):
+        raise InvalidEventError("event payload must be a JSON object")
+    return decoded
+
+
+def parse_event(payload: bytes | bytearray | str | Mapping[str, Any]) -> WebhookEvent:
+    """Parse a delivery body into its typed event (this does not check the signature).
+
+    Returns the generated model for the event's ``type`` (``CallCompletedEvent``
+    for ``"call.completed"``...) or an :class:`UnknownEvent` for a type not in
+    the catalog, logged at WARNING on ``stateset_voice.webhooks``. A missing or
+    null ``id`` is read as ``""`` (see :func:`event_dedup_key`). Raises
+    :class:`InvalidEventError` when the payload is not JSON, not an object, or
+    lacks or mistypes a field. Use :func:`construct_event` for deliveries from
+    the network: it verifies the signature first.
+
+    >>> event = parse_event(b'''{"id": "evt_1", "type": "call.completed", "api_version": "2026-11-01",
+    ...   "occurred_at": "2026-11-20T15:05:45Z", "tenant_id": "ten_1", "call_id": "call_1",
+    ...   "data": {"call_id": "call_1", "status": "completed", "direction": "outbound",
+    ...            "agent_key": "front_desk", "duration_seconds": 42}}''')
+    >>> type(event).__name__, event.data.duration_seconds
+    ('CallCompletedEvent', 42)
+    """
+    from stateset_voice_public.models import WebhookEventEnvelope
+
+    document = _decode(payload)
+    if document.get("id", None) is None:
+        document["id"] = ""
+    event_type = document.get("type", _MISSING)
+    if event_type is _MISSING:
+        raise InvalidEventError("missing required field 'type'")
+    if not isinstance(event_type, str) or not event_type:
+        raise InvalidEventError("field 'type' must be a non-empty string")
+
+    model = event_model_for(event_type)
+    error = _check_object(document, model or WebhookEventEnvelope, "")
+    if error is not None:
+        raise InvalidEventError(f"invalid {event_type[:_MAX_LOGGED_TYPE]!r} event: {error}")
+    try:
+        if model is None:
+            envelope = WebhookEventEnvelope.from_dict(document)
+        else:
+            return model.from_dict(document)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # pragma: no cover
+        # The structural check above should make this unreachable; keep the promise anyway.
+        raise InvalidEventError(f"invalid {event_type[:_MAX_LOGGED_TYPE]!r} event") from exc
+    _logger.warning(
+        "keeping webhook event of unknown type %r as UnknownEvent (event id %r)",
+        event_type[:_MAX_LOGGED_TYPE],
+        envelope.id[:_MAX_LOGGED_TYPE],
+    )
+    return UnknownEvent(envelope)
+
+
+class _EventIdentity(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def type_(self) -> str: ...
+    @property
+    def call_id(self) -> object: ...
+    @property
+    def session_id(self) -> object: ...
+
+
+def event_dedup_key(event: _EventIdentity) -> str:
+    """The key that identifies one event across redeliveries.
+
+    The event ``id`` when present; otherwise ``"<call_id or session_id>:<type>"``.
+    Raises :class:`InvalidEventError` when the event has none of them.
+
+    >>> event = parse_event({"type": "call.teleported", "api_version": "v", "call_id": "call_9",
+    ...     "occurred_at": "2026-11-20T15:05:45Z", "tenant_id": "ten_1", "data": {}})
+    >>> event_dedup_key(event)
+    'call_9:call.teleported'
+    """
+    if isinstance(event.id, str) and event.id:
+        return event.id
+    for scope in (event.call_id, event.session_id):
+        if isinstance(scope, str) and scope:
+            return f"{scope}:{event.type_}"
+    raise InvalidEventError("event has no id, call_id or session_id: it cannot be deduplicated")

@@ -1,0 +1,329 @@
+"""The lease store state machine, against a real SQLite file and a real redis-server.
+
+Every behaviour runs against both stores. Time is an injected clock; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+import redis
+
+from stateset_voice_wrapper._leases import (
+    DEFAULT_RETENTION_SECONDS,
+    Claimed,
+    ClaimOutcome,
+    Completed,
+    InFlight,
+    LeaseStore,
+    Mismatch,
+    RedisLeaseStore,
+    SqliteLeaseStore,
+)
+
+T0 = 1_800_000_000.0
+
+
+class FakeClock:
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@attrs.frozen
+class Backend:
+    """Where a store lives; plain strings so that spawned processes can open it too."""
+
+    kind: str
+    location: str  # a SQLite file path or a redis:// URL
+    namespace: str
+
+    def open(
+        self,
+        clock: Callable[[], float] = time.time,
+        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+    ) -> SqliteLeaseStore | RedisLeaseStore:
+        if self.kind == "sqlite":
+            return SqliteLeaseStore(
+                self.location,
+                namespace=self.namespace,
+                clock=clock,
+                retention_seconds=retention_seconds,
+            )
+        return RedisLeaseStore(
+            self.location,
+            namespace=self.namespace,
+            clock=clock,
+            retention_seconds=retention_seconds,
+        )
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    namespace = f"test-{uuid.uuid4().hex}"  # the redis-server is shared by the whole session
+    if request.param == "sqlite":
+        return Backend("sqlite", str(tmp_path / "leases.db"), namespace)
+    return Backend("redis", request.getfixturevalue("redis_url"), namespace)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(backend: Backend, clock: FakeClock) -> Iterator[SqliteLeaseStore | RedisLeaseStore]:
+    opened = backend.open(clock)
+    yield opened
+    opened.close()
+
+
+def claimed(outcome: ClaimOutcome) -> Claimed:
+    assert isinstance(outcome, Claimed), outcome
+    return outcome
+
+
+# --- the state machine --------------------------------------------------------------------------
+
+
+def test_claim_then_complete_then_completed_for_everyone(store: LeaseStore) -> None:
+    assert store.get("k") is None
+    first = claimed(store.claim("k", fingerprint="f", lease_seconds=30))
+    assert store.get("k") == InFlight(T0 + 30)
+    assert store.claim("k", fingerprint="f", lease_seconds=30) == InFlight(T0 + 30)
+
+    assert store.complete("k", token=first.token, result=b'{"id":"call_1"}') is True
+    assert store.get("k") == Completed(b'{"id":"call_1"}')
+    assert store.claim("k", fingerprint="f", lease_seconds=30) == Completed(b'{"id":"call_1"}')
+    # Completion is final: neither the old token nor a release can change it.
+    assert store.complete("k", token=first.token, result=b"other") is False
+    assert store.release("k", token=first.token) is False
+    assert store.get("k") == Completed(b'{"id":"call_1"}')
+
+
+def test_release_makes_the_key_claimable_at_once(store: LeaseStore) -> None:
+    first = claimed(store.claim("k", fingerprint="f", lease_seconds=30))
+    assert store.release("k", token="not-the-token") is False
+    assert store.get("k") == InFlight(T0 + 30)
+    assert store.release("k", token=first.token) is True
+    assert store.get("k") is None
+    assert store.release("k", token=first.token) is False
+    # Released keys are forgotten entirely, so even another fingerprint may claim.
+    second = claimed(store.claim("k", fingerprint="g", lease_seconds=30))
+    assert second.token != first.token
+
+
+def test_expired_lease_is_taken_over_and_the_old_token_loses(
+    store: LeaseStore, clock: FakeClock
+) -> None:
+    crashed = claimed(store.claim("k", fingerprint="f", lease_seconds=30))
+    clock.advance(29.999)
+    assert isinstance(store.claim("k", fingerprint="f", lease_seconds=30), InFlight)
+    clock.advance(0.001)  # exactly at expiry the lease is over
+    assert store.get("k") is None
+    takeover = claimed(store.claim("k", fingerprint="f", lease_seconds=30))
+    assert takeover.token != crashed.token
+    assert store.get("k") == InFlight(clock.now + 30)
+
+    assert store.complete("k", token=crashed.token, result=b"late") is False
+    assert store.release("k", token=crashed.token) is False
+    assert store.complete("k", token=takeover.token, result=b"done") is True
+    assert store.get("k") == Completed(b"done")
+
+
+def test_holder_may_complete_after_expiry_if_nobody_took_over(
+    store: LeaseStore, clock: FakeClock
+) -> None:
+    slow = claimed(store.claim("k", fingerprint="f", lease_seconds=30))
+    clock.advance(45)
+    assert store.complete("k", token=slow.token, result=b"done") is True
+    assert store.claim("k", fingerprint="f", lease_seconds=30) == Completed(b"done")
+
+
+def test_mismatched_fingerprint_while_claimed_completed_or_crashed(
+    store: LeaseStore, clock: FakeClock
+) -> None:
+    first = claimed(store.claim("held", fingerprint="a", lease_seconds=30))
+    assert store.claim("held", fingerprint="b", lease_seconds=30) == Mismatch()
+    # A crashed claim's fingerprint is still checked: the server may hold the key with it.
+    clock.advance(31)
+    assert store.claim("held", fingerprint="b", lease_seconds=30) == Mismatch()
+    assert store.complete("held", token=first.token, result=b"r") is True
+    assert store.claim("held", fingerprint="b", lease_seconds=30) == Mismatch()
+    assert store.claim("held", fingerprint="a", lease_seconds=30) == Completed(b"r")
+
+
+def test_completed_keys_are_forgotten_after_retention(backend: Backend, clock: FakeClock) -> None:
+    with backend.open(clock, retention_seconds=100) as store:
+        token = claimed(store.claim("k", fingerprint="a", lease_seconds=30)).token
+        clock.advance(10)
+        assert store.complete("k", token=token, result=b"r") is True
+        clock.advance(99.999)
+        assert store.get("k") == Completed(b"r")
+        clock.advance(0.001)
+        assert store.get("k") is None
+        # Forgotten means forgotten: the fingerprint is no longer checked either.
+        assert isinstance(store.claim("k", fingerprint="b", lease_seconds=30), Claimed)
+
+
+def test_crashed_claims_are_forgotten_after_lease_plus_retention(
+    backend: Backend, clock: FakeClock
+) -> None:
+    with backend.open(clock, retention_seconds=100) as store:
+        claimed(store.claim("k", fingerprint="a", lease_seconds=30))
+        clock.advance(129)
+        assert store.claim("k", fingerprint="b", lease_seconds=30) == Mismatch()
+        clock.advance(1)
+        assert isinstance(store.claim("k", fingerprint="b", lease_seconds=30), Claimed)
+
+
+def test_state_is_durable_across_store_instances(backend: Backend, clock: FakeClock) -> None:
+    with backend.open(clock) as first:
+        token = claimed(first.claim("k", fingerprint="f", lease_seconds=30)).token
+    with backend.open(clock) as second:
+        assert second.get("k") == InFlight(T0 + 30)
+        assert second.complete("k", token=token, result=b"\x00\xffbinary") is True
+    with backend.open(clock) as third:
+        assert third.claim("k", fingerprint="f", lease_seconds=30) == Completed(b"\x00\xffbinary")
+
+
+def test_namespaces_are_isolated(backend: Backend, clock: FakeClock) -> None:
+    other = attrs.evolve(backend, namespace=backend.namespace + "-other")
+    with backend.open(clock) as calls, other.open(clock) as webhooks:
+        assert isinstance(calls.claim("k", fingerprint="a", lease_seconds=30), Claimed)
+        assert webhooks.get("k") is None
+        assert isinstance(webhooks.claim("k", fingerprint="b", lease_seconds=30), Claimed)
+
+
+def test_bad_arguments_are_refused(store: LeaseStore, backend: Backend) -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        store.claim("", fingerprint="f", lease_seconds=30)
+    with pytest.raises(ValueError, match="lease_seconds"):
+        store.claim("k", fingerprint="f", lease_seconds=0)
+    with pytest.raises(ValueError, match="retention_seconds"):
+        backend.open(retention_seconds=0)
+
+
+def test_completed_repr_does_not_show_the_result() -> None:
+    # Recorded calls contain phone numbers; logging an outcome must not leak them.
+    assert "+1555" not in repr(Completed(b'{"to":"+15555555678"}'))
+
+
+# --- concurrency: exactly one winner --------------------------------------------------------
+
+
+def test_fifty_threads_racing_one_key_yield_exactly_one_claim(store: LeaseStore) -> None:
+    start = threading.Barrier(50)
+
+    def race(_: int) -> ClaimOutcome:
+        start.wait(timeout=30)
+        return store.claim("race", fingerprint="f", lease_seconds=30)
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        outcomes = list(pool.map(race, range(50)))
+    winners = [o for o in outcomes if isinstance(o, Claimed)]
+    assert len(winners) == 1
+    assert all(o == InFlight(T0 + 30) for o in outcomes if not isinstance(o, Claimed))
+
+
+def _claim_in_child(backend: Backend, start: Any, results: Any) -> None:
+    with backend.open() as store:
+        start.wait(timeout=60)
+        outcome = store.claim("race", fingerprint="f", lease_seconds=60)
+        results.put(type(outcome).__name__)
+
+
+def test_four_processes_racing_one_key_yield_exactly_one_claim(backend: Backend) -> None:
+    # Nothing is created beforehand: each process opens (and may create) the SQLite file itself.
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Barrier(4), ctx.Queue()
+    workers = [
+        ctx.Process(target=_claim_in_child, args=(backend, start, results)) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        names = sorted(results.get(timeout=60) for _ in workers)
+    finally:
+        for worker in workers:
+            worker.join(timeout=30)
+    assert names == ["Claimed", "InFlight", "InFlight", "InFlight"]
+    assert all(worker.exitcode == 0 for worker in workers)
+
+
+# --- backend specifics ------------------------------------------------------------------------
+
+
+def test_sqlite_refuses_an_in_memory_database() -> None:
+    with pytest.raises(ValueError, match="file path"):
+        SqliteLeaseStore(":memory:")
+
+
+def test_sqlite_uses_wal_and_purges_forgotten_rows(tmp_path: Path, clock: FakeClock) -> None:
+    path = tmp_path / "leases.db"
+    with SqliteLeaseStore(path, clock=clock, retention_seconds=100) as store:
+        for key in ("a", "b"):
+            token = claimed(store.claim(key, fingerprint="f", lease_seconds=30)).token
+            store.complete(key, token=token, result=b"r")
+        clock.advance(1000)
+        store.claim("c", fingerprint="f", lease_seconds=30)  # a write purges forgotten rows
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        keys = [row[0] for row in db.execute("SELECT key FROM stateset_voice_leases")]
+    assert keys == ["c"]
+
+
+def test_sqlite_store_cannot_be_used_after_close(tmp_path: Path) -> None:
+    store = SqliteLeaseStore(tmp_path / "leases.db")
+    store.close()
+
+    def use() -> None:
+        store.get("k")
+
+    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(RuntimeError, match="closed"):
+        pool.submit(use).result()
+
+
+@pytest.mark.redis
+def test_redis_keys_are_prefixed_and_expire_for_garbage_collection(
+    redis_url: str, clock: FakeClock
+) -> None:
+    namespace = f"test-{uuid.uuid4().hex}"
+    client = redis.Redis.from_url(redis_url)
+    try:
+        store = RedisLeaseStore(client, namespace=namespace, clock=clock, retention_seconds=100)
+        token = claimed(store.claim("k", fingerprint="f", lease_seconds=30)).token
+        assert client.exists(f"{namespace}:k") == 1
+        # lease 30 + retention 100 + grace 60 seconds, give or take the round trip
+        assert 180_000 < client.pttl(f"{namespace}:k") <= 190_000
+        store.complete("k", token=token, result=b"r")
+        assert 150_000 < client.pttl(f"{namespace}:k") <= 160_000
+        store.close()  # a client passed in belongs to the caller and stays open
+        assert client.ping() is True
+    finally:
+        client.close()
+
+
+@pytest.mark.redis
+def test_redis_refuses_a_decoding_client(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        with pytest.raises(ValueError, match="decode_responses"):
+            RedisLeaseStore(client)
+    finally:
+        client.close()

@@ -1,0 +1,180 @@
+"""Locate, load and index the pinned contracts the sandbox serves.
+
+The sandbox never has its own idea of the API: routes, security, the ``Idempotency-Key``
+parameter and request validation all come from ``api-contracts/*.json``. Loading and checking a
+contract takes most of a second, so loaded contracts are cached per directory and file stamp.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from openapi_core import Config, OpenAPI
+from openapi_core.deserializing.media_types.util import plain_loads
+
+from .._contracts import CONTRACTS
+from ._constants import PROCESS_ENV_CONTRACTS_DIR
+
+ApiName = Literal["public", "admin"]
+_METHODS = ("get", "put", "post", "delete", "patch")
+# TwiML answers are ``text/xml`` with a ``type: string`` schema: read them as text (openapi-core
+# reads only text/plain and text/html that way and would see bytes).
+_CONFIG = Config(extra_media_type_deserializers={"text/xml": plain_loads})
+
+
+class ContractsNotFoundError(FileNotFoundError):
+    """The pinned contracts could not be found; the message says where the sandbox looked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation of a contract, as the sandbox routes and guards it."""
+
+    api: ApiName
+    operation_id: str
+    method: str
+    """Upper-case HTTP method."""
+    path: str
+    """Path template, e.g. ``/api/v1/call-logs/{call_id}`` (aiohttp uses the same syntax)."""
+    security: tuple[str, ...]
+    """Names of the security schemes that may authorise it; empty means no credential."""
+    idempotency_key: bool
+    """Whether the operation declares the ``Idempotency-Key`` header parameter."""
+    success_status: int
+    statuses: frozenset[int]
+    """Every response status the contract documents for it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contracts:
+    """Both pinned contracts: raw bytes (served as is), parsed documents and validators."""
+
+    directory: Path
+    raw: dict[ApiName, bytes]
+    documents: dict[ApiName, dict[str, Any]]
+    validators: dict[ApiName, OpenAPI]
+    operations: tuple[Operation, ...]
+    server_urls: dict[ApiName, str]
+    docs_paths: dict[str, ApiName]
+    """``/api-docs/public.json`` -> ``public`` and so on."""
+
+    def operation(self, operation_id: str) -> Operation:
+        for op in self.operations:
+            if op.operation_id == operation_id:
+                return op
+        raise KeyError(operation_id)
+
+
+def _has_files(directory: Path) -> bool:
+    return all((directory / c.file_name).is_file() for c in CONTRACTS)
+
+
+def locate_contracts_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the directory holding the pinned contracts.
+
+    Looks at, in order: ``explicit``; ``$STATESET_VOICE_CONTRACTS_DIR``; ``api-contracts/`` in
+    this file's ancestors (a source checkout or an editable install); ``api-contracts/`` in the
+    working directory and its ancestors.
+
+    Raises:
+        ContractsNotFoundError: when none of them holds both contract files.
+    """
+    names = ", ".join(c.file_name for c in CONTRACTS)
+    if explicit is not None:
+        directory = Path(explicit)
+        if not _has_files(directory):
+            raise ContractsNotFoundError(f"{directory} does not contain {names}")
+        return directory
+    from_env = os.environ.get(PROCESS_ENV_CONTRACTS_DIR)
+    if from_env:
+        directory = Path(from_env)
+        if not _has_files(directory):
+            raise ContractsNotFoundError(
+                f"${PROCESS_ENV_CONTRACTS_DIR}={directory} does not contain {names}"
+            )
+        return directory
+    here = Path(__file__).resolve()
+    cwd = Path.cwd().resolve()
+    candidates = [p / "api-contracts" for p in (*here.parents, cwd, *cwd.parents)]
+    for directory in candidates:
+        if _has_files(directory):
+            return directory
+    raise ContractsNotFoundError(
+        f"no api-contracts/ directory with {names} found next to the package or the working "
+        f"directory; pass contracts_dir=... (--contracts-dir) or set ${PROCESS_ENV_CONTRACTS_DIR}"
+    )
+
+
+def _index_operations(api: ApiName, doc: dict[str, Any]) -> list[Operation]:
+    default_security = doc.get("security", [])
+    ops: list[Operation] = []
+    for path, item in doc["paths"].items():
+        for method in _METHODS:
+            raw = item.get(method)
+            if raw is None:
+                continue
+            security = raw.get("security", default_security)
+            schemes = tuple(name for requirement in security for name in requirement)
+            params = [*item.get("parameters", []), *raw.get("parameters", [])]
+            refs = {p.get("$ref", "") for p in params}
+            names = {p.get("name", "") for p in params}
+            idempotent = (
+                "#/components/parameters/IdempotencyKey" in refs or "Idempotency-Key" in names
+            )
+            statuses = frozenset(int(code) for code in raw["responses"] if code.isdigit())
+            ops.append(
+                Operation(
+                    api=api,
+                    operation_id=raw["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    security=schemes,
+                    idempotency_key=idempotent,
+                    success_status=min(statuses),
+                    statuses=statuses,
+                )
+            )
+    return ops
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(directory: str, _stamp: tuple[int, ...]) -> Contracts:
+    base = Path(directory)
+    raw: dict[ApiName, bytes] = {}
+    documents: dict[ApiName, dict[str, Any]] = {}
+    validators: dict[ApiName, OpenAPI] = {}
+    server_urls: dict[ApiName, str] = {}
+    docs_paths: dict[str, ApiName] = {}
+    operations: list[Operation] = []
+    for contract in CONTRACTS:
+        name: ApiName = "public" if contract.name == "public" else "admin"
+        data = (base / contract.file_name).read_bytes()
+        doc = json.loads(data)
+        raw[name] = data
+        documents[name] = doc
+        validators[name] = OpenAPI.from_dict(doc, config=_CONFIG)
+        servers = doc.get("servers") or [{"url": "https://voice.stateset.app"}]
+        server_urls[name] = str(servers[0]["url"]).rstrip("/")
+        docs_paths[contract.url_path] = name
+        operations.extend(_index_operations(name, doc))
+    return Contracts(
+        directory=base,
+        raw=raw,
+        documents=documents,
+        validators=validators,
+        operations=tuple(operations),
+        server_urls=server_urls,
+        docs_paths=docs_paths,
+    )
+
+
+def load_contracts(directory: str | os.PathLike[str] | None = None) -> Contracts:
+    """Load both contracts from ``directory`` (located with :func:`locate_contracts_dir`)."""
+    base = locate_contracts_dir(directory).resolve()
+    stamp = tuple((base / c.file_name).stat().st_mtime_ns for c in CONTRACTS)
+    return _load_cached(str(base), stamp)

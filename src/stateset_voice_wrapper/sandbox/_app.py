@@ -267,7 +267,6 @@ async def dispatch(request: web.Request, op: Operation) -> web.StreamResponse:
                 path_params=request.match_info,
                 query=request.query,
                 body=_parse_body(request, body),
-                body_fingerprint=request_fingerprint,
                 idempotency_key=key,
                 host=request.host,
                 count_creation=lambda: core.idempotency.count_creation(op.operation_id, key),

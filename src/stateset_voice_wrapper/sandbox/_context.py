@@ -26,7 +26,6 @@ class Ctx:
     query: Mapping[str, str]
     body: Any
     """Parsed JSON body, or the form fields of a form-encoded one; None without a body."""
-    body_fingerprint: str
     idempotency_key: str | None
     host: str
     count_creation: Callable[[], None]

@@ -108,7 +108,6 @@ class Call:
     duration_seconds: int | None = None
     summary: str | None = None
     escalation_reason: str | None = None
-    body_fingerprint: str = ""
     idempotency_key: str | None = None
     twilio_call_sid: str | None = None
 

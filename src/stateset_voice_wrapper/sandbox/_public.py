@@ -24,7 +24,6 @@ def make_call(ctx: Ctx) -> Reply:
         _tenant(ctx),
         ctx.body,
         idempotency_key=ctx.idempotency_key,
-        body_fingerprint=ctx.body_fingerprint,
     )
     ctx.count_creation()
     return json_reply(201, ctx.store.call_json(call))

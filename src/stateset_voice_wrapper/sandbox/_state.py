@@ -131,7 +131,6 @@ class Store:
         body: dict[str, Any],
         *,
         idempotency_key: str | None,
-        body_fingerprint: str,
     ) -> Call:
         outcome, escalate = outcome_for_number(body["to"])
         now = self.clock.now()
@@ -150,7 +149,6 @@ class Store:
             seq=self.next_seq(),
             status="queued",
             next_due=now + self.step_seconds,
-            body_fingerprint=body_fingerprint,
             idempotency_key=idempotency_key,
         )
         self.calls[call.call_id] = call

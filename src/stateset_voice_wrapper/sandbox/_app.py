@@ -239,6 +239,7 @@ async def dispatch(request: web.Request, op: Operation) -> web.StreamResponse:
     request_fingerprint = fingerprint(op.method, request.path, body)
     reply_headers = dict(headers)
     result: Reply | None = None
+    reserved = False
     if key is not None:
         begin = core.idempotency.begin(scope, key, request_fingerprint)
         if begin.outcome == "conflict":
@@ -253,12 +254,13 @@ async def dispatch(request: web.Request, op: Operation) -> web.StreamResponse:
             notes["replayed"] = True
             reply_headers["Idempotent-Replayed"] = "true"
             result = begin.reply
+        reserved = begin.outcome == "new"
 
-    if result is None:
-        try:
-            await _pause(plan.delay("during"))
-            if error is not None and error.phase == "during":
-                return await _fault(request, error, headers, None, op)
+    try:
+        await _pause(plan.delay("during"))
+        if error is not None and error.phase == "during":
+            return await _fault(request, error, headers, None, op)
+        if result is None:
             ctx = Ctx(
                 store=core.store,
                 op=op,
@@ -272,9 +274,11 @@ async def dispatch(request: web.Request, op: Operation) -> web.StreamResponse:
                 count_creation=lambda: core.idempotency.count_creation(op.operation_id, key),
             )
             result = HANDLERS[op.operation_id](ctx)
-        finally:
-            if key is not None:
-                core.idempotency.finish(scope, key, result)
+    finally:
+        if reserved:
+            assert key is not None
+            # Record the answer for replays, or release the key when there is none.
+            core.idempotency.finish(scope, key, result)
 
     assert result is not None
     await _pause(plan.delay("after"))

@@ -94,17 +94,18 @@ def _load_faults(text: str | None) -> list[Any]:
 
 
 def banner(info: dict[str, Any]) -> str:
-    lines = [
-        f"StateSet Voice sandbox listening on {info['base_url']}",
-        f"  runtime key (Bearer)   {info['runtime_key']}",
-        f"  admin key (x-admin-key) {info['admin_key']}",
-        f"  webhook secret         {info['webhook_secret']}",
-        f"  twilio auth token      {info['twilio_auth_token']}",
-        f"  tenant                 {info['tenant_id']}",
-        f"  seed                   {info['seed']}",
-        f"  contracts              {info['contracts_dir']}",
-        "Control endpoints under /_sandbox (x-admin-key); Ctrl-C stops.",
+    rows = [
+        ("runtime key (Bearer)", info["runtime_key"]),
+        ("admin key (x-admin-key)", info["admin_key"]),
+        ("webhook secret", info["webhook_secret"]),
+        ("twilio auth token", info["twilio_auth_token"]),
+        ("tenant", info["tenant_id"]),
+        ("seed", info["seed"]),
+        ("contracts", info["contracts_dir"]),
     ]
+    lines = [f"StateSet Voice sandbox listening on {info['base_url']}"]
+    lines += [f"  {name:<24} {value}" for name, value in rows]
+    lines.append("Control endpoints under /_sandbox (x-admin-key). Ctrl-C stops.")
     return "\n".join(lines)
 
 

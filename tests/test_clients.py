@@ -30,6 +30,7 @@ from stateset_voice_wrapper import (
     AsyncVoiceClient,
     ConfigurationError,
     InternalServerError,
+    InvalidParameterError,
     NotFoundError,
     Page,
     ReliabilityConfig,
@@ -383,6 +384,8 @@ BAD_INPUTS: list[tuple[str, Callable[[Any], Any]]] = [
     ("get-empty-id", lambda c: c.sessions.get("")),
     ("readiness-unknown-kwarg", lambda c: c.readiness(**{"bogus": 1})),
     ("bad-status-filter", lambda c: c.call_logs.list_page(status="nonsense")),
+    ("bad-direction-filter", lambda c: c.call_logs.list_page(direction="sideways")),
+    ("bad-session-status", lambda c: c.sessions.list_page(status="asleep")),
 ]
 
 
@@ -412,7 +415,11 @@ BAD_INPUT_MESSAGES: dict[str, str] = {
     "get-unknown-kwarg": r"bogus",
     "get-empty-id": r"session_id must be a non-empty string",
     "readiness-unknown-kwarg": r"bogus",
-    "bad-status-filter": r"nonsense",
+    "bad-status-filter": r"^status must be one of: busy, .*, queued, ringing; got 'nonsense'$",
+    "bad-direction-filter": r"^direction must be one of: inbound, outbound; got 'sideways'$",
+    "bad-session-status": r"^status must be one of: .*; got 'asleep'$",
+    "policy-bad-stage": r"^stage must be one of: .*; got 'everywhere'$",
+    "runtime-telephony-list": r"^telephony must be a TelephonyDefaults or a mapping, got list$",
     "route-bad-phone": r"phone_number must be an E\.164",
     "route-empty-agent": r"agent_key must be a non-empty string",
     "runtime-http-webhook": r"webhook_url must be an https:// URL",
@@ -428,7 +435,7 @@ BAD_INPUT_MESSAGES: dict[str, str] = {
 def test_bad_input_rejected_before_sending(
     flavour: str, name: str, fn: Callable[[Any], Any], httpserver: HTTPServer
 ) -> None:
-    with pytest.raises(ValueError, match=BAD_INPUT_MESSAGES[name]) as info:
+    with pytest.raises(InvalidParameterError, match=BAD_INPUT_MESSAGES[name]) as info:
         _run(flavour, httpserver, fn)
     assert httpserver.log == []
     message = str(info.value)
@@ -445,6 +452,9 @@ ADMIN_BAD_INPUTS: list[tuple[str, Callable[[Any], Any]]] = [
     ("policy-percent-101", lambda a: a.rollout_governance.update_policy("t", stage="canary", traffic_percent=101)),
     ("publish-percent-0", lambda a: a.agent_versions.publish("v", traffic_percent=0)),
     ("tenants-limit-0", lambda a: a.tenants.list_page(limit=0)),
+    ("policy-bad-stage", lambda a: a.rollout_governance.update_policy("t", stage="everywhere", traffic_percent=5)),
+    ("runtime-telephony-list", lambda a: a.tenants.update_runtime_config(
+        "t", model="m", voice="v", system_prompt_key="p", telephony=[1])),
     ("tenants-unknown-kwarg", lambda a: a.tenants.get("t", **{"bogus": 1})),
 ]  # fmt: skip
 
@@ -456,7 +466,7 @@ ADMIN_BAD_INPUTS: list[tuple[str, Callable[[Any], Any]]] = [
 def test_admin_bad_input_rejected_before_sending(
     flavour: str, name: str, fn: Callable[[Any], Any], httpserver: HTTPServer
 ) -> None:
-    with pytest.raises(ValueError, match=BAD_INPUT_MESSAGES[name]) as info:
+    with pytest.raises(InvalidParameterError, match=BAD_INPUT_MESSAGES[name]) as info:
         _run(flavour, httpserver, fn, kind="admin")
     assert httpserver.log == []
     assert "9170142" not in str(info.value)

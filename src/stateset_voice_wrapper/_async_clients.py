@@ -25,6 +25,7 @@ from ._clientcore import (
     Page,
     build_config,
     check_agent_key,
+    check_enum,
     check_limit,
     check_metadata,
     check_offset,
@@ -249,8 +250,10 @@ class AsyncCallLogs(_AsyncResource):
             timeout=timeout,
             deadline=deadline,
             max_retries=max_retries,
-            status=None if status is None else models.CallStatus(status),
-            direction=None if direction is None else models.CallDirection(direction),
+            status=None if status is None else check_enum(models.CallStatus, status, "status"),
+            direction=None
+            if direction is None
+            else check_enum(models.CallDirection, direction, "direction"),
             agent_key=agent_key,
         )
 
@@ -337,7 +340,9 @@ class AsyncSessions(_AsyncResource):
             timeout=timeout,
             deadline=deadline,
             max_retries=max_retries,
-            status=None if status is None else models.VoiceSessionStatus(status),
+            status=None
+            if status is None
+            else check_enum(models.VoiceSessionStatus, status, "status"),
             call_id=call_id,
             agent_key=agent_key,
             tag=tag,
@@ -837,10 +842,14 @@ class AsyncTenants(_AsyncResource):
                 raise InvalidParameterError("webhook_url must be an https:// URL")
             body.webhook_url = webhook_url
         if telephony is not None:
+            if not isinstance(telephony, models.TelephonyDefaults | Mapping):
+                raise InvalidParameterError(
+                    f"telephony must be a TelephonyDefaults or a mapping, got {type(telephony).__name__}"
+                )
             body.telephony = (
                 telephony
                 if isinstance(telephony, models.TelephonyDefaults)
-                else models.TelephonyDefaults.from_dict(telephony)
+                else models.TelephonyDefaults.from_dict(dict(telephony))
             )
         config, _ = await self._call(
             "tenants.update_runtime_config",
@@ -938,7 +947,7 @@ class AsyncRolloutGovernance(_AsyncResource):
             )
         models = ops.admin_models
         fields: dict[str, Any] = {
-            "stage": models.RolloutStage(stage),
+            "stage": check_enum(models.RolloutStage, stage, "stage"),
             "traffic_percent": traffic_percent,
         }
         optional = {
@@ -992,7 +1001,9 @@ class AsyncAgentVersions(_AsyncResource):
             max_retries=max_retries,
             tenant_id=tenant_id,
             agent_key=agent_key,
-            status=None if status is None else models.AgentVersionStatus(status),
+            status=None
+            if status is None
+            else check_enum(models.AgentVersionStatus, status, "status"),
         )
 
     def list(

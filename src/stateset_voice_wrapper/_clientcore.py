@@ -7,6 +7,7 @@ handling and response checks are written once.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import json
 import math
@@ -28,6 +29,7 @@ __all__ = [
     "InvalidParameterError",
     "Page",
     "check_agent_key",
+    "check_enum",
     "check_limit",
     "check_metadata",
     "check_offset",
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
 
 MAX_PAGE_SIZE = 200
 #: Page size used by the lazy ``list()`` iterators.
@@ -112,6 +115,17 @@ def check_agent_key(value: object, name: str = "agent_key") -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidParameterError(f"{name} must be a non-empty string, e.g. 'support_primary'")
     return value
+
+
+def check_enum(enum_cls: type[E], value: object, name: str) -> E:
+    """``value`` as a member of ``enum_cls``; an unknown value names the allowed ones."""
+    if isinstance(value, enum_cls):
+        return value
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(str(member.value) for member in enum_cls)
+        raise InvalidParameterError(f"{name} must be one of: {allowed}; got {value!r}") from None
 
 
 def check_limit(value: object) -> int:

@@ -20,6 +20,7 @@ from ._clientcore import (
     Page,
     build_config,
     check_agent_key,
+    check_enum,
     check_limit,
     check_metadata,
     check_offset,
@@ -244,8 +245,10 @@ class CallLogs(_SyncResource):
             timeout=timeout,
             deadline=deadline,
             max_retries=max_retries,
-            status=None if status is None else models.CallStatus(status),
-            direction=None if direction is None else models.CallDirection(direction),
+            status=None if status is None else check_enum(models.CallStatus, status, "status"),
+            direction=None
+            if direction is None
+            else check_enum(models.CallDirection, direction, "direction"),
             agent_key=agent_key,
         )
 
@@ -332,7 +335,9 @@ class Sessions(_SyncResource):
             timeout=timeout,
             deadline=deadline,
             max_retries=max_retries,
-            status=None if status is None else models.VoiceSessionStatus(status),
+            status=None
+            if status is None
+            else check_enum(models.VoiceSessionStatus, status, "status"),
             call_id=call_id,
             agent_key=agent_key,
             tag=tag,
@@ -832,10 +837,14 @@ class Tenants(_SyncResource):
                 raise InvalidParameterError("webhook_url must be an https:// URL")
             body.webhook_url = webhook_url
         if telephony is not None:
+            if not isinstance(telephony, models.TelephonyDefaults | Mapping):
+                raise InvalidParameterError(
+                    f"telephony must be a TelephonyDefaults or a mapping, got {type(telephony).__name__}"
+                )
             body.telephony = (
                 telephony
                 if isinstance(telephony, models.TelephonyDefaults)
-                else models.TelephonyDefaults.from_dict(telephony)
+                else models.TelephonyDefaults.from_dict(dict(telephony))
             )
         config, _ = self._call(
             "tenants.update_runtime_config",
@@ -933,7 +942,7 @@ class RolloutGovernance(_SyncResource):
             )
         models = ops.admin_models
         fields: dict[str, Any] = {
-            "stage": models.RolloutStage(stage),
+            "stage": check_enum(models.RolloutStage, stage, "stage"),
             "traffic_percent": traffic_percent,
         }
         optional = {
@@ -987,7 +996,9 @@ class AgentVersions(_SyncResource):
             max_retries=max_retries,
             tenant_id=tenant_id,
             agent_key=agent_key,
-            status=None if status is None else models.AgentVersionStatus(status),
+            status=None
+            if status is None
+            else check_enum(models.AgentVersionStatus, status, "status"),
         )
 
     def list(

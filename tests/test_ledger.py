@@ -162,7 +162,7 @@ def test_crash_between_send_and_record_is_recovered_after_the_lease(
     retry = entry_of(next_worker.begin(KEY, fingerprint=FP))  # re-sends the same key
     retry.record(CALL)
     # The stalled worker wakes up: its record is refused (logged), the first record stands.
-    with caplog.at_level(logging.WARNING, logger="stateset_voice_wrapper.ledger"):
+    with caplog.at_level(logging.WARNING, logger="stateset_voice.ledger"):
         crashed.record(b'{"id":"call_1","status":"ringing"}')
     assert "lease expired" in caplog.text
     assert next_worker.begin(KEY, fingerprint=FP) == Completed(CALL)

@@ -18,6 +18,7 @@ Example::
 """
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ._budget import RetryBudget, get_retry_budget
@@ -51,6 +52,10 @@ from ._options import (
 )
 from ._transport import ReliableTransport
 from ._version import __version__
+
+# A library logs but never decides where logs go: without this, Python's last-resort handler
+# would print our retry warnings to stderr in applications that configured no logging.
+logging.getLogger("stateset_voice").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from ._async_clients import AsyncAdminClient, AsyncVoiceClient

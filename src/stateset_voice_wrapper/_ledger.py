@@ -60,7 +60,7 @@ __all__ = [
     "fingerprint_request",
 ]
 
-_log = logging.getLogger("stateset_voice_wrapper.ledger")
+_log = logging.getLogger("stateset_voice.ledger")
 
 #: A claim outlives the client's 60 s deadline, so an in-progress create never loses it.
 DEFAULT_LEDGER_LEASE_SECONDS: float = 120.0

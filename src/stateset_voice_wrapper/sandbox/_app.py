@@ -108,6 +108,7 @@ def _log(
         "client_request_id": request.headers.get("X-Request-Id"),
         "method": request.method,
         "path": request.path,
+        "query": dict(request.query),
         "operation_id": notes.get("operation_id"),
         "status": None if fault is not None and fault.startswith("drop") else status,
         "idempotency_key": request.headers.get("Idempotency-Key"),

@@ -25,6 +25,16 @@ from ._server import SandboxServer
 from ._spec import ContractsNotFoundError
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0 = any free port), got {value}")
+    return value
+
+
 def build_parser(prog: str = "stateset-voice sandbox") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
@@ -34,7 +44,7 @@ def build_parser(prog: str = "stateset-voice sandbox") -> argparse.ArgumentParse
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface (default %(default)s)")
     parser.add_argument(
         "--port",
-        type=int,
+        type=_port,
         default=DEFAULT_CLI_PORT,
         help="port; 0 = any free (default %(default)s)",
     )

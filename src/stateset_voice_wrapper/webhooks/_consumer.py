@@ -52,7 +52,7 @@ __all__ = [
     "SqliteDedupStore",
 ]
 
-_log = logging.getLogger("stateset_voice_wrapper.webhooks")
+_log = logging.getLogger("stateset_voice.webhooks")
 
 #: How long a worker may hold an event before another delivery may take it over.
 DEFAULT_DEDUP_LEASE_SECONDS: float = 30.0

@@ -1,0 +1,124 @@
+"""What every command handler gets: the parsed options, the output, and client factories."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._clientcore import Page
+from ._exit import ExitCode
+from ._output import Column, Output, Progress, isatty
+
+if TYPE_CHECKING:
+    from .._sync_clients import AdminClient, VoiceClient
+
+
+class CommandError(Exception):
+    """A command failed for a reason the command itself detected (not the client library)."""
+
+    def __init__(self, message: str, code: int, *, kind: str = "CommandError") -> None:
+        super().__init__(message)
+        self.code = code
+        #: What went wrong, for the JSON error document (``ContractFetchError``, ...).
+        self.kind = kind
+
+
+@dataclass(slots=True)
+class Context:
+    args: argparse.Namespace
+    out: Output
+
+    def client_options(self) -> dict[str, Any]:
+        """Only the options given on the command line; the clients' defaults apply otherwise."""
+        options: dict[str, Any] = {}
+        for name in ("base_url", "timeout", "deadline", "max_retries"):
+            value = getattr(self.args, name, None)
+            if value is not None:
+                options[name] = value
+        return options
+
+    def voice(self) -> VoiceClient:
+        """A runtime client; the key comes from ``STATESET_VOICE_API_KEY``."""
+        from .._sync_clients import VoiceClient
+
+        return VoiceClient(**self.client_options())
+
+    def admin(self) -> AdminClient:
+        """An admin client; the key comes from ``STATESET_ADMIN_API_KEY``."""
+        from .._sync_clients import AdminClient
+
+        return AdminClient(**self.client_options())
+
+    def list_pages(
+        self,
+        label: str,
+        cols: tuple[Column, ...],
+        fetch: Callable[[int, int], Page[Any]],
+    ) -> int:
+        """Fetch pages with ``fetch(limit, offset)`` and write up to ``--limit`` items (or all).
+
+        Progress goes to stderr when stderr is a terminal and more than one page is needed, or
+        always with ``--progress``; a table ends with a note when there were more items.
+        """
+        args = self.args
+        if not args.all and args.limit < 1:
+            raise CommandError(
+                f"--limit must be 1 or more, got {args.limit}", ExitCode.INVALID_INPUT
+            )
+        want: int | None = None if args.all else args.limit
+        page_size = args.page_size or min(want or 100, 200)
+        progress_flag = getattr(args, "progress", None)
+        offset = args.offset
+        page = None
+        with self.out.listing(cols) as sink:
+            progress: Progress | None = None
+            while True:
+                size = page_size if want is None else min(page_size, want - sink.count)
+                page = fetch(size, offset)
+                for item in page.items:
+                    sink.add(item.to_dict())
+                target = max(page.total - args.offset, 0)
+                if want is not None:
+                    target = min(target, want)
+                if progress is None:
+                    needs_pages = target > len(page.items)
+                    enabled = (
+                        progress_flag
+                        if progress_flag is not None
+                        else needs_pages and isatty(self.out.stderr)
+                    )
+                    progress = Progress(self.out.stderr, label, enabled=bool(enabled))
+                progress.update(sink.count, target)
+                nxt = page.next_offset
+                if nxt is None or (want is not None and sink.count >= want):
+                    break
+                offset = nxt
+            progress.finish()
+        if page is not None and not self.out.is_json:
+            remaining = page.total - args.offset - sink.count
+            if remaining > 0:
+                self.out.note(
+                    f"{sink.count:,} of {page.total - args.offset:,} {label} shown;"
+                    " --all or --limit N for more"
+                )
+        return 0
+
+
+def json_object(text: str, option: str) -> dict[str, Any]:
+    """Parse an option's JSON object value, or fail naming the option."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CommandError(
+            f'{option} must be a JSON object, e.g. \'{{"appointment_id": "A-123"}}\': {exc.msg}'
+            f" at character {exc.pos}",
+            ExitCode.INVALID_INPUT,
+        ) from None
+    if not isinstance(value, dict):
+        raise CommandError(
+            f"{option} must be a JSON object, got {type(value).__name__}", ExitCode.INVALID_INPUT
+        )
+    return value

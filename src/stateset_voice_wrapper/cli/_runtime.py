@@ -1,0 +1,91 @@
+"""Tenant runtime commands: ``calls create``, ``call-logs list|get``, ``sessions list|get``."""
+
+from __future__ import annotations
+
+import argparse
+
+from .._clientcore import new_idempotency_key
+from .._options import response_info
+from ._context import Context, json_object
+from ._output import Section, columns
+
+CALL_LOG_COLUMNS = columns(
+    "call_id", "status", "direction", "agent_key", "to", "from", "duration_seconds", "created_at"
+)
+SESSION_COLUMNS = columns(
+    "session_id", "call_id", "status", "agent_key", "#transcript", "tags", "escalated",
+    "evaluation_score", "started_at",
+)  # fmt: skip
+SESSION_SECTIONS = (
+    Section("TRANSCRIPT", "transcript", columns("start_ms", "speaker", "text")),
+    Section("TOOL CALLS", "function_calls", columns("started_ms", "name", "status", "duration_ms")),
+)
+
+
+def calls_create(args: argparse.Namespace, ctx: Context) -> int:
+    """Place one outbound call. The idempotency key makes re-running the command safe."""
+    key = args.idempotency_key or new_idempotency_key()
+    metadata = None if args.metadata is None else json_object(args.metadata, "--metadata")
+    try:
+        with ctx.voice() as voice, response_info() as info:
+            call = voice.calls.create(
+                to=args.to,
+                from_=args.from_,
+                agent_key=args.agent_key,
+                greeting=args.greeting,
+                metadata=metadata,
+                idempotency_key=key,
+            )
+    except KeyboardInterrupt:
+        # The call may exist already: the key is what makes finding out (re-running) safe.
+        ctx.out.note(f"interrupted; re-run with --idempotency-key {key} to finish safely")
+        raise
+    what = "replayed: this key already created" if info.replayed else "created"
+    ctx.out.note(f"{what} {call.call_id} (request_id={info.request_id}, idempotency_key={key})")
+    ctx.out.item(call.to_dict())
+    return 0
+
+
+def call_logs_list(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.voice() as voice:
+        return ctx.list_pages(
+            "call logs",
+            CALL_LOG_COLUMNS,
+            lambda limit, offset: voice.call_logs.list_page(
+                limit=limit,
+                offset=offset,
+                status=args.status,
+                direction=args.direction,
+                agent_key=args.agent_key,
+            ),
+        )
+
+
+def call_logs_get(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.voice() as voice:
+        log = voice.call_logs.get(args.call_id)
+    ctx.out.item(log.to_dict())
+    return 0
+
+
+def sessions_list(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.voice() as voice:
+        return ctx.list_pages(
+            "voice sessions",
+            SESSION_COLUMNS,
+            lambda limit, offset: voice.sessions.list_page(
+                limit=limit,
+                offset=offset,
+                status=args.status,
+                call_id=args.call_id,
+                agent_key=args.agent_key,
+                tag=args.tag,
+            ),
+        )
+
+
+def sessions_get(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.voice() as voice:
+        session = voice.sessions.get(args.session_id)
+    ctx.out.item(session.to_dict(), sections=SESSION_SECTIONS)
+    return 0

@@ -23,7 +23,6 @@ deadline, so a live request never loses its claim.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -44,6 +43,8 @@ from ._leases import (
     RedisLeaseStore,
     SqliteLeaseStore,
 )
+from ._options import asyncio_sleep
+from ._pagination import arun_blocking
 
 if TYPE_CHECKING:
     import redis
@@ -123,11 +124,11 @@ class LedgerEntry:
 
     async def arecord(self, result: bytes) -> None:
         """:meth:`record`, with the store call run in a worker thread."""
-        await asyncio.to_thread(self.record, result)
+        await arun_blocking(self.record, result)
 
     async def aabandon(self) -> None:
         """:meth:`abandon`, with the store call run in a worker thread."""
-        await asyncio.to_thread(self.abandon)
+        await arun_blocking(self.abandon)
 
 
 class IdempotencyLedger:
@@ -178,18 +179,19 @@ class IdempotencyLedger:
         *,
         fingerprint: str,
         wait: float = 0.0,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> LedgerEntry | Completed:
         """:meth:`begin` for async code: store calls run in a worker thread."""
+        pause = asyncio_sleep if sleep is None else sleep
         remaining, delay = float(wait), _FIRST_POLL_SECONDS
         while True:
-            outcome = await asyncio.to_thread(
+            outcome = await arun_blocking(
                 self.store.claim, key, fingerprint=fingerprint, lease_seconds=self.lease_seconds
             )
             step = self._resolve(key, outcome, remaining, delay)
             if not isinstance(step, float):
                 return step
-            await sleep(step)
+            await pause(step)
             remaining, delay = remaining - step, min(delay * 2, _MAX_POLL_SECONDS)
 
     def _resolve(

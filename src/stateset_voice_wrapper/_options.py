@@ -15,7 +15,6 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import random
@@ -86,6 +85,13 @@ def _positive_or_none(_: object, attribute: attrs.Attribute[float], value: float
         raise ValueError(f"{attribute.name} must be > 0 seconds or None, got {value!r}")
 
 
+async def asyncio_sleep(seconds: float) -> None:
+    """``asyncio.sleep``, imported on first use: sync-only programs never load asyncio."""
+    import asyncio
+
+    await asyncio.sleep(seconds)
+
+
 @attrs.frozen(kw_only=True)
 class ReliabilityConfig:
     """A client's reliability settings. Every field has a documented default.
@@ -104,7 +110,7 @@ class ReliabilityConfig:
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
-    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    async_sleep: Callable[[float], Awaitable[None]] = asyncio_sleep
     random: Callable[[], float] = random.random
     auto_idempotency_keys: bool = True
 

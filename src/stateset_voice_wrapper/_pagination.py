@@ -7,7 +7,6 @@ async, the one being prefetched) is held in memory, however long the listing.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
@@ -31,6 +30,8 @@ async def aiterate_pages(
     fetch: Callable[[int], Awaitable[Page[T]]], start: int
 ) -> AsyncIterator[T]:
     """Yield every item; the next page is fetched while the caller consumes the current one."""
+    import asyncio  # here, not at module level: sync users never load asyncio
+
     page = await fetch(start)
     while True:
         nxt = page.next_offset
@@ -47,11 +48,13 @@ async def aiterate_pages(
         page = await pending
 
 
-def run_blocking(fn: Callable[..., T], *args: Any) -> T:
+def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking call (the sync twin of :func:`arun_blocking`)."""
-    return fn(*args)
+    return fn(*args, **kwargs)
 
 
-async def arun_blocking(fn: Callable[..., T], *args: Any) -> T:
+async def arun_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a blocking call (a ledger write) in a worker thread, off the event loop."""
-    return await asyncio.to_thread(fn, *args)
+    import asyncio
+
+    return await asyncio.to_thread(fn, *args, **kwargs)

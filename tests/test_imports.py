@@ -1,0 +1,45 @@
+"""What `import stateset_voice_wrapper` loads: the reliability core, not the heavy optional parts.
+
+Import time is measured in benchmarks/run.py; this test pins the reason it stays low, by module
+rather than by duration, so it cannot flake on a busy machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = [
+    "asyncio",  # only async users pay for it
+    "stateset_voice_public",  # generated models load on first typed-client use
+    "stateset_voice_admin",
+    "stateset_voice_wrapper._sync_clients",
+    "stateset_voice_wrapper._async_clients",
+    "stateset_voice_wrapper.sandbox",
+    "stateset_voice_wrapper.cli",
+    "sqlite3",
+    "redis",
+    "aiohttp",
+    "openapi_core",
+]
+
+
+def _loaded_after(statement: str) -> set[str]:
+    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    return set(json.loads(done.stdout))
+
+
+def test_package_import_stays_light() -> None:
+    loaded = _loaded_after("import stateset_voice_wrapper")
+    assert "stateset_voice_wrapper._transport" in loaded
+    assert sorted(loaded & set(HEAVY)) == []
+
+
+def test_typed_client_loads_its_models_on_first_use() -> None:
+    loaded = _loaded_after("from stateset_voice_wrapper import VoiceClient")
+    assert "stateset_voice_wrapper._sync_clients" in loaded
+    assert "asyncio" not in loaded

@@ -70,6 +70,10 @@ class Contracts:
         raise KeyError(operation_id)
 
 
+#: Where a built wheel carries the pinned contracts (pyproject.toml's force-include).
+PACKAGED_CONTRACTS_DIR = "contracts"
+
+
 def _has_files(directory: Path) -> bool:
     return all((directory / c.file_name).is_file() for c in CONTRACTS)
 
@@ -78,8 +82,8 @@ def locate_contracts_dir(explicit: str | os.PathLike[str] | None = None) -> Path
     """Return the directory holding the pinned contracts.
 
     Looks at, in order: ``explicit``; ``$STATESET_VOICE_CONTRACTS_DIR``; ``api-contracts/`` in
-    this file's ancestors (a source checkout or an editable install); ``api-contracts/`` in the
-    working directory and its ancestors.
+    this file's ancestors (a source checkout or an editable install); the copy a wheel ships in
+    ``sandbox/contracts/``; ``api-contracts/`` in the working directory and its ancestors.
 
     Raises:
         ContractsNotFoundError: when none of them holds both contract files.
@@ -100,7 +104,11 @@ def locate_contracts_dir(explicit: str | os.PathLike[str] | None = None) -> Path
         return directory
     here = Path(__file__).resolve()
     cwd = Path.cwd().resolve()
-    candidates = [p / "api-contracts" for p in (*here.parents, cwd, *cwd.parents)]
+    candidates = [
+        *(p / "api-contracts" for p in here.parents),
+        here.parent / PACKAGED_CONTRACTS_DIR,
+        *(p / "api-contracts" for p in (cwd, *cwd.parents)),
+    ]
     for directory in candidates:
         if _has_files(directory):
             return directory

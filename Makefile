@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench clean
+.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench chaos clean
 
 $(STAMP): pyproject.toml requirements/dev.txt requirements/codegen.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ demo: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run.py
+
+# 2,000 calls.create under 20% injected faults, then again after the outage; fails on a duplicate.
+chaos: venv
+	$(BIN)/python benchmarks/chaos.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -295,6 +295,9 @@ def test_limit_must_be_positive(env: Sandbox) -> None:
     result = run("call-logs", "list", "--limit", "0", "-o", "table")
     assert result.code == ExitCode.INVALID_INPUT
     assert "--limit must be 1 or more" in result.err
+    too_big = run("call-logs", "list", "--page-size", "500", "-o", "table")
+    assert too_big.code == ExitCode.INVALID_INPUT
+    assert "--page-size must be 1 to 200, got 500" in too_big.err
 
 
 # -- sessions ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._clientcore import Page
+from .._clientcore import DEFAULT_ITER_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from ._exit import ExitCode
 from ._output import Column, Output, Progress, isatty
 
@@ -68,8 +68,13 @@ class Context:
             raise CommandError(
                 f"--limit must be 1 or more, got {args.limit}", ExitCode.INVALID_INPUT
             )
+        if args.page_size is not None and not 1 <= args.page_size <= MAX_PAGE_SIZE:
+            raise CommandError(
+                f"--page-size must be 1 to {MAX_PAGE_SIZE}, got {args.page_size}",
+                ExitCode.INVALID_INPUT,
+            )
         want: int | None = None if args.all else args.limit
-        page_size = args.page_size or min(want or 100, 200)
+        page_size = args.page_size or min(want or DEFAULT_ITER_PAGE_SIZE, MAX_PAGE_SIZE)
         progress_flag = getattr(args, "progress", None)
         offset = args.offset
         page = None

@@ -298,6 +298,14 @@ def test_limit_must_be_positive(env: Sandbox) -> None:
     too_big = run("call-logs", "list", "--page-size", "500", "-o", "table")
     assert too_big.code == ExitCode.INVALID_INPUT
     assert "--page-size must be 1 to 200, got 500" in too_big.err
+    for option, value, message in (
+        ("--deadline", "0", "deadline must be > 0 seconds"),
+        ("--max-retries", "-1", "max_retries must be an integer >= 0"),
+    ):
+        bad = run("call-logs", "list", option, value, "-o", "json")
+        assert bad.code == ExitCode.INVALID_INPUT
+        assert bad.error()["type"] == "InvalidParameterError"
+        assert message in bad.error()["message"]
 
 
 # -- sessions ---------------------------------------------------------------------------------

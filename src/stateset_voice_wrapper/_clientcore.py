@@ -21,7 +21,11 @@ import attrs
 import httpx
 
 from ._constants import DEFAULT_BASE_URL, ENV_BASE_URL
-from ._errors import APIResponseValidationError, StateSetVoiceError
+from ._errors import (
+    APIResponseValidationError,
+    ConfigurationError,
+    InvalidParameterError,
+)
 from ._options import CallRecord, ReliabilityConfig
 
 __all__ = [
@@ -48,14 +52,6 @@ MAX_PAGE_SIZE = 200
 DEFAULT_ITER_PAGE_SIZE = 100
 
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
-
-
-class ConfigurationError(StateSetVoiceError, ValueError):
-    """A client cannot be built as configured: a missing key or an unsafe base URL."""
-
-
-class InvalidParameterError(StateSetVoiceError, ValueError):
-    """An argument was rejected before anything was sent."""
 
 
 def resolve_key(value: str | None, *, env: str, what: str) -> str:

@@ -16,7 +16,9 @@ Every error the package raises on purpose derives from :class:`StateSetVoiceErro
     │   └── InternalServerError         >= 500, and any other unexpected status
     ├── APIResponseValidationError      a 2xx body that does not match the contract
     ├── DuplicateCallInFlightError      the ledger saw the idempotency key in flight elsewhere
-    └── IdempotencyConflictError        the ledger saw the key with different parameters
+    ├── IdempotencyConflictError        the ledger saw the key with different parameters
+    ├── ConfigurationError (ValueError) a missing key or an unsafe base URL
+    └── InvalidParameterError (ValueError)  an argument rejected before anything was sent
 
 Every error carries what is needed to correlate and to retry safely: ``request_id`` (the
 server's ``x-request-id``), ``client_request_id`` (the ``X-Request-Id`` this client sent on
@@ -49,11 +51,13 @@ __all__ = [
     "AttemptRecord",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "ConflictError",
     "DuplicateCallInFlightError",
     "FieldError",
     "IdempotencyConflictError",
     "InternalServerError",
+    "InvalidParameterError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -216,6 +220,14 @@ class DuplicateCallInFlightError(StateSetVoiceError):
 
 class IdempotencyConflictError(StateSetVoiceError):
     """The idempotency key was already used with different call parameters."""
+
+
+class ConfigurationError(StateSetVoiceError, ValueError):
+    """A client cannot be built as configured: a missing key or an unsafe base URL."""
+
+
+class InvalidParameterError(StateSetVoiceError, ValueError):
+    """An argument was rejected before anything was sent (including reliability options)."""
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

@@ -35,6 +35,7 @@ from ._constants import (
     DEFAULT_READ_TIMEOUT,
     DEFAULT_WRITE_TIMEOUT,
 )
+from ._errors import InvalidParameterError
 
 __all__ = [
     "CallOptions",
@@ -77,12 +78,12 @@ def _to_timeout(value: TimeoutTypes) -> httpx.Timeout:
 
 def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{attribute.name} must be an integer >= 0, got {value!r}")
+        raise InvalidParameterError(f"{attribute.name} must be an integer >= 0, got {value!r}")
 
 
 def _positive_or_none(_: object, attribute: attrs.Attribute[float], value: float | None) -> None:
     if value is not None and not value > 0:
-        raise ValueError(f"{attribute.name} must be > 0 seconds or None, got {value!r}")
+        raise InvalidParameterError(f"{attribute.name} must be > 0 seconds or None, got {value!r}")
 
 
 async def asyncio_sleep(seconds: float) -> None:

@@ -49,6 +49,7 @@ from stateset_voice_wrapper import (
     UnprocessableEntityError,
     call_options,
     get_retry_budget,
+    response_info,
 )
 
 # tests/ is not a package: pytest puts it on sys.path, while mypy (explicit_package_bases, with
@@ -804,6 +805,63 @@ async def test_an_answer_arriving_after_the_deadline_is_a_timeout(
         await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     assert [t["read"] for t in inner.timeouts] == [3.0, 1.0]
     assert "deadline of 3s exceeded" in info.value.message
+
+
+class SlowBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body whose second chunk arrives ``gap`` fake seconds after the first."""
+
+    def __init__(self, fake: FakeTime, gap: float) -> None:
+        self.fake = fake
+        self.gap = gap
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b'{"call_id": '
+        self.fake.advance(self.gap)
+        yield b'"call_1"}'
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+
+class SlowBodyTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    def __init__(self, fake: FakeTime, gap: float) -> None:
+        self.fake = fake
+        self.gap = gap
+        self.calls = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        return httpx.Response(
+            200, headers={"x-request-id": "req_slow_body"}, stream=SlowBody(self.fake, self.gap)
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return self.handle_request(request)
+
+
+async def test_a_body_still_arriving_at_the_deadline_is_a_recorded_attempt(
+    send: Sender, fake: FakeTime
+) -> None:
+    inner = SlowBodyTransport(fake, gap=5.0)
+    transport = reliable(fake, transport=inner, async_transport=inner)
+    with (
+        call_options(deadline=3.0),
+        response_info() as info,
+        pytest.raises(APITimeoutError) as caught,
+    ):
+        await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
+    error = caught.value
+    assert inner.calls == 1
+    assert "deadline of 3s exceeded" in error.message
+    assert "200 response's body was still arriving" in error.message
+    assert [(a.number, a.outcome, a.request_id) for a in error.attempts] == [
+        (1, "APITimeoutError", "req_slow_body")
+    ]
+    assert error.request_id == "req_slow_body"
+    assert error.client_request_id
+    assert info.attempts == 1
+    assert info.request_id == "req_slow_body"
 
 
 async def test_a_client_timeout_narrows_the_attempt_timeouts(send: Sender, fake: FakeTime) -> None:

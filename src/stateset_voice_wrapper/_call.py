@@ -149,6 +149,19 @@ class Call:
         if remaining is not None and remaining <= 0:
             raise self.deadline_error(f"gave up after {len(self.attempts)} attempt(s)")
 
+    def check_body_deadline(self, response: httpx.Response) -> None:
+        """:meth:`check_deadline` while a body arrives: the cut attempt is recorded first, with
+        the server's request ID, so the error shows what the server had answered."""
+        remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            self._record(APITimeoutError.__name__, response.headers.get(HEADER_SERVER_REQUEST_ID))
+            if self.records:
+                self._publish(response.status_code, replayed=False)
+            raise self.deadline_error(
+                f"the {response.status_code} response's body was still arriving"
+                f" (attempt {len(self.attempts)})"
+            )
+
     # -- attempts ---------------------------------------------------------------------------
 
     def prepare(self) -> httpx.Request:

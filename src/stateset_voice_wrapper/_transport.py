@@ -107,7 +107,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                     chunks = []
                     for chunk in _raw_chunks(response):
                         chunks.append(chunk)
-                        call.check_deadline()
+                        call.check_body_deadline(response)
                     body = b"".join(chunks)
                 finally:
                     response.close()
@@ -140,7 +140,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                     chunks = []
                     async for chunk in _araw_chunks(response):
                         chunks.append(chunk)
-                        call.check_deadline()
+                        call.check_body_deadline(response)
                     body = b"".join(chunks)
                 finally:
                     await response.aclose()

@@ -14,8 +14,10 @@ HEAVY = [
     "asyncio",  # only async users pay for it
     "stateset_voice_public",  # generated models load on first typed-client use
     "stateset_voice_admin",
-    "stateset_voice_wrapper._sync_clients",
-    "stateset_voice_wrapper._async_clients",
+    "stateset_voice_wrapper._sync_runtime",
+    "stateset_voice_wrapper._sync_admin",
+    "stateset_voice_wrapper._async_runtime",
+    "stateset_voice_wrapper._async_admin",
     "stateset_voice_wrapper.sandbox",
     "stateset_voice_wrapper.cli",
     "sqlite3",
@@ -41,5 +43,6 @@ def test_package_import_stays_light() -> None:
 
 def test_typed_client_loads_its_models_on_first_use() -> None:
     loaded = _loaded_after("from stateset_voice_wrapper import VoiceClient")
-    assert "stateset_voice_wrapper._sync_clients" in loaded
+    assert "stateset_voice_wrapper._sync_runtime" in loaded
+    assert "stateset_voice_wrapper._sync_admin" not in loaded
     assert "asyncio" not in loaded

@@ -58,17 +58,19 @@ from ._version import __version__
 logging.getLogger("stateset_voice").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
-    from ._async_clients import AsyncAdminClient, AsyncVoiceClient
+    from ._async_admin import AsyncAdminClient
+    from ._async_runtime import AsyncVoiceClient
     from ._ledger import IdempotencyLedger, RedisLedger, SqliteLedger
-    from ._sync_clients import AdminClient, VoiceClient
+    from ._sync_admin import AdminClient
+    from ._sync_runtime import VoiceClient
 
 # The clients and ledgers load on first use: `import stateset_voice_wrapper` stays cheap for
 # code that only needs the transport or the errors.
 _LAZY = {
-    "AsyncAdminClient": "._async_clients",
-    "AsyncVoiceClient": "._async_clients",
-    "AdminClient": "._sync_clients",
-    "VoiceClient": "._sync_clients",
+    "AsyncAdminClient": "._async_admin",
+    "AsyncVoiceClient": "._async_runtime",
+    "AdminClient": "._sync_admin",
+    "VoiceClient": "._sync_runtime",
     "IdempotencyLedger": "._ledger",
     "RedisLedger": "._ledger",
     "SqliteLedger": "._ledger",

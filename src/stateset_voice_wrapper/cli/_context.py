@@ -13,7 +13,8 @@ from ._exit import ExitCode
 from ._output import Column, Output, Progress, isatty
 
 if TYPE_CHECKING:
-    from .._sync_clients import AdminClient, VoiceClient
+    from .._sync_admin import AdminClient
+    from .._sync_runtime import VoiceClient
 
 
 class CommandError(Exception):
@@ -42,13 +43,13 @@ class Context:
 
     def voice(self) -> VoiceClient:
         """A runtime client; the key comes from ``STATESET_VOICE_API_KEY``."""
-        from .._sync_clients import VoiceClient
+        from .._sync_runtime import VoiceClient
 
         return VoiceClient(**self.client_options())
 
     def admin(self) -> AdminClient:
         """An admin client; the key comes from ``STATESET_ADMIN_API_KEY``."""
-        from .._sync_clients import AdminClient
+        from .._sync_admin import AdminClient
 
         return AdminClient(**self.client_options())
 

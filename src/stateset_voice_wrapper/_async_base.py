@@ -1,0 +1,144 @@
+"""What the typed async clients share: one generated call per method, inside one
+``call_options`` block, on one reliable connection pool.
+
+Source of truth for ``_sync_base.py`` (``scripts/unasync`` writes it; ``make check`` fails if
+the two differ). Edit this file, then run ``make unasync``.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from ._clientcore import (
+    Page,
+    build_config,
+    check_limit,
+    check_offset,
+    expect,
+    parse_failure,
+    resolve_base_url,
+)
+from ._errors import StateSetVoiceError
+from ._ledger import IdempotencyLedger
+from ._options import CallRecord, ReliabilityConfig, TimeoutTypes, call_options
+from ._transport import ReliableTransport
+
+if TYPE_CHECKING:
+    pass
+
+__all__ = ["AsyncClientBase", "AsyncResource"]
+
+T = TypeVar("T")
+
+
+class AsyncResource:
+    """Shared plumbing: one generated call inside one ``call_options`` block."""
+
+    def __init__(self, owner: AsyncClientBase) -> None:
+        self._owner = owner
+
+    async def _call(
+        self,
+        what: str,
+        endpoint: Callable[..., Awaitable[Any]],
+        model: type[T],
+        *,
+        timeout: TimeoutTypes | None,
+        deadline: float | None,
+        max_retries: int | None,
+        **kwargs: Any,
+    ) -> tuple[T, CallRecord]:
+        with call_options(timeout=timeout, deadline=deadline, max_retries=max_retries) as options:
+            record = options.records[-1]
+            try:
+                response = await endpoint(client=self._owner._generated, **kwargs)
+            except StateSetVoiceError:
+                raise
+            except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                raise parse_failure(exc, record, what) from exc
+        return expect(response.parsed, model, record, what), record
+
+    async def _page(
+        self,
+        what: str,
+        endpoint: Callable[..., Awaitable[Any]],
+        model: type[Any],
+        *,
+        limit: int,
+        offset: int,
+        timeout: TimeoutTypes | None,
+        deadline: float | None,
+        max_retries: int | None,
+        **filters: Any,
+    ) -> Page[Any]:
+        unset = {name: value for name, value in filters.items() if value is not None}
+        envelope, record = await self._call(
+            what,
+            endpoint,
+            model,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+            limit=check_limit(limit),
+            offset=check_offset(offset),
+            **unset,
+        )
+        return Page(
+            items=builtins.list(envelope.items),
+            total=envelope.total,
+            limit=envelope.limit,
+            offset=envelope.offset,
+            has_more=envelope.has_more,
+            request_id=record.request_id,
+        )
+
+
+class AsyncClientBase:
+    _generated: Any
+    _ledger: IdempotencyLedger | None = None
+    _ledger_wait: float = 0.0
+
+    def __init__(
+        self,
+        *,
+        generated_factory: Callable[..., Any],
+        base_url: str | None,
+        reliability: ReliabilityConfig | None,
+        timeout: TimeoutTypes | None,
+        deadline: float | None,
+        max_retries: int | None,
+        transport: httpx.AsyncBaseTransport | None,
+        headers: Mapping[str, str] | None,
+        auth: Mapping[str, Any],
+    ) -> None:
+        self.base_url = resolve_base_url(base_url)
+        self._config = build_config(
+            reliability, timeout=timeout, deadline=deadline, max_retries=max_retries
+        )
+        self._transport = ReliableTransport(config=self._config, async_transport=transport)
+        # The generated AuthenticatedClient writes its auth header into the dict it is given:
+        # hand it a private copy so credentials never leak into a caller's (or another client's) dict.
+        self._generated = generated_factory(
+            base_url=self.base_url,
+            headers=dict(headers or {}),
+            httpx_args={"transport": self._transport},
+            **auth,
+        )
+        # Create the one connection pool now, so threads or tasks sharing the client never race to.
+        self._generated.get_async_httpx_client()
+
+    @property
+    def reliability(self) -> ReliabilityConfig:
+        """The client's reliability settings (timeouts, deadline, retries, budget)."""
+        return self._config
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._generated.get_async_httpx_client().aclose()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, key='***')"

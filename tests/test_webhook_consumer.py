@@ -16,7 +16,9 @@ from typing import Any
 import attrs
 import pytest
 
-from stateset_voice_wrapper._leases import LeaseStore, RedisLeaseStore, SqliteLeaseStore
+from stateset_voice_wrapper._lease_redis import RedisLeaseStore
+from stateset_voice_wrapper._lease_sqlite import SqliteLeaseStore
+from stateset_voice_wrapper._leases import LeaseStore
 from stateset_voice_wrapper.webhooks._consumer import (
     ExactlyOnceConsumer,
     ProcessResult,

@@ -32,6 +32,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 from ._errors import DuplicateCallInFlightError, IdempotencyConflictError
+from ._lease_redis import RedisLeaseStore
+from ._lease_sqlite import SqliteLeaseStore
 from ._leases import (
     DEFAULT_RETENTION_SECONDS,
     Claimed,
@@ -40,8 +42,6 @@ from ._leases import (
     InFlight,
     LeaseStore,
     Mismatch,
-    RedisLeaseStore,
-    SqliteLeaseStore,
 )
 from ._options import asyncio_sleep
 from ._pagination import arun_blocking

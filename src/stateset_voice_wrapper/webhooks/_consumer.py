@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import attrs
 
+from .._lease_redis import RedisLeaseStore
+from .._lease_sqlite import SqliteLeaseStore
 from .._leases import (
     DEFAULT_RETENTION_SECONDS,
     Claimed,
@@ -35,8 +37,6 @@ from .._leases import (
     Completed,
     InFlight,
     LeaseStore,
-    RedisLeaseStore,
-    SqliteLeaseStore,
 )
 
 if TYPE_CHECKING:

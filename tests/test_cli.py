@@ -53,10 +53,38 @@ class Result:
         return document
 
 
-def run(*argv: str) -> Result:
+def run(
+    *argv: str,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Result:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=stdout, stderr=stderr)
+    pacing: dict[str, Any] = {}
+    if sleep is not None:
+        pacing["sleep"] = sleep
+    if clock is not None:
+        pacing["clock"] = clock
+    code = main(list(argv), stdout=stdout, stderr=stderr, **pacing)
     return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+class Pacer:
+    """``calls create --wait``'s sleep and clock: each sleep moves a fake clock and, optionally,
+    the sandbox by one step, so a call progresses without anyone waiting."""
+
+    def __init__(self, sandbox: Sandbox | None = None) -> None:
+        self.sandbox = sandbox
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.sandbox is not None:
+            self.sandbox.advance()
+
+    def clock(self) -> float:
+        return self.now
 
 
 @pytest.fixture
@@ -135,6 +163,35 @@ def test_create_without_key_uses_a_fresh_key_each_time(env: Sandbox) -> None:
     counts = env.creations_per_key()
     assert len(counts) == 2
     assert set(counts.values()) == {1}
+
+
+def test_create_and_wait_follows_the_call_to_its_end(env: Sandbox) -> None:
+    pacer = Pacer(env)
+    result = run(*CREATE, "--idempotency-key", "wait-1", "--wait", "--poll-interval", "0.5",
+                 "-o", "json", sleep=pacer.sleep, clock=pacer.clock)  # fmt: skip
+    assert result.code == 0, result.err
+    log = result.json()
+    assert log["status"] == "completed"
+    assert log["duration_seconds"] > 0
+    statuses = [
+        line.split(": ", 1)[1] for line in result.err.splitlines() if line.startswith("status: ")
+    ]
+    assert statuses == ["queued", "ringing", "in-progress", "completed"]
+    assert set(pacer.sleeps) == {0.5}
+    assert env.creations_per_key() == {"wait-1": 1}
+
+
+def test_wait_gives_up_with_its_own_exit_code(env: Sandbox) -> None:
+    pacer = Pacer()  # the sandbox clock never moves: the call stays queued
+    result = run(*CREATE, "--idempotency-key", "wait-2", "--wait", "--poll-interval", "5",
+                 "--wait-timeout", "20", "-o", "table", sleep=pacer.sleep, clock=pacer.clock)  # fmt: skip
+    assert result.code == ExitCode.STILL_RUNNING
+    assert "is still queued after 20s" in result.err
+    assert "call-logs get call_" in result.err
+    assert pacer.sleeps == [5.0, 5.0, 5.0, 5.0]
+    bad = run(*CREATE, "--idempotency-key", "wait-3", "--wait", "--poll-interval", "0")
+    assert bad.code == ExitCode.INVALID_INPUT
+    assert "wait-3" not in env.creations_per_key()  # refused before anything was sent
 
 
 def test_key_reused_with_other_parameters_is_a_conflict_with_ids(env: Sandbox) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,8 @@ class CommandError(Exception):
 class Context:
     args: argparse.Namespace
     out: Output
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
     def client_options(self) -> dict[str, Any]:
         """Only the options given on the command line; the clients' defaults apply otherwise."""

@@ -63,6 +63,8 @@ class ExitCode(enum.IntEnum):
     """``contracts fetch`` / ``check``: a contract could not be downloaded or is not OpenAPI."""
     GATE_BLOCKED = 15
     """``admin rollout sweep --check``: the decision was not ``promote``."""
+    STILL_RUNNING = 16
+    """``calls create --wait``: the call had not ended when ``--wait-timeout`` ran out."""
     INTERRUPTED = 130
     """Ctrl-C."""
 

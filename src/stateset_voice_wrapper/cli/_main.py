@@ -6,7 +6,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from .._constants import LOGGER_NAME
@@ -33,8 +34,13 @@ def main(
     *,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
-    """Run ``stateset-voice`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    """Run ``stateset-voice`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
+
+    ``sleep`` and ``clock`` pace ``calls create --wait``; tests pass their own.
+    """
     out_stream = stdout or sys.stdout
     err_stream = stderr or sys.stderr
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -59,7 +65,8 @@ def main(
     if args.verbose:
         _log_to(err_stream)
     try:
-        return int(args.handler(args, Context(args=args, out=out)))
+        context = Context(args=args, out=out, sleep=sleep, clock=clock)
+        return int(args.handler(args, context))
     except CommandError as exc:
         return _report(out, exc, ExitCode(exc.code))
     except StateSetVoiceError as exc:

@@ -31,7 +31,8 @@ credentials and endpoint (the same variables as the Python clients):
 exit codes: 0 ok, 1 unexpected error, 2 usage, 3 configuration, 4 invalid input,
   5 authentication, 6 not found, 7 conflict, 8 rate limited, 9 server error,
   10 connection or deadline, 11 bad response, 12 invalid webhook, 13 contracts differ,
-  14 contracts unavailable, 15 rollout gate blocked, 130 interrupted
+  14 contracts unavailable, 15 rollout gate blocked, 16 call still running,
+  130 interrupted
 
 try it without credentials: stateset-voice sandbox (prints test keys)
 """
@@ -131,6 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--idempotency-key",
         help="business key, e.g. appt-A-123-confirm (default: a new one, printed)",
+    )
+    p.add_argument(
+        "--wait", action="store_true", help="follow the call until it ends; print its final log"
+    )
+    p.add_argument(
+        "--poll-interval",
+        type=float,
+        default=2.0,
+        help="seconds between status checks with --wait (default %(default)s)",
+    )
+    p.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=600.0,
+        help="give up waiting after this many seconds and exit 16 (default %(default)s)",
     )
 
     # call-logs

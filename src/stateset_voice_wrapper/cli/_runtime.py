@@ -6,8 +6,12 @@ import argparse
 
 from .._clientcore import new_idempotency_key
 from .._options import response_info
-from ._context import Context, json_object
+from ._context import CommandError, Context, json_object
+from ._exit import ExitCode
 from ._output import Section, columns
+
+#: A call in one of these states will not change again.
+TERMINAL_STATUSES = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})
 
 CALL_LOG_COLUMNS = columns(
     "call_id", "status", "direction", "agent_key", "to", "from", "duration_seconds", "created_at"
@@ -24,6 +28,10 @@ SESSION_SECTIONS = (
 
 def calls_create(args: argparse.Namespace, ctx: Context) -> int:
     """Place one outbound call. The idempotency key makes re-running the command safe."""
+    if args.wait and (args.poll_interval <= 0 or args.wait_timeout <= 0):
+        raise CommandError(
+            "--poll-interval and --wait-timeout must be positive", ExitCode.INVALID_INPUT
+        )
     key = args.idempotency_key or new_idempotency_key()
     metadata = None if args.metadata is None else json_object(args.metadata, "--metadata")
     try:
@@ -42,8 +50,32 @@ def calls_create(args: argparse.Namespace, ctx: Context) -> int:
         raise
     what = "replayed: this key already created" if info.replayed else "created"
     ctx.out.note(f"{what} {call.call_id} (request_id={info.request_id}, idempotency_key={key})")
-    ctx.out.item(call.to_dict())
-    return 0
+    if not args.wait:
+        ctx.out.item(call.to_dict())
+        return 0
+    return _wait_for_end(args, ctx, call.call_id, call.status.value)
+
+
+def _wait_for_end(args: argparse.Namespace, ctx: Context, call_id: str, status: str) -> int:
+    """Poll the call's log until it ends; note each new status on stderr, print the final log."""
+    ctx.out.note(f"status: {status}")
+    give_up_at = ctx.clock() + args.wait_timeout
+    with ctx.voice() as voice:
+        while True:
+            ctx.sleep(args.poll_interval)
+            log = voice.call_logs.get(call_id)
+            if log.status.value != status:
+                status = log.status.value
+                ctx.out.note(f"status: {status}")
+            if status in TERMINAL_STATUSES:
+                ctx.out.item(log.to_dict())
+                return 0
+            if ctx.clock() >= give_up_at:
+                raise CommandError(
+                    f"{call_id} is still {status} after {args.wait_timeout:g}s; follow it with"
+                    f" `stateset-voice call-logs get {call_id}`",
+                    ExitCode.STILL_RUNNING,
+                )
 
 
 def call_logs_list(args: argparse.Namespace, ctx: Context) -> int:

@@ -116,7 +116,16 @@ def test_version_and_help_name_every_command(capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().out.strip().startswith("stateset-voice 0.")
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
-    for command in ("calls", "call-logs", "sessions", "admin", "webhooks", "contracts", "sandbox"):
+    for command in (
+        "calls",
+        "call-logs",
+        "sessions",
+        "evaluations",
+        "admin",
+        "webhooks",
+        "contracts",
+        "sandbox",
+    ):
         assert command in text
     for variable in ("STATESET_VOICE_API_KEY", "STATESET_ADMIN_API_KEY", "STATESET_VOICE_BASE_URL"):
         assert variable in text
@@ -391,6 +400,28 @@ def test_sessions_list_and_get_with_transcript(env: Sandbox) -> None:
     assert session["session_id"] in listing[1]
 
     assert run("sessions", "list", "--status", "active", "-o", "json").json() == []
+
+
+def test_evaluations_list_filter_and_get(env: Sandbox) -> None:
+    (call_id,) = make_calls(1)
+    assert run("evaluations", "list", "-o", "json").json() == []
+    env.advance(settle=True)
+    listed = run("evaluations", "list", "--call-id", call_id, "-o", "json")
+    assert listed.code == 0
+    (evaluation,) = listed.json()
+    assert evaluation["call_id"] == call_id
+    same = "--passed" if evaluation["passed"] else "--no-passed"
+    other = "--no-passed" if evaluation["passed"] else "--passed"
+    assert [e["evaluation_id"] for e in run("evaluations", "list", same, "-o", "json").json()] == [
+        evaluation["evaluation_id"]
+    ]
+    assert run("evaluations", "list", other, "-o", "json").json() == []
+
+    table = run("evaluations", "get", evaluation["evaluation_id"], "-o", "table")
+    assert table.code == 0
+    assert f"CRITERIA ({len(evaluation['criteria'])})" in table.out
+    assert evaluation["criteria"][0]["name"] in table.out
+    assert run("evaluations", "get", "ev_NOPE", "-o", "json").code == ExitCode.NOT_FOUND
 
 
 def test_unknown_session_is_not_found(env: Sandbox) -> None:

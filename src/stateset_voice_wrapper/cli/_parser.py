@@ -22,7 +22,7 @@ def _values(enum_name: str) -> list[str]:
 
 EPILOG = """\
 credentials and endpoint (the same variables as the Python clients):
-  STATESET_VOICE_API_KEY    runtime commands (calls, call-logs, sessions)
+  STATESET_VOICE_API_KEY    runtime commands (calls, call-logs, sessions, evaluations)
   STATESET_ADMIN_API_KEY    admin commands
   STATESET_VOICE_BASE_URL   API base URL (default https://voice.stateset.app)
   STATESET_WEBHOOK_SECRET   webhooks verify (StateSet deliveries)
@@ -169,6 +169,21 @@ def build_parser() -> argparse.ArgumentParser:
     _listing(p)
     p = leaf(sessions, "get", _runtime.sessions_get, "one session with transcript and tool calls")
     p.add_argument("session_id")
+
+    # evaluations
+    evaluations = group("evaluations", "QA evaluations of voice sessions")
+    p = leaf(evaluations, "list", _runtime.evaluations_list, "list evaluations, newest first")
+    p.add_argument("--session-id")
+    p.add_argument("--call-id")
+    p.add_argument(
+        "--passed",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="only passed (--passed) or failed (--no-passed) evaluations",
+    )
+    _listing(p)
+    p = leaf(evaluations, "get", _runtime.evaluations_get, "one evaluation with its criteria")
+    p.add_argument("evaluation_id")
 
     # admin
     admin = group("admin", "tenant configuration and rollout (STATESET_ADMIN_API_KEY)")

@@ -1,4 +1,5 @@
-"""Tenant runtime commands: ``calls create``, ``call-logs list|get``, ``sessions list|get``."""
+"""Tenant runtime commands: ``calls create``, ``call-logs list|get``, ``sessions list|get``,
+``evaluations list|get``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ SESSION_COLUMNS = columns(
     "session_id", "call_id", "status", "agent_key", "#transcript", "tags", "escalated",
     "evaluation_score", "started_at",
 )  # fmt: skip
+EVALUATION_COLUMNS = columns(
+    "evaluation_id", "session_id", "call_id", "score", "passed", "evaluator", "created_at"
+)
+EVALUATION_SECTIONS = (
+    Section("CRITERIA", "criteria", columns("name", "score", "passed", "notes")),
+)
 SESSION_SECTIONS = (
     Section("TRANSCRIPT", "transcript", columns("start_ms", "speaker", "text")),
     Section("TOOL CALLS", "function_calls", columns("started_ms", "name", "status", "duration_ms")),
@@ -120,4 +127,26 @@ def sessions_get(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.voice() as voice:
         session = voice.sessions.get(args.session_id)
     ctx.out.item(session.to_dict(), sections=SESSION_SECTIONS)
+    return 0
+
+
+def evaluations_list(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.voice() as voice:
+        return ctx.list_pages(
+            "evaluations",
+            EVALUATION_COLUMNS,
+            lambda limit, offset: voice.evaluations.list_page(
+                limit=limit,
+                offset=offset,
+                session_id=args.session_id,
+                call_id=args.call_id,
+                passed=args.passed,
+            ),
+        )
+
+
+def evaluations_get(args: argparse.Namespace, ctx: Context) -> int:
+    with ctx.voice() as voice:
+        evaluation = voice.evaluations.get(args.evaluation_id)
+    ctx.out.item(evaluation.to_dict(), sections=EVALUATION_SECTIONS)
     return 0

@@ -22,8 +22,9 @@ The invariants, checked at the end of the run (a breach is listed in
 
 Retries are counted twice: by the client (``ReliabilityConfig(on_retry=...)`` and the attempts
 ``response_info()`` reports) and by the server (its request log). Fault counts per class and
-phase come from the request log (``fault`` is ``"<kind>@<phase>"``); latency is not an error, so
-it only appears in the sandbox's fault counters (``GET /_sandbox/faults``).
+phase come from the request log (``fault`` is ``"<kind>@<phase>"``); the latency count comes from
+the sandbox's fault counters (``GET /_sandbox/faults``), which also count a latency draw on a
+request that an error then ended.
 
 ``run_chaos(sandbox, calls=..., fault_rate=..., concurrency=..., seed=..., sleep=...)`` is the
 same run as a function; ``tests/test_chaos.py`` runs a short form of it with a no-op sleep.

@@ -114,6 +114,7 @@ def _log(
         "idempotency_key": request.headers.get("Idempotency-Key"),
         "replayed": notes.get("replayed", False),
         "fault": fault,
+        "latency_ms": notes.get("latency_ms"),
         "elapsed_ms": round((time.monotonic() - started) * 1000, 1),
     }
     if not control:
@@ -207,6 +208,8 @@ async def dispatch(request: web.Request, op: Operation) -> web.StreamResponse:
     error = plan.error
     if error is not None:
         notes["fault"] = f"{error.kind}@{error.phase}"
+    if plan.latency_ms:
+        notes["latency_ms"] = dict(plan.latency_ms)
     await _pause(plan.delay("before"))
     if error is not None and error.phase == "before":
         return await _fault(request, error, headers, None, op)

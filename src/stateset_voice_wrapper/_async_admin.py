@@ -20,7 +20,6 @@ from ._clientcore import (
     Page,
     check_agent_key,
     check_enum,
-    check_limit,
     check_phone,
     new_idempotency_key,
     reject_unknown,
@@ -28,7 +27,6 @@ from ._clientcore import (
 )
 from ._constants import ENV_ADMIN_KEY
 from ._options import ReliabilityConfig, TimeoutTypes, call_options
-from ._pagination import aiterate_pages
 
 if TYPE_CHECKING:
     from stateset_voice_admin.models import (
@@ -83,18 +81,13 @@ class AsyncTenants(AsyncResource):
     ) -> AsyncIterator[Tenant]:
         """Every tenant, lazily."""
         reject_unknown("tenants.list", unknown)
-        check_limit(page_size)
-
-        async def fetch(offset: int) -> Page[Tenant]:
-            return await self.list_page(
-                limit=page_size,
-                offset=offset,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return aiterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     async def get(
         self,
@@ -358,21 +351,16 @@ class AsyncAgentVersions(AsyncResource):
     ) -> AsyncIterator[AgentVersion]:
         """Every agent version, lazily."""
         reject_unknown("agent_versions.list", unknown)
-        check_limit(page_size)
-
-        async def fetch(offset: int) -> Page[AgentVersion]:
-            return await self.list_page(
-                limit=page_size,
-                offset=offset,
-                tenant_id=tenant_id,
-                agent_key=agent_key,
-                status=status,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return aiterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            tenant_id=tenant_id,
+            agent_key=agent_key,
+            status=status,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     async def get(
         self,
@@ -549,20 +537,15 @@ class AsyncPhoneRoutes(AsyncResource):
     ) -> AsyncIterator[PhoneRoute]:
         """Every phone route, lazily."""
         reject_unknown("phone_routes.list", unknown)
-        check_limit(page_size)
-
-        async def fetch(offset: int) -> Page[PhoneRoute]:
-            return await self.list_page(
-                limit=page_size,
-                offset=offset,
-                tenant_id=tenant_id,
-                agent_key=agent_key,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return aiterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            tenant_id=tenant_id,
+            agent_key=agent_key,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     async def get(
         self,

@@ -8,7 +8,7 @@ the two differ). Edit this file, then run ``make unasync``.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -25,6 +25,7 @@ from ._clientcore import (
 from ._errors import StateSetVoiceError
 from ._ledger import IdempotencyLedger
 from ._options import CallRecord, ReliabilityConfig, TimeoutTypes, call_options
+from ._pagination import aiterate_pages
 from ._transport import ReliableTransport
 
 if TYPE_CHECKING:
@@ -61,6 +62,19 @@ class AsyncResource:
             except (KeyError, ValueError, TypeError, AttributeError) as exc:
                 raise parse_failure(exc, record, what) from exc
         return expect(response.parsed, model, record, what), record
+
+    def _iterate(
+        self, list_page: Callable[..., Awaitable[Any]], page_size: int, **options: Any
+    ) -> AsyncIterator[Any]:
+        """Every item of a listing, lazily: ``list_page(limit=page_size, offset=..., **options)``
+        page after page."""
+        check_limit(page_size)
+
+        async def fetch(offset: int) -> Page[Any]:
+            result: Page[Any] = await list_page(limit=page_size, offset=offset, **options)
+            return result
+
+        return aiterate_pages(fetch, 0)
 
     async def _page(
         self,

@@ -24,7 +24,6 @@ from ._clientcore import (
     Page,
     check_agent_key,
     check_enum,
-    check_limit,
     check_metadata,
     check_phone,
     new_idempotency_key,
@@ -35,7 +34,6 @@ from ._constants import ENV_API_KEY
 from ._leases import Completed
 from ._ledger import IdempotencyLedger, fingerprint_request
 from ._options import ReliabilityConfig, TimeoutTypes
-from ._pagination import aiterate_pages
 
 if TYPE_CHECKING:
     from stateset_voice_public.models import (
@@ -185,21 +183,16 @@ class AsyncCallLogs(AsyncResource):
     ) -> AsyncIterator[CallLog]:
         """Every call log, lazily, page by page (``deadline`` applies to each page request)."""
         reject_unknown("call_logs.list", unknown)
-        check_limit(page_size)
-
-        async def fetch(offset: int) -> Page[CallLog]:
-            return await self.list_page(
-                limit=page_size,
-                offset=offset,
-                status=status,
-                direction=direction,
-                agent_key=agent_key,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return aiterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            status=status,
+            direction=direction,
+            agent_key=agent_key,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     async def get(
         self,
@@ -277,22 +270,17 @@ class AsyncSessions(AsyncResource):
     ) -> AsyncIterator[VoiceSession]:
         """Every voice session, lazily, page by page."""
         reject_unknown("sessions.list", unknown)
-        check_limit(page_size)
-
-        async def fetch(offset: int) -> Page[VoiceSession]:
-            return await self.list_page(
-                limit=page_size,
-                offset=offset,
-                status=status,
-                call_id=call_id,
-                agent_key=agent_key,
-                tag=tag,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return aiterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            status=status,
+            call_id=call_id,
+            agent_key=agent_key,
+            tag=tag,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     async def get(
         self,
@@ -364,21 +352,16 @@ class AsyncEvaluations(AsyncResource):
     ) -> AsyncIterator[Evaluation]:
         """Every evaluation, lazily, page by page."""
         reject_unknown("evaluations.list", unknown)
-        check_limit(page_size)
-
-        async def fetch(offset: int) -> Page[Evaluation]:
-            return await self.list_page(
-                limit=page_size,
-                offset=offset,
-                session_id=session_id,
-                call_id=call_id,
-                passed=passed,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return aiterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            session_id=session_id,
+            call_id=call_id,
+            passed=passed,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     async def get(
         self,

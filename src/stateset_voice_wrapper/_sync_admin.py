@@ -19,7 +19,6 @@ from ._clientcore import (
     Page,
     check_agent_key,
     check_enum,
-    check_limit,
     check_phone,
     new_idempotency_key,
     reject_unknown,
@@ -27,7 +26,6 @@ from ._clientcore import (
 )
 from ._constants import ENV_ADMIN_KEY
 from ._options import ReliabilityConfig, TimeoutTypes, call_options
-from ._pagination import iterate_pages
 from ._sync_base import ClientBase, Resource
 
 if TYPE_CHECKING:
@@ -83,18 +81,13 @@ class Tenants(Resource):
     ) -> Iterator[Tenant]:
         """Every tenant, lazily."""
         reject_unknown("tenants.list", unknown)
-        check_limit(page_size)
-
-        def fetch(offset: int) -> Page[Tenant]:
-            return self.list_page(
-                limit=page_size,
-                offset=offset,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return iterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     def get(
         self,
@@ -358,21 +351,16 @@ class AgentVersions(Resource):
     ) -> Iterator[AgentVersion]:
         """Every agent version, lazily."""
         reject_unknown("agent_versions.list", unknown)
-        check_limit(page_size)
-
-        def fetch(offset: int) -> Page[AgentVersion]:
-            return self.list_page(
-                limit=page_size,
-                offset=offset,
-                tenant_id=tenant_id,
-                agent_key=agent_key,
-                status=status,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return iterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            tenant_id=tenant_id,
+            agent_key=agent_key,
+            status=status,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     def get(
         self,
@@ -549,20 +537,15 @@ class PhoneRoutes(Resource):
     ) -> Iterator[PhoneRoute]:
         """Every phone route, lazily."""
         reject_unknown("phone_routes.list", unknown)
-        check_limit(page_size)
-
-        def fetch(offset: int) -> Page[PhoneRoute]:
-            return self.list_page(
-                limit=page_size,
-                offset=offset,
-                tenant_id=tenant_id,
-                agent_key=agent_key,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return iterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            tenant_id=tenant_id,
+            agent_key=agent_key,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     def get(
         self,

@@ -8,7 +8,7 @@ file and run ``make unasync``; ``make check`` fails if this file is out of date.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -25,6 +25,7 @@ from ._clientcore import (
 from ._errors import StateSetVoiceError
 from ._ledger import IdempotencyLedger
 from ._options import CallRecord, ReliabilityConfig, TimeoutTypes, call_options
+from ._pagination import iterate_pages
 from ._transport import ReliableTransport
 
 if TYPE_CHECKING:
@@ -61,6 +62,19 @@ class Resource:
             except (KeyError, ValueError, TypeError, AttributeError) as exc:
                 raise parse_failure(exc, record, what) from exc
         return expect(response.parsed, model, record, what), record
+
+    def _iterate(
+        self, list_page: Callable[..., Any], page_size: int, **options: Any
+    ) -> Iterator[Any]:
+        """Every item of a listing, lazily: ``list_page(limit=page_size, offset=..., **options)``
+        page after page."""
+        check_limit(page_size)
+
+        def fetch(offset: int) -> Page[Any]:
+            result: Page[Any] = list_page(limit=page_size, offset=offset, **options)
+            return result
+
+        return iterate_pages(fetch, 0)
 
     def _page(
         self,

@@ -20,7 +20,6 @@ from ._clientcore import (
     Page,
     check_agent_key,
     check_enum,
-    check_limit,
     check_metadata,
     check_phone,
     new_idempotency_key,
@@ -31,7 +30,6 @@ from ._constants import ENV_API_KEY
 from ._leases import Completed
 from ._ledger import IdempotencyLedger, fingerprint_request
 from ._options import ReliabilityConfig, TimeoutTypes
-from ._pagination import iterate_pages
 from ._sync_base import ClientBase, Resource
 
 if TYPE_CHECKING:
@@ -182,21 +180,16 @@ class CallLogs(Resource):
     ) -> Iterator[CallLog]:
         """Every call log, lazily, page by page (``deadline`` applies to each page request)."""
         reject_unknown("call_logs.list", unknown)
-        check_limit(page_size)
-
-        def fetch(offset: int) -> Page[CallLog]:
-            return self.list_page(
-                limit=page_size,
-                offset=offset,
-                status=status,
-                direction=direction,
-                agent_key=agent_key,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return iterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            status=status,
+            direction=direction,
+            agent_key=agent_key,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     def get(
         self,
@@ -274,22 +267,17 @@ class Sessions(Resource):
     ) -> Iterator[VoiceSession]:
         """Every voice session, lazily, page by page."""
         reject_unknown("sessions.list", unknown)
-        check_limit(page_size)
-
-        def fetch(offset: int) -> Page[VoiceSession]:
-            return self.list_page(
-                limit=page_size,
-                offset=offset,
-                status=status,
-                call_id=call_id,
-                agent_key=agent_key,
-                tag=tag,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return iterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            status=status,
+            call_id=call_id,
+            agent_key=agent_key,
+            tag=tag,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     def get(
         self,
@@ -361,21 +349,16 @@ class Evaluations(Resource):
     ) -> Iterator[Evaluation]:
         """Every evaluation, lazily, page by page."""
         reject_unknown("evaluations.list", unknown)
-        check_limit(page_size)
-
-        def fetch(offset: int) -> Page[Evaluation]:
-            return self.list_page(
-                limit=page_size,
-                offset=offset,
-                session_id=session_id,
-                call_id=call_id,
-                passed=passed,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
-
-        return iterate_pages(fetch, 0)
+        return self._iterate(
+            self.list_page,
+            page_size,
+            session_id=session_id,
+            call_id=call_id,
+            passed=passed,
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+        )
 
     def get(
         self,

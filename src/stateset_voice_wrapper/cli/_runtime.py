@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from .._clientcore import new_idempotency_key
+from .._clientcore import Page, new_idempotency_key
 from .._options import response_info
 from ._context import CommandError, Context, json_object
 from ._exit import ExitCode
-from ._output import Section, columns
+from ._output import Column, Section, columns
+
+if TYPE_CHECKING:
+    from .._sync_runtime import VoiceClient
 
 #: A call in one of these states will not change again.
 TERMINAL_STATUSES = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})
@@ -85,68 +90,57 @@ def _wait_for_end(args: argparse.Namespace, ctx: Context, call_id: str, status: 
                 )
 
 
-def call_logs_list(args: argparse.Namespace, ctx: Context) -> int:
+def _list(
+    ctx: Context,
+    label: str,
+    cols: tuple[Column, ...],
+    pick: Callable[[VoiceClient], Callable[..., Page[Any]]],
+    **filters: Any,
+) -> int:
+    """A runtime listing: ``pick(voice)`` is the resource's ``list_page``, called per page."""
     with ctx.voice() as voice:
+        list_page = pick(voice)
         return ctx.list_pages(
-            "call logs",
-            CALL_LOG_COLUMNS,
-            lambda limit, offset: voice.call_logs.list_page(
-                limit=limit,
-                offset=offset,
-                status=args.status,
-                direction=args.direction,
-                agent_key=args.agent_key,
-            ),
+            label, cols, lambda limit, offset: list_page(limit=limit, offset=offset, **filters)
         )
+
+
+def _show(
+    ctx: Context,
+    pick: Callable[[VoiceClient], Callable[[str], Any]],
+    resource_id: str,
+    sections: tuple[Section, ...] = (),
+) -> int:
+    """One runtime resource by ID, printed with its sub-tables."""
+    with ctx.voice() as voice:
+        resource = pick(voice)(resource_id)
+    ctx.out.item(resource.to_dict(), sections=sections)
+    return 0
+
+
+def call_logs_list(args: argparse.Namespace, ctx: Context) -> int:
+    return _list(ctx, "call logs", CALL_LOG_COLUMNS, lambda v: v.call_logs.list_page,
+                 status=args.status, direction=args.direction, agent_key=args.agent_key)  # fmt: skip
 
 
 def call_logs_get(args: argparse.Namespace, ctx: Context) -> int:
-    with ctx.voice() as voice:
-        log = voice.call_logs.get(args.call_id)
-    ctx.out.item(log.to_dict())
-    return 0
+    return _show(ctx, lambda v: v.call_logs.get, args.call_id)
 
 
 def sessions_list(args: argparse.Namespace, ctx: Context) -> int:
-    with ctx.voice() as voice:
-        return ctx.list_pages(
-            "voice sessions",
-            SESSION_COLUMNS,
-            lambda limit, offset: voice.sessions.list_page(
-                limit=limit,
-                offset=offset,
-                status=args.status,
-                call_id=args.call_id,
-                agent_key=args.agent_key,
-                tag=args.tag,
-            ),
-        )
+    return _list(ctx, "voice sessions", SESSION_COLUMNS, lambda v: v.sessions.list_page,
+                 status=args.status, call_id=args.call_id, agent_key=args.agent_key,
+                 tag=args.tag)  # fmt: skip
 
 
 def sessions_get(args: argparse.Namespace, ctx: Context) -> int:
-    with ctx.voice() as voice:
-        session = voice.sessions.get(args.session_id)
-    ctx.out.item(session.to_dict(), sections=SESSION_SECTIONS)
-    return 0
+    return _show(ctx, lambda v: v.sessions.get, args.session_id, SESSION_SECTIONS)
 
 
 def evaluations_list(args: argparse.Namespace, ctx: Context) -> int:
-    with ctx.voice() as voice:
-        return ctx.list_pages(
-            "evaluations",
-            EVALUATION_COLUMNS,
-            lambda limit, offset: voice.evaluations.list_page(
-                limit=limit,
-                offset=offset,
-                session_id=args.session_id,
-                call_id=args.call_id,
-                passed=args.passed,
-            ),
-        )
+    return _list(ctx, "evaluations", EVALUATION_COLUMNS, lambda v: v.evaluations.list_page,
+                 session_id=args.session_id, call_id=args.call_id, passed=args.passed)  # fmt: skip
 
 
 def evaluations_get(args: argparse.Namespace, ctx: Context) -> int:
-    with ctx.voice() as voice:
-        evaluation = voice.evaluations.get(args.evaluation_id)
-    ctx.out.item(evaluation.to_dict(), sections=EVALUATION_SECTIONS)
-    return 0
+    return _show(ctx, lambda v: v.evaluations.get, args.evaluation_id, EVALUATION_SECTIONS)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +28,7 @@ from ._constants import (
 )
 from ._error_mapping import CallIdentity, connection_error, status_error
 from ._errors import APIResponseValidationError, APITimeoutError, AttemptRecord, StateSetVoiceError
+from ._ids import random_uuid
 from ._options import CallOptions, ReliabilityConfig, RetryEvent
 from ._retry import (
     FailureKind,
@@ -80,9 +80,13 @@ class Raise:
 Decision = Return | Sleep | Raise
 
 
-def _min_timeout(*values: float | None) -> float | None:
-    present = [v for v in values if v is not None]
-    return min(present) if present else None
+def _min_timeout(own: float | None, outer: float | None, remaining: float | None) -> float | None:
+    """The smallest of the values that are set (None means "no limit")."""
+    result = own
+    for value in (outer, remaining):
+        if value is not None and (result is None or value < result):
+            result = value
+    return result
 
 
 class Call:
@@ -106,7 +110,7 @@ class Call:
             HEADER_REQUEST_ID
         )
         if not client_request_id:
-            client_request_id = str(uuid.uuid4())
+            client_request_id = random_uuid()
         # Always (re)write it: an ID given through call_options must reach the server too.
         headers[HEADER_REQUEST_ID] = client_request_id
         key = headers.get(HEADER_IDEMPOTENCY_KEY) or (options.idempotency_key if options else None)
@@ -116,10 +120,10 @@ class Call:
             and request.method == "POST"
             and _needs_idempotency_key(request.url.path)
         ):
-            key = str(uuid.uuid4())
+            key = random_uuid()
         if key:
             headers[HEADER_IDEMPOTENCY_KEY] = key
-        self.idempotent = is_idempotent(request.method, headers)
+        self.idempotent = is_idempotent(request.method, key)
         self.identity = CallIdentity(
             method=request.method,
             path=_safe_path(request.url),
@@ -166,8 +170,9 @@ class Call:
 
     def prepare(self) -> httpx.Request:
         """Stamp the next attempt: its number and its timeouts, capped at the time left."""
-        self.check_deadline()
         remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            raise self.deadline_error(f"gave up after {len(self.attempts)} attempt(s)")
         request = self.request
         request.headers[HEADER_ATTEMPT] = str(len(self.attempts) + 1)
         outer: dict[str, Any] = request.extensions.get("timeout") or {}

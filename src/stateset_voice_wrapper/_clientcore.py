@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
@@ -26,6 +25,7 @@ from ._errors import (
     ConfigurationError,
     InvalidParameterError,
 )
+from ._ids import random_uuid
 from ._options import CallRecord, ReliabilityConfig
 
 __all__ = [
@@ -229,4 +229,4 @@ def build_config(base: ReliabilityConfig | None, **overrides: Any) -> Reliabilit
 
 def new_idempotency_key() -> str:
     """A key for one logical call when the caller has no business key."""
-    return str(uuid.uuid4())
+    return random_uuid()

@@ -56,9 +56,9 @@ def classify_exception(exc: BaseException) -> FailureKind:
     return FailureKind.FATAL
 
 
-def is_idempotent(method: str, headers: Mapping[str, str]) -> bool:
+def is_idempotent(method: str, idempotency_key: str | None) -> bool:
     """GET, HEAD, OPTIONS, PUT and DELETE are; so is any request carrying an Idempotency-Key."""
-    return method.upper() in IDEMPOTENT_METHODS or bool(headers.get("idempotency-key"))
+    return method.upper() in IDEMPOTENT_METHODS or bool(idempotency_key)
 
 
 def is_retryable(

@@ -12,6 +12,7 @@ import sys
 
 HEAVY = [
     "asyncio",  # only async users pay for it
+    "uuid",  # IDs come from os.urandom (_ids.py)
     "stateset_voice_public",  # generated models load on first typed-client use
     "stateset_voice_admin",
     "stateset_voice_wrapper._sync_runtime",

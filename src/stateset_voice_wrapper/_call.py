@@ -147,14 +147,15 @@ class Call:
             **self.identity.error_kwargs(self.attempts, self.last_request_id),
         )
 
-    def check_deadline(self) -> None:
-        """Raise once the call's total budget is spent (checked before attempts and between reads)."""
+    def time_left(self) -> float | None:
+        """Seconds left in the call's budget (None: no deadline); raise once it is spent."""
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
             raise self.deadline_error(f"gave up after {len(self.attempts)} attempt(s)")
+        return remaining
 
     def check_body_deadline(self, response: httpx.Response) -> None:
-        """:meth:`check_deadline` while a body arrives: the cut attempt is recorded first, with
+        """:meth:`time_left` while a body arrives: the cut attempt is recorded first, with
         the server's request ID, so the error shows what the server had answered."""
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
@@ -170,9 +171,7 @@ class Call:
 
     def prepare(self) -> httpx.Request:
         """Stamp the next attempt: its number and its timeouts, capped at the time left."""
-        remaining = self.remaining()
-        if remaining is not None and remaining <= 0:
-            raise self.deadline_error(f"gave up after {len(self.attempts)} attempt(s)")
+        remaining = self.time_left()
         request = self.request
         request.headers[HEADER_ATTEMPT] = str(len(self.attempts) + 1)
         outer: dict[str, Any] = request.extensions.get("timeout") or {}

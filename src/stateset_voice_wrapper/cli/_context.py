@@ -39,7 +39,7 @@ class Context:
         """Only the options given on the command line; the clients' defaults apply otherwise."""
         options: dict[str, Any] = {}
         for name in ("base_url", "timeout", "deadline", "max_retries"):
-            value = getattr(self.args, name, None)
+            value = getattr(self.args, name)
             if value is not None:
                 options[name] = value
         return options
@@ -79,7 +79,7 @@ class Context:
             )
         want: int | None = None if args.all else args.limit
         page_size = args.page_size or min(want or DEFAULT_ITER_PAGE_SIZE, MAX_PAGE_SIZE)
-        progress_flag = getattr(args, "progress", None)
+        progress_flag = args.progress
         offset = args.offset
         page = None
         with self.out.listing(cols) as sink:

@@ -88,14 +88,14 @@ class Output:
             for name, value in data.items()
             if name not in nested and value is not None
         ]
-        self._table([Column("FIELD", "field"), Column("VALUE", "value")], rows, header=False)
+        self.table([Column("FIELD", "field"), Column("VALUE", "value")], rows, header=False)
         for section in sections:
             entries = data.get(section.field) or []
             print(f"\n{section.title} ({len(entries)})", file=self.stdout)
             if entries:
-                self._table(
+                self.table(
                     section.columns,
-                    [self._row(section.columns, entry) for entry in entries],
+                    [self.row(section.columns, entry) for entry in entries],
                 )
 
     # -- many objects --------------------------------------------------------------------------
@@ -125,10 +125,12 @@ class Output:
             text = text[: _MAX_CELL - 1] + "…"
         return text
 
-    def _row(self, cols: Sequence[Column], data: Mapping[str, Any]) -> list[str]:
+    def row(self, cols: Sequence[Column], data: Mapping[str, Any]) -> list[str]:
+        """The cells of one table row (masked and shortened)."""
         return [self._cell(col.field, _lookup(data, col.field)) for col in cols]
 
-    def _table(self, cols: Sequence[Column], rows: list[list[str]], *, header: bool = True) -> None:
+    def table(self, cols: Sequence[Column], rows: list[list[str]], *, header: bool = True) -> None:
+        """Print aligned columns, with a header line unless ``header=False``."""
         lines = ([[col.header for col in cols]] if header else []) + rows
         widths = [max(len(line[i]) for line in lines) for i in range(len(cols))]
         for line in lines:
@@ -182,7 +184,7 @@ class Listing:
         elif out.format == "jsonl":
             out.stdout.write(_json(data, indent=None) + "\n")
         else:
-            self._rows.append(out._row(self._cols, data))
+            self._rows.append(out.row(self._cols, data))
         self._count += 1
 
     def __exit__(self, *exc_info: object) -> None:
@@ -190,7 +192,7 @@ class Listing:
         if out.format == "json":
             out.stdout.write("\n]\n" if self._count else "]\n")
         elif out.format == "table":
-            out._table(self._cols, self._rows)
+            out.table(self._cols, self._rows)
         out.stdout.flush()
 
 

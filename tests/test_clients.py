@@ -36,9 +36,9 @@ from stateset_voice_wrapper import (
     ReliabilityConfig,
     RetryBudget,
     VoiceClient,
-    _operations,
     response_info,
 )
+from stateset_voice_wrapper._clients import operations as _operations
 
 REPO = Path(__file__).resolve().parent.parent
 CONTRACTS = {

@@ -32,9 +32,9 @@ from stateset_voice_wrapper import (
     SqliteLedger,
     StateSetVoiceError,
     VoiceClient,
-    _operations,
 )
-from stateset_voice_wrapper._ledger import LedgerEntry, fingerprint_request
+from stateset_voice_wrapper._clients import operations as _operations
+from stateset_voice_wrapper.stores import LedgerEntry, fingerprint_request
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "sk_test_ledger"

@@ -36,7 +36,7 @@ from stateset_voice_admin.models import RuntimeConfig, RuntimeConfigUpdate, Tele
 from stateset_voice_public.api.calls import make_call
 from stateset_voice_public.models import Call, CallMetadata, CallStatus, MakeCallRequest
 
-from stateset_voice_wrapper._constants import IDEMPOTENT_POST_PATHS
+from stateset_voice_wrapper._shared.defaults import IDEMPOTENT_POST_PATHS
 
 JSON = dict[str, Any]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import uuid
 
-from stateset_voice_wrapper._clientcore import new_idempotency_key
-from stateset_voice_wrapper._ids import random_uuid
+from stateset_voice_wrapper._clients.settings import new_idempotency_key
+from stateset_voice_wrapper._shared.ids import random_uuid
 
 _SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 

@@ -15,10 +15,10 @@ HEAVY = [
     "uuid",  # IDs come from os.urandom (_ids.py)
     "stateset_voice_public",  # generated models load on first typed-client use
     "stateset_voice_admin",
-    "stateset_voice_wrapper._sync_runtime",
-    "stateset_voice_wrapper._sync_admin",
-    "stateset_voice_wrapper._async_runtime",
-    "stateset_voice_wrapper._async_admin",
+    "stateset_voice_wrapper._clients._sync.runtime",
+    "stateset_voice_wrapper._clients._sync.admin",
+    "stateset_voice_wrapper._clients._async.runtime",
+    "stateset_voice_wrapper._clients._async.admin",
     "stateset_voice_wrapper.sandbox",
     "stateset_voice_wrapper.cli",
     "sqlite3",
@@ -38,12 +38,12 @@ def _loaded_after(statement: str) -> set[str]:
 
 def test_package_import_stays_light() -> None:
     loaded = _loaded_after("import stateset_voice_wrapper")
-    assert "stateset_voice_wrapper._transport" in loaded
+    assert "stateset_voice_wrapper._reliability.transport" in loaded
     assert sorted(loaded & set(HEAVY)) == []
 
 
 def test_typed_client_loads_its_models_on_first_use() -> None:
     loaded = _loaded_after("from stateset_voice_wrapper import VoiceClient")
-    assert "stateset_voice_wrapper._sync_runtime" in loaded
-    assert "stateset_voice_wrapper._sync_admin" not in loaded
+    assert "stateset_voice_wrapper._clients._sync.runtime" in loaded
+    assert "stateset_voice_wrapper._clients._sync.admin" not in loaded
     assert "asyncio" not in loaded

@@ -19,9 +19,7 @@ import attrs
 import pytest
 import redis
 
-from stateset_voice_wrapper._lease_redis import RedisLeaseStore
-from stateset_voice_wrapper._lease_sqlite import SqliteLeaseStore
-from stateset_voice_wrapper._leases import (
+from stateset_voice_wrapper.stores import (
     DEFAULT_RETENTION_SECONDS,
     Claimed,
     ClaimOutcome,
@@ -29,6 +27,8 @@ from stateset_voice_wrapper._leases import (
     InFlight,
     LeaseStore,
     Mismatch,
+    RedisLeaseStore,
+    SqliteLeaseStore,
 )
 
 T0 = 1_800_000_000.0

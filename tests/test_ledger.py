@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from stateset_voice_wrapper._errors import StateSetVoiceError
-from stateset_voice_wrapper._leases import Completed
-from stateset_voice_wrapper._ledger import (
+from stateset_voice_wrapper import (
     DuplicateCallInFlightError,
     IdempotencyConflictError,
+    StateSetVoiceError,
+)
+from stateset_voice_wrapper.stores import (
+    Completed,
     IdempotencyLedger,
     LedgerEntry,
     RedisLedger,

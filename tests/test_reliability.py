@@ -613,7 +613,7 @@ async def test_max_retries_per_client_and_per_call(
 
 
 def test_call_options_nest_and_restore() -> None:
-    from stateset_voice_wrapper._options import current_call_options
+    from stateset_voice_wrapper._reliability.options import current_call_options
 
     assert current_call_options() is None
     with call_options(max_retries=4, deadline=9.0) as outer:

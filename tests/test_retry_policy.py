@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stateset_voice_wrapper._constants import RETRYABLE_STATUSES
-from stateset_voice_wrapper._retry import (
+from stateset_voice_wrapper._reliability.policy import (
     FailureKind,
     backoff_delay,
     classify_exception,
@@ -19,6 +18,7 @@ from stateset_voice_wrapper._retry import (
     is_retryable,
     retry_after_seconds,
 )
+from stateset_voice_wrapper._shared.defaults import RETRYABLE_STATUSES
 
 NOW = 1_700_000_000.0
 REQUEST = httpx.Request("GET", "http://127.0.0.1/x")

@@ -16,10 +16,8 @@ from typing import Any
 import attrs
 import pytest
 
-from stateset_voice_wrapper._lease_redis import RedisLeaseStore
-from stateset_voice_wrapper._lease_sqlite import SqliteLeaseStore
-from stateset_voice_wrapper._leases import LeaseStore
-from stateset_voice_wrapper.webhooks._consumer import (
+from stateset_voice_wrapper.stores import LeaseStore, RedisLeaseStore, SqliteLeaseStore
+from stateset_voice_wrapper.webhooks import (
     ExactlyOnceConsumer,
     ProcessResult,
     ProcessStatus,

@@ -21,28 +21,9 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ._budget import RetryBudget, get_retry_budget
-from ._clientcore import ConfigurationError, InvalidParameterError, Page
-from ._errors import (
-    APIConnectionError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AttemptRecord,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    DuplicateCallInFlightError,
-    FieldError,
-    IdempotencyConflictError,
-    InternalServerError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitError,
-    StateSetVoiceError,
-    UnprocessableEntityError,
-)
-from ._options import (
+from ._clients.pagination import Page
+from ._reliability.budget import RetryBudget, get_retry_budget
+from ._reliability.options import (
     CallOptions,
     CallRecord,
     ReliabilityConfig,
@@ -50,7 +31,28 @@ from ._options import (
     call_options,
     response_info,
 )
-from ._transport import ReliableTransport
+from ._reliability.transport import ReliableTransport
+from ._shared.errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AttemptRecord,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    DuplicateCallInFlightError,
+    FieldError,
+    IdempotencyConflictError,
+    InternalServerError,
+    InvalidParameterError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    StateSetVoiceError,
+    UnprocessableEntityError,
+)
 from ._version import __version__
 
 # A library logs but never decides where logs go: without this, Python's last-resort handler
@@ -58,22 +60,22 @@ from ._version import __version__
 logging.getLogger("stateset_voice").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
-    from ._async_admin import AsyncAdminClient
-    from ._async_runtime import AsyncVoiceClient
-    from ._ledger import IdempotencyLedger, RedisLedger, SqliteLedger
-    from ._sync_admin import AdminClient
-    from ._sync_runtime import VoiceClient
+    from ._clients._async.admin import AsyncAdminClient
+    from ._clients._async.runtime import AsyncVoiceClient
+    from ._clients._sync.admin import AdminClient
+    from ._clients._sync.runtime import VoiceClient
+    from ._storage.ledger import IdempotencyLedger, RedisLedger, SqliteLedger
 
 # The clients and ledgers load on first use: `import stateset_voice_wrapper` stays cheap for
 # code that only needs the transport or the errors.
 _LAZY = {
-    "AsyncAdminClient": "._async_admin",
-    "AsyncVoiceClient": "._async_runtime",
-    "AdminClient": "._sync_admin",
-    "VoiceClient": "._sync_runtime",
-    "IdempotencyLedger": "._ledger",
-    "RedisLedger": "._ledger",
-    "SqliteLedger": "._ledger",
+    "AsyncAdminClient": "._clients._async.admin",
+    "AsyncVoiceClient": "._clients._async.runtime",
+    "AdminClient": "._clients._sync.admin",
+    "VoiceClient": "._clients._sync.runtime",
+    "IdempotencyLedger": "._storage.ledger",
+    "RedisLedger": "._storage.ledger",
+    "SqliteLedger": "._storage.ledger",
 }
 
 

@@ -9,13 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._clientcore import DEFAULT_ITER_PAGE_SIZE, MAX_PAGE_SIZE, Page
+from .._clients.pagination import Page
+from .._clients.validation import MAX_PAGE_SIZE
+from .._shared.defaults import DEFAULT_ITER_PAGE_SIZE
 from ._exit import ExitCode
 from ._output import Column, Output, Progress, isatty
 
 if TYPE_CHECKING:
-    from .._sync_admin import AdminClient
-    from .._sync_runtime import VoiceClient
+    from .._clients._sync.admin import AdminClient
+    from .._clients._sync.runtime import VoiceClient
 
 
 class CommandError(Exception):
@@ -46,13 +48,13 @@ class Context:
 
     def voice(self) -> VoiceClient:
         """A runtime client; the key comes from ``STATESET_VOICE_API_KEY``."""
-        from .._sync_runtime import VoiceClient
+        from .._clients._sync.runtime import VoiceClient
 
         return VoiceClient(**self.client_options())
 
     def admin(self) -> AdminClient:
         """An admin client; the key comes from ``STATESET_ADMIN_API_KEY``."""
-        from .._sync_admin import AdminClient
+        from .._clients._sync.admin import AdminClient
 
         return AdminClient(**self.client_options())
 

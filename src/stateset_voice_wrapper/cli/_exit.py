@@ -10,17 +10,18 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from .._clientcore import ConfigurationError, InvalidParameterError
-from .._errors import (
+from .._shared.errors import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
     DuplicateCallInFlightError,
     IdempotencyConflictError,
     InternalServerError,
+    InvalidParameterError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,

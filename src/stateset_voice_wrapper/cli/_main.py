@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from .._constants import LOGGER_NAME
-from .._errors import StateSetVoiceError
+from .._shared.defaults import LOGGER_NAME
+from .._shared.errors import StateSetVoiceError
 from ._context import CommandError, Context
 from ._exit import ExitCode, error_document, exit_code_for, hint_for
 from ._output import Output

@@ -15,7 +15,7 @@ Handler = Callable[[argparse.Namespace, Any], int]
 
 def _values(enum_name: str) -> list[str]:
     """Allowed filter values, from the generated models so they follow the contract."""
-    from .. import _operations as ops
+    from .._clients import operations as ops
 
     return [member.value for member in getattr(ops.public_models, enum_name)]
 

@@ -7,14 +7,15 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._clientcore import Page, new_idempotency_key
-from .._options import response_info
+from .._clients.pagination import Page
+from .._clients.settings import new_idempotency_key
+from .._reliability.options import response_info
 from ._context import CommandError, Context, json_object
 from ._exit import ExitCode
 from ._output import Column, Section, columns
 
 if TYPE_CHECKING:
-    from .._sync_runtime import VoiceClient
+    from .._clients._sync.runtime import VoiceClient
 
 #: A call in one of these states will not change again.
 TERMINAL_STATUSES = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})

@@ -33,14 +33,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..stores import RedisDedupStore, SqliteDedupStore
 from ._asgi import twilio_inbound_forwarder_asgi, twilio_request_from_asgi, verify_asgi_request
 from ._consumer import (
     EventLike,
     ExactlyOnceConsumer,
     ProcessResult,
     ProcessStatus,
-    RedisDedupStore,
-    SqliteDedupStore,
 )
 from ._errors import InvalidEventError, InvalidSignatureError
 from ._events import UnknownEvent, event_dedup_key, event_model_for, parse_event

@@ -21,26 +21,12 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import os
-import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import attrs
 
-from .._lease_redis import RedisLeaseStore
-from .._lease_sqlite import SqliteLeaseStore
-from .._leases import (
-    DEFAULT_RETENTION_SECONDS,
-    Claimed,
-    ClaimOutcome,
-    Completed,
-    InFlight,
-    LeaseStore,
-)
-
-if TYPE_CHECKING:
-    import redis
+from ..stores import Claimed, ClaimOutcome, Completed, InFlight, LeaseStore
 
 __all__ = [
     "DEFAULT_DEDUP_LEASE_SECONDS",
@@ -48,8 +34,6 @@ __all__ = [
     "ExactlyOnceConsumer",
     "ProcessResult",
     "ProcessStatus",
-    "RedisDedupStore",
-    "SqliteDedupStore",
 ]
 
 _log = logging.getLogger("stateset_voice.webhooks")
@@ -210,35 +194,3 @@ class ExactlyOnceConsumer:
                 self.lease_seconds,
             )
         return ProcessResult(ProcessStatus.HANDLED, key, value)
-
-
-class SqliteDedupStore(SqliteLeaseStore):
-    """A SQLite lease store for webhook events (namespace ``"webhooks"``): one host."""
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        namespace: str = "webhooks",
-        clock: Callable[[], float] = time.time,
-        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
-    ) -> None:
-        super().__init__(
-            path, namespace=namespace, clock=clock, retention_seconds=retention_seconds
-        )
-
-
-class RedisDedupStore(RedisLeaseStore):
-    """A Redis lease store for webhook events (namespace ``"stateset_voice:webhooks"``): a fleet."""
-
-    def __init__(
-        self,
-        url_or_client: str | redis.Redis,
-        *,
-        namespace: str = "stateset_voice:webhooks",
-        clock: Callable[[], float] = time.time,
-        retention_seconds: float = DEFAULT_RETENTION_SECONDS,
-    ) -> None:
-        super().__init__(
-            url_or_client, namespace=namespace, clock=clock, retention_seconds=retention_seconds
-        )

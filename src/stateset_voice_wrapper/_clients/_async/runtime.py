@@ -1,9 +1,9 @@
 """The typed async runtime client, ``AsyncVoiceClient``: calls, call logs, voice sessions,
 evaluations, access requests, inbound calls and readiness.
 
-Source of truth for ``_sync_runtime.py`` (``VoiceClient``): ``scripts/unasync`` writes it and
+Source of truth for ``_clients/_sync/runtime.py`` (``VoiceClient``): ``scripts/unasync`` writes it and
 ``make check`` fails if the two differ. Each method validates its arguments before anything is
-sent, calls one generated ``*_detailed`` function named in ``_operations`` and returns the
+sent, calls one generated ``*_detailed`` function named in ``operations`` and returns the
 generated attrs model; reliability (timeouts, deadline, retries, IDs, typed errors) comes from
 the transport.
 """
@@ -16,24 +16,16 @@ from typing import TYPE_CHECKING, Any, Never
 
 import httpx
 
-from . import _operations as ops
-from ._async_base import AsyncClientBase, AsyncResource
-from ._clientcore import (
-    DEFAULT_ITER_PAGE_SIZE,
-    InvalidParameterError,
-    Page,
-    check_agent_key,
-    check_enum,
-    check_metadata,
-    check_phone,
-    new_idempotency_key,
-    reject_unknown,
-    resolve_key,
-)
-from ._constants import ENV_API_KEY
-from ._leases import Completed
-from ._ledger import IdempotencyLedger, fingerprint_request
-from ._options import ReliabilityConfig, TimeoutTypes
+from ..._reliability.options import ReliabilityConfig, TimeoutTypes
+from ..._shared.defaults import DEFAULT_ITER_PAGE_SIZE, ENV_API_KEY
+from ..._shared.errors import InvalidParameterError
+from ..._storage.leases import Completed
+from ..._storage.ledger import IdempotencyLedger, fingerprint_request
+from .. import operations as ops
+from ..pagination import Page
+from ..settings import new_idempotency_key, resolve_key
+from ..validation import check_agent_key, check_enum, check_metadata, check_phone, reject_unknown
+from .base import AsyncClientBase, AsyncResource
 
 if TYPE_CHECKING:
     from stateset_voice_public.models import (

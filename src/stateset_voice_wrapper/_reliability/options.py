@@ -24,8 +24,8 @@ from collections.abc import Awaitable, Callable, Iterator
 import attrs
 import httpx
 
-from ._budget import RetryBudget, get_retry_budget
-from ._constants import (
+from .._shared.aio import asyncio_sleep
+from .._shared.defaults import (
     DEFAULT_BACKOFF_BASE,
     DEFAULT_BACKOFF_CAP,
     DEFAULT_CONNECT_TIMEOUT,
@@ -35,7 +35,8 @@ from ._constants import (
     DEFAULT_READ_TIMEOUT,
     DEFAULT_WRITE_TIMEOUT,
 )
-from ._errors import InvalidParameterError
+from .._shared.errors import InvalidParameterError
+from .budget import RetryBudget, get_retry_budget
 
 __all__ = [
     "CallOptions",
@@ -84,13 +85,6 @@ def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: int) ->
 def _positive_or_none(_: object, attribute: attrs.Attribute[float], value: float | None) -> None:
     if value is not None and not value > 0:
         raise InvalidParameterError(f"{attribute.name} must be > 0 seconds or None, got {value!r}")
-
-
-async def asyncio_sleep(seconds: float) -> None:
-    """``asyncio.sleep``, imported on first use: sync-only programs never load asyncio."""
-    import asyncio
-
-    await asyncio.sleep(seconds)
 
 
 @attrs.frozen(kw_only=True)

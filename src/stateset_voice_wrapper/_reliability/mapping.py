@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import httpx
 
-from ._constants import HEADER_SERVER_REQUEST_ID, MAX_ERROR_BODY
-from ._errors import (
+from .._shared.defaults import HEADER_SERVER_REQUEST_ID, MAX_ERROR_BODY
+from .._shared.errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AttemptRecord,
@@ -24,8 +25,17 @@ from ._errors import (
     StateSetVoiceError,
     status_error_class,
 )
+from .options import CallRecord
 
-__all__ = ["CallIdentity", "connection_error", "status_error"]
+__all__ = [
+    "CallIdentity",
+    "connection_error",
+    "expect",
+    "parse_failure",
+    "status_error",
+]
+
+T = TypeVar("T")
 
 
 @attrs.frozen
@@ -155,3 +165,28 @@ def connection_error(
     if note:
         message = f"{message}; {note}"
     return cls(message, **identity.error_kwargs(attempts, request_id))
+
+
+def expect(parsed: object, model: type[T], record: CallRecord, what: str) -> T:
+    """The parsed body if it is the expected model; else a validation error with the IDs."""
+    if isinstance(parsed, model):
+        return parsed
+    raise APIResponseValidationError(
+        f"{what}: the response body does not match the contract (expected {model.__name__}, got {type(parsed).__name__})",
+        status_code=record.status_code,
+        request_id=record.request_id,
+        client_request_id=record.client_request_id,
+        idempotency_key=record.idempotency_key,
+    )
+
+
+def parse_failure(exc: Exception, record: CallRecord, what: str) -> APIResponseValidationError:
+    """A generated model's KeyError/ValueError/TypeError on a 2xx body, as a typed error."""
+    detail = f"{type(exc).__name__}: {str(exc)[:120]}"
+    return APIResponseValidationError(
+        f"{what}: the response body does not match the contract ({detail})",
+        status_code=record.status_code,
+        request_id=record.request_id,
+        client_request_id=record.client_request_id,
+        idempotency_key=record.idempotency_key,
+    )

@@ -3,7 +3,7 @@
 The server deduplicates an ``Idempotency-Key`` within its window, but only once a request reaches
 it; the ledger stops a second process from *starting* the same call and returns the recorded
 call without sending anything once it has completed. It is a thin layer over a
-:class:`~stateset_voice_wrapper._leases.LeaseStore`::
+:class:`~stateset_voice_wrapper.stores.LeaseStore`::
 
     outcome = ledger.begin(key, fingerprint=fingerprint_request(params))
     if isinstance(outcome, Completed):
@@ -31,10 +31,9 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
-from ._errors import DuplicateCallInFlightError, IdempotencyConflictError
-from ._lease_redis import RedisLeaseStore
-from ._lease_sqlite import SqliteLeaseStore
-from ._leases import (
+from .._shared.aio import asyncio_sleep, run_in_thread
+from .._shared.errors import DuplicateCallInFlightError, IdempotencyConflictError
+from .leases import (
     DEFAULT_RETENTION_SECONDS,
     Claimed,
     ClaimOutcome,
@@ -43,8 +42,8 @@ from ._leases import (
     LeaseStore,
     Mismatch,
 )
-from ._options import asyncio_sleep
-from ._pagination import arun_blocking
+from .redis_store import RedisLeaseStore
+from .sqlite_store import SqliteLeaseStore
 
 if TYPE_CHECKING:
     import redis
@@ -124,11 +123,11 @@ class LedgerEntry:
 
     async def arecord(self, result: bytes) -> None:
         """:meth:`record`, with the store call run in a worker thread."""
-        await arun_blocking(self.record, result)
+        await run_in_thread(self.record, result)
 
     async def aabandon(self) -> None:
         """:meth:`abandon`, with the store call run in a worker thread."""
-        await arun_blocking(self.abandon)
+        await run_in_thread(self.abandon)
 
 
 class IdempotencyLedger:
@@ -185,7 +184,7 @@ class IdempotencyLedger:
         pause = asyncio_sleep if sleep is None else sleep
         remaining, delay = float(wait), _FIRST_POLL_SECONDS
         while True:
-            outcome = await arun_blocking(
+            outcome = await run_in_thread(
                 self.store.claim, key, fingerprint=fingerprint, lease_seconds=self.lease_seconds
             )
             step = self._resolve(key, outcome, remaining, delay)

@@ -55,6 +55,9 @@ HEADER_IDEMPOTENCY_KEY: Final = "Idempotency-Key"
 HEADER_SERVER_REQUEST_ID: Final = "x-request-id"
 HEADER_REPLAYED: Final = "Idempotent-Replayed"
 
+#: Page size used by the lazy ``list()`` iterators.
+DEFAULT_ITER_PAGE_SIZE: Final = 100
+
 #: Largest error body kept on an APIStatusError, bytes.
 MAX_ERROR_BODY: Final = 8192
 

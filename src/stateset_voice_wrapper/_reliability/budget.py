@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 
-from ._constants import (
+from .._shared.defaults import (
     DEFAULT_BUDGET_CAPACITY,
     DEFAULT_BUDGET_RETRY_COST,
     DEFAULT_BUDGET_SUCCESS_REFUND,

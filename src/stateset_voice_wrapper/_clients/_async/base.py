@@ -1,7 +1,7 @@
 """What the typed async clients share: one generated call per method, inside one
 ``call_options`` block, on one reliable connection pool.
 
-Source of truth for ``_sync_base.py`` (``scripts/unasync`` writes it; ``make check`` fails if
+Source of truth for ``_clients/_sync/base.py`` (``scripts/unasync`` writes it; ``make check`` fails if
 the two differ). Edit this file, then run ``make unasync``.
 """
 
@@ -13,20 +13,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from ._clientcore import (
-    Page,
-    build_config,
-    check_limit,
-    check_offset,
-    expect,
-    parse_failure,
-    resolve_base_url,
-)
-from ._errors import StateSetVoiceError
-from ._ledger import IdempotencyLedger
-from ._options import CallRecord, ReliabilityConfig, TimeoutTypes, call_options
-from ._pagination import aiterate_pages
-from ._transport import ReliableTransport
+from ..._reliability.mapping import expect, parse_failure
+from ..._reliability.options import CallRecord, ReliabilityConfig, TimeoutTypes, call_options
+from ..._reliability.transport import ReliableTransport
+from ..._shared.errors import StateSetVoiceError
+from ..._storage.ledger import IdempotencyLedger
+from ..pagination import Page, aiterate_pages
+from ..settings import build_config, resolve_base_url
+from ..validation import check_limit, check_offset
 
 if TYPE_CHECKING:
     pass

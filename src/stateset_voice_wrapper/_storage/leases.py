@@ -1,6 +1,6 @@
 """Durable leases: claim a key, then complete or release it.
 
-One primitive serves two features: the idempotency ledger for outbound calls (``_ledger.py``)
+One primitive serves two features: the idempotency ledger for outbound calls (``ledger.py``)
 and the exactly-once webhook consumer (``webhooks/_consumer.py``). A key moves through::
 
     absent --claim--> claimed(token, lease) --complete(token)--> completed(result)
@@ -17,8 +17,8 @@ and the exactly-once webhook consumer (``webhooks/_consumer.py``). A key moves t
   crashed claim's fingerprint is still checked while the server may hold the key.
 
 The decisions are pure functions of (stored record, now); each store only supplies an atomic
-read-decide-write (:meth:`LeaseStoreBase._update`), so SQLite (``_lease_sqlite.py``) and Redis
-(``_lease_redis.py``) share one state machine.
+read-decide-write (:meth:`LeaseStoreBase._update`), so SQLite (``sqlite_store.py``) and Redis
+(``redis_store.py``) share one state machine.
 Time comes from an injectable ``clock`` (wall-clock seconds, because leases are compared across
 processes and hosts), so tests never sleep.
 """

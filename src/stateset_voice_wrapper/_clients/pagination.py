@@ -1,4 +1,4 @@
-"""Lazy iteration over limit/offset pages: one sync loop, one async loop with prefetch.
+"""Pages of a listing, and lazy iteration over them: one sync loop, one async loop with prefetch.
 
 Both follow :attr:`Page.next_offset`, which decides when a listing ends (``has_more`` false,
 ``total`` reached, or an empty page), so they cannot disagree. Only the current page (and, for
@@ -8,13 +8,39 @@ async, the one being prefetched) is held in memory, however long the listing.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any, TypeVar
+from typing import Generic, TypeVar
 
-from ._clientcore import Page
+import attrs
 
-__all__ = ["aiterate_pages", "arun_blocking", "iterate_pages", "run_blocking"]
+__all__ = ["Page", "aiterate_pages", "iterate_pages"]
 
 T = TypeVar("T")
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a list: the items and the envelope around them."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+    request_id: str | None = None
+
+    @property
+    def next_offset(self) -> int | None:
+        """Offset of the next page, or None when this is the last one.
+
+        An empty page ends iteration even if the server claims more, so a misbehaving server
+        cannot make a loop spin forever.
+        """
+        if not self.items:
+            return None
+        nxt = self.offset + len(self.items)
+        if not self.has_more or nxt >= self.total:
+            return None
+        return nxt
 
 
 def iterate_pages(fetch: Callable[[int], Page[T]], start: int) -> Iterator[T]:
@@ -46,15 +72,3 @@ async def aiterate_pages(
         if pending is None:
             return
         page = await pending
-
-
-def run_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking call (the sync twin of :func:`arun_blocking`)."""
-    return fn(*args, **kwargs)
-
-
-async def arun_blocking(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a blocking call (a ledger write) in a worker thread, off the event loop."""
-    import asyncio
-
-    return await asyncio.to_thread(fn, *args, **kwargs)

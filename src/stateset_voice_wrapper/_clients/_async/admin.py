@@ -1,7 +1,7 @@
 """The typed async admin client, ``AsyncAdminClient``: tenants and their runtime
 configuration, rollout policy and sweeps, agent versions and phone routes.
 
-Source of truth for ``_sync_admin.py`` (``AdminClient``): ``scripts/unasync`` writes it and
+Source of truth for ``_clients/_sync/admin.py`` (``AdminClient``): ``scripts/unasync`` writes it and
 ``make check`` fails if the two differ. Methods follow the runtime client's pattern.
 """
 
@@ -12,21 +12,14 @@ from typing import TYPE_CHECKING, Any, Never
 
 import httpx
 
-from . import _operations as ops
-from ._async_base import AsyncClientBase, AsyncResource
-from ._clientcore import (
-    DEFAULT_ITER_PAGE_SIZE,
-    InvalidParameterError,
-    Page,
-    check_agent_key,
-    check_enum,
-    check_phone,
-    new_idempotency_key,
-    reject_unknown,
-    resolve_key,
-)
-from ._constants import ENV_ADMIN_KEY
-from ._options import ReliabilityConfig, TimeoutTypes, call_options
+from ..._reliability.options import ReliabilityConfig, TimeoutTypes, call_options
+from ..._shared.defaults import DEFAULT_ITER_PAGE_SIZE, ENV_ADMIN_KEY
+from ..._shared.errors import InvalidParameterError
+from .. import operations as ops
+from ..pagination import Page
+from ..settings import new_idempotency_key, resolve_key
+from ..validation import check_agent_key, check_enum, check_phone, reject_unknown
+from .base import AsyncClientBase, AsyncResource
 
 if TYPE_CHECKING:
     from stateset_voice_admin.models import (

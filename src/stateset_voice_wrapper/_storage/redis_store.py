@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from ._leases import (
+from .leases import (
     DEFAULT_RETENTION_SECONDS,
     LeaseChange,
     LeaseRecord,

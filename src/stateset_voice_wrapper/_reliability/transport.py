@@ -29,8 +29,8 @@ from typing import Any
 
 import httpx
 
-from ._call import Call, Raise, Return
-from ._options import ReliabilityConfig, current_call_options
+from .options import ReliabilityConfig, current_call_options
+from .request import Call, Raise, Return
 
 __all__ = ["ReliableTransport"]
 

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import httpx
 
-from ._constants import (
+from .._shared.defaults import (
     HEADER_ATTEMPT,
     HEADER_IDEMPOTENCY_KEY,
     HEADER_REPLAYED,
@@ -26,11 +26,16 @@ from ._constants import (
     LOGGER_NAME,
     MAX_RETRY_AFTER,
 )
-from ._error_mapping import CallIdentity, connection_error, status_error
-from ._errors import APIResponseValidationError, APITimeoutError, AttemptRecord, StateSetVoiceError
-from ._ids import random_uuid
-from ._options import CallOptions, ReliabilityConfig, RetryEvent
-from ._retry import (
+from .._shared.errors import (
+    APIResponseValidationError,
+    APITimeoutError,
+    AttemptRecord,
+    StateSetVoiceError,
+)
+from .._shared.ids import random_uuid
+from .mapping import CallIdentity, connection_error, status_error
+from .options import CallOptions, ReliabilityConfig, RetryEvent
+from .policy import (
     FailureKind,
     backoff_delay,
     classify_exception,

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from ._leases import (
+from .leases import (
     DEFAULT_RETENTION_SECONDS,
     LeaseChange,
     LeaseRecord,

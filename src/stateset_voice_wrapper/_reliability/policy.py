@@ -12,7 +12,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from ._constants import IDEMPOTENT_METHODS, RETRYABLE_STATUSES
+from .._shared.defaults import IDEMPOTENT_METHODS, RETRYABLE_STATUSES
 
 __all__ = [
     "FailureKind",

@@ -1,0 +1,67 @@
+"""The typed clients' settings: credentials, base URL and reliability configuration.
+
+Nothing here does I/O; the sync and async clients share it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from typing import Any
+
+import attrs
+import httpx
+
+from .._reliability.options import ReliabilityConfig
+from .._shared.defaults import DEFAULT_BASE_URL, ENV_BASE_URL
+from .._shared.errors import ConfigurationError
+from .._shared.ids import random_uuid
+
+__all__ = ["build_config", "new_idempotency_key", "resolve_base_url", "resolve_key"]
+
+
+def resolve_key(value: str | None, *, env: str, what: str) -> str:
+    """The explicit key, else the environment variable; fail naming the variable."""
+    key = value if value is not None else os.environ.get(env)
+    if not key or not key.strip():
+        raise ConfigurationError(
+            f"no {what}: pass it to the client or set the {env} environment variable"
+        )
+    return key.strip()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_base_url(value: str | None) -> str:
+    """The explicit base URL, else STATESET_VOICE_BASE_URL, else production; https unless loopback."""
+    raw = value or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
+    try:
+        url = httpx.URL(raw)
+    except httpx.InvalidURL as exc:
+        raise ConfigurationError(f"base URL {raw!r} is not a valid URL") from exc
+    if url.scheme == "https" and url.host:
+        return str(url).rstrip("/")
+    if url.scheme == "http" and _is_loopback(url.host):
+        return str(url).rstrip("/")
+    raise ConfigurationError(
+        f"base URL {raw!r} refused: credentials are only sent over https (plain http is allowed for loopback hosts only)"
+    )
+
+
+def build_config(base: ReliabilityConfig | None, **overrides: Any) -> ReliabilityConfig:
+    """The client's reliability settings: ``base`` (or the defaults) with non-None overrides."""
+    config = base if base is not None else ReliabilityConfig()
+    changes = {name: value for name, value in overrides.items() if value is not None}
+    return attrs.evolve(config, **changes) if changes else config
+
+
+def new_idempotency_key() -> str:
+    """A key for one logical call when the caller has no business key."""
+    return random_uuid()

@@ -1,0 +1,62 @@
+"""Durable stores: leases, the idempotency ledger of outbound calls, webhook deduplication.
+
+Every store here is built on one lease state machine (claim, then complete or release; an
+expired lease may be taken over), kept in SQLite for one host or Redis for a fleet:
+
+- :class:`SqliteLedger`, :class:`RedisLedger`: business idempotency for ``calls.create``
+  (``VoiceClient(ledger=...)``); see ``docs/idempotency-ledger.md``.
+- :class:`SqliteDedupStore`, :class:`RedisDedupStore`: the webhook consumer's event store.
+- :class:`SqliteLeaseStore`, :class:`RedisLeaseStore` and the :class:`LeaseStore` protocol,
+  for a store of your own.
+
+Example::
+
+    from stateset_voice_wrapper.stores import SqliteLeaseStore
+
+    with SqliteLeaseStore("jobs.db", namespace="nightly") as store:
+        outcome = store.claim("job-2026-12-01", fingerprint="v1", lease_seconds=60)
+"""
+
+from __future__ import annotations
+
+from ._storage.dedup import RedisDedupStore, SqliteDedupStore
+from ._storage.leases import (
+    DEFAULT_RETENTION_SECONDS,
+    Claimed,
+    ClaimOutcome,
+    Completed,
+    InFlight,
+    LeaseStore,
+    Mismatch,
+)
+from ._storage.ledger import (
+    DEFAULT_LEDGER_LEASE_SECONDS,
+    IdempotencyLedger,
+    LedgerEntry,
+    RedisLedger,
+    SqliteLedger,
+    fingerprint_request,
+)
+from ._storage.redis_store import RedisLeaseStore
+from ._storage.sqlite_store import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteLeaseStore
+
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT_SECONDS",
+    "DEFAULT_LEDGER_LEASE_SECONDS",
+    "DEFAULT_RETENTION_SECONDS",
+    "ClaimOutcome",
+    "Claimed",
+    "Completed",
+    "IdempotencyLedger",
+    "InFlight",
+    "LeaseStore",
+    "LedgerEntry",
+    "Mismatch",
+    "RedisDedupStore",
+    "RedisLeaseStore",
+    "RedisLedger",
+    "SqliteDedupStore",
+    "SqliteLeaseStore",
+    "SqliteLedger",
+    "fingerprint_request",
+]

@@ -34,7 +34,7 @@ def main() -> int:
         print(f"sandbox listening on {sandbox.base_url}")
         os.environ["STATESET_VOICE_API_KEY"] = sandbox.runtime_key
         os.environ["STATESET_VOICE_BASE_URL"] = sandbox.base_url
-        os.environ["STATESET_WEBHOOK_SECRET"] = sandbox.webhook_secret
+        os.environ["STATESET_VOICE_WEBHOOK_SECRET"] = sandbox.webhook_secret
         quickstart = importlib.import_module("quickstart")  # examples/ is on sys.path
         code = int(quickstart.main(["--webhook-port", str(port)]))
         creations = sandbox.creations_per_key()

@@ -2,7 +2,7 @@
 
 Runs against any StateSet Voice API: the local sandbox (``make demo`` starts one and sets the
 environment) or the real service. Reads STATESET_VOICE_API_KEY, STATESET_VOICE_BASE_URL and
-STATESET_WEBHOOK_SECRET; the webhook receiver listens on --webhook-port (loopback).
+STATESET_VOICE_WEBHOOK_SECRET; the webhook receiver listens on --webhook-port (loopback).
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     events: queue.Queue[object] = queue.Queue()
-    receiver = start_receiver(args.webhook_port, os.environ["STATESET_WEBHOOK_SECRET"], events)
+    receiver = start_receiver(
+        args.webhook_port, os.environ["STATESET_VOICE_WEBHOOK_SECRET"], events
+    )
     key = f"appt-A-123-confirm-{int(time.time())}"
     try:
         with VoiceClient() as voice:

@@ -13,7 +13,7 @@ Run it, then point a webhook endpoint (or the sandbox) at ``http://127.0.0.1:800
     python examples/webhook_receiver.py --port 8000 --secret whsec_old --secret whsec_new
 
 ``--secret`` may be given several times while a secret is being rotated; without it the
-secret is read from ``STATESET_WEBHOOK_SECRET`` (which keeps it out of the process list).
+secret is read from ``STATESET_VOICE_WEBHOOK_SECRET`` (which keeps it out of the process list).
 """
 
 from __future__ import annotations
@@ -102,14 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--secret",
         action="append",
         dest="secrets",
-        help="webhook secret (whsec_...); repeat during rotation. Default: $STATESET_WEBHOOK_SECRET",
+        help="webhook secret (whsec_...); repeat during rotation. Default: $STATESET_VOICE_WEBHOOK_SECRET",
     )
     args = parser.parse_args(argv)
     secrets: list[str] = args.secrets or [
-        s for s in [os.environ.get("STATESET_WEBHOOK_SECRET", "")] if s
+        s for s in [os.environ.get("STATESET_VOICE_WEBHOOK_SECRET", "")] if s
     ]
     if not secrets:
-        parser.error("give --secret or set STATESET_WEBHOOK_SECRET")
+        parser.error("give --secret or set STATESET_VOICE_WEBHOOK_SECRET")
     with make_server(args.host, args.port, make_app(secrets=secrets)) as server:
         print(f"listening on http://{args.host}:{server.server_port}/", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

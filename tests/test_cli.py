@@ -92,9 +92,9 @@ def env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     """The sandbox's keys and URL in the variables the clients (and so the CLI) read."""
     monkeypatch.setenv("STATESET_VOICE_BASE_URL", sandbox.base_url)
     monkeypatch.setenv("STATESET_VOICE_API_KEY", sandbox.runtime_key)
-    monkeypatch.setenv("STATESET_ADMIN_API_KEY", sandbox.admin_key)
+    monkeypatch.setenv("STATESET_VOICE_ADMIN_API_KEY", sandbox.admin_key)
     monkeypatch.setenv("STATESET_VOICE_CONTRACTS_URL", sandbox.base_url)
-    monkeypatch.setenv("STATESET_WEBHOOK_SECRET", sandbox.webhook_secret)
+    monkeypatch.setenv("STATESET_VOICE_WEBHOOK_SECRET", sandbox.webhook_secret)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", sandbox.twilio_auth_token)
     return sandbox
 
@@ -127,7 +127,11 @@ def test_version_and_help_name_every_command(capsys: pytest.CaptureFixture[str])
         "sandbox",
     ):
         assert command in text
-    for variable in ("STATESET_VOICE_API_KEY", "STATESET_ADMIN_API_KEY", "STATESET_VOICE_BASE_URL"):
+    for variable in (
+        "STATESET_VOICE_API_KEY",
+        "STATESET_VOICE_ADMIN_API_KEY",
+        "STATESET_VOICE_BASE_URL",
+    ):
         assert variable in text
 
 
@@ -210,7 +214,7 @@ def test_key_reused_with_other_parameters_is_a_conflict_with_ids(env: Sandbox) -
     assert result.code == ExitCode.CONFLICT
     error = result.error()
     assert (error["type"], error["status"], error["code"]) == (
-        "ConflictError",
+        "IdempotencyConflictError",
         409,
         "idempotency_conflict",
     )
@@ -266,10 +270,10 @@ def test_missing_key_names_the_variable(env: Sandbox, monkeypatch: pytest.Monkey
     result = run("call-logs", "list", "-o", "table")
     assert result.code == ExitCode.CONFIGURATION
     assert "STATESET_VOICE_API_KEY" in result.err
-    monkeypatch.delenv("STATESET_ADMIN_API_KEY")
+    monkeypatch.delenv("STATESET_VOICE_ADMIN_API_KEY")
     admin = run("admin", "runtime-config", "get", "ten_sandbox", "-o", "json")
     assert admin.code == ExitCode.CONFIGURATION
-    assert "STATESET_ADMIN_API_KEY" in admin.error()["message"]
+    assert "STATESET_VOICE_ADMIN_API_KEY" in admin.error()["message"]
 
 
 def test_plain_http_to_a_remote_host_is_refused(env: Sandbox) -> None:
@@ -470,7 +474,7 @@ def test_runtime_config_set_validation(env: Sandbox) -> None:
 
 
 def test_runtime_key_is_not_an_admin_key(env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STATESET_ADMIN_API_KEY", env.runtime_key)
+    monkeypatch.setenv("STATESET_VOICE_ADMIN_API_KEY", env.runtime_key)
     result = run("admin", "runtime-config", "get", env.tenant_id, "-o", "json")
     assert result.code == ExitCode.AUTHENTICATION
     assert result.error()["status"] in (401, 403)
@@ -572,7 +576,7 @@ def test_webhooks_verify_a_real_delivery(
     box = sandbox_factory(webhook_url=httpserver.url_for("/hooks"))
     monkeypatch.setenv("STATESET_VOICE_BASE_URL", box.base_url)
     monkeypatch.setenv("STATESET_VOICE_API_KEY", box.runtime_key)
-    monkeypatch.setenv("STATESET_WEBHOOK_SECRET", box.webhook_secret)
+    monkeypatch.setenv("STATESET_VOICE_WEBHOOK_SECRET", box.webhook_secret)
     assert run(*CREATE, "--idempotency-key", "wh-1").code == 0
     assert box.flush_webhooks()
     headers, body = received[0]
@@ -601,10 +605,10 @@ def test_webhooks_verify_a_real_delivery(
                   "--secret", "whsec_new_one", "--secret", box.webhook_secret, "-o", "json")  # fmt: skip
     assert rotated.code == 0
 
-    monkeypatch.delenv("STATESET_WEBHOOK_SECRET")
+    monkeypatch.delenv("STATESET_VOICE_WEBHOOK_SECRET")
     unset = run("webhooks", "verify", "--payload", str(payload), "--signature", signature)
     assert unset.code == ExitCode.CONFIGURATION
-    assert "STATESET_WEBHOOK_SECRET" in unset.err
+    assert "STATESET_VOICE_WEBHOOK_SECRET" in unset.err
 
     missing = run("webhooks", "verify", "--payload", str(tmp_path / "nope.json"),
                   "--signature", signature, "--secret", "x")  # fmt: skip

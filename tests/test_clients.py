@@ -173,13 +173,18 @@ def _call_example() -> dict[str, Any]:
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize(
-    ("kind", "env"), [("voice", "STATESET_VOICE_API_KEY"), ("admin", "STATESET_ADMIN_API_KEY")]
+    ("kind", "env"),
+    [("voice", "STATESET_VOICE_API_KEY"), ("admin", "STATESET_VOICE_ADMIN_API_KEY")],
 )
 def test_missing_key_names_env_var(
     flavour: str, kind: str, env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("STATESET_VOICE_API_KEY", raising=False)
-    monkeypatch.delenv("STATESET_ADMIN_API_KEY", raising=False)
+    for name in (
+        "STATESET_VOICE_API_KEY",
+        "STATESET_VOICE_ADMIN_API_KEY",
+        "STATESET_ADMIN_API_KEY",
+    ):
+        monkeypatch.delenv(name, raising=False)
     cls: Any = {
         ("sync", "voice"): VoiceClient,
         ("async", "voice"): AsyncVoiceClient,
@@ -191,10 +196,47 @@ def test_missing_key_names_env_var(
     assert isinstance(info.value, ValueError)
     assert env in str(info.value)
     # The other client's variable does not satisfy this one.
-    other = "STATESET_ADMIN_API_KEY" if kind == "voice" else "STATESET_VOICE_API_KEY"
-    monkeypatch.setenv(other, "wrong-kind-of-key")
+    others = (
+        ("STATESET_VOICE_ADMIN_API_KEY", "STATESET_ADMIN_API_KEY")
+        if kind == "voice"
+        else ("STATESET_VOICE_API_KEY",)
+    )
+    for other in others:
+        monkeypatch.setenv(other, "wrong-kind-of-key")
     with pytest.raises(ConfigurationError):
         cls(base_url="https://voice.example.com")
+
+
+@pytest.mark.parametrize(
+    ("current", "legacy", "expected"),
+    [
+        ("adm_new", None, "adm_new"),
+        (None, "adm_old", "adm_old"),
+        ("adm_new", "adm_old", "adm_new"),  # the current name wins
+    ],
+)
+def test_admin_key_env_names_current_then_legacy(
+    current: str | None, legacy: str | None, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in (
+        ("STATESET_VOICE_ADMIN_API_KEY", current),
+        ("STATESET_ADMIN_API_KEY", legacy),
+    ):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    seen: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-admin-key"))
+        return httpx.Response(200, json=_example("get_tenant")[2])
+
+    with AdminClient(
+        base_url="https://voice.example.com", transport=httpx.MockTransport(handler)
+    ) as admin:
+        admin.tenants.get("ten_1")
+    assert seen == [expected]
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
@@ -202,7 +244,7 @@ def test_env_key_and_base_url_pickup(
     flavour: str, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STATESET_VOICE_API_KEY", "sk_from_env")
-    monkeypatch.setenv("STATESET_ADMIN_API_KEY", "adm_from_env")
+    monkeypatch.setenv("STATESET_VOICE_ADMIN_API_KEY", "adm_from_env")
     monkeypatch.setenv("STATESET_VOICE_BASE_URL", _base(httpserver))
     httpserver.expect_request("/api/v1/readiness").respond_with_json(_example("get_readiness")[2])
     httpserver.expect_request("/api/v1/admin/tenants/ten_1").respond_with_json(

@@ -47,8 +47,8 @@ from stateset_voice_wrapper import (
     RetryEvent,
     StateSetVoiceError,
     UnprocessableEntityError,
-    call_options,
     get_retry_budget,
+    request_options,
     response_info,
 )
 
@@ -515,7 +515,10 @@ async def test_a_callers_idempotency_key_header_is_kept(send: Sender, fake: Fake
 
 
 async def test_call_options_key_makes_any_post_retryable(send: Sender, fake: FakeTime) -> None:
-    with FaultServer(Respond(503), Respond(201)) as server, call_options(idempotency_key="order-7"):
+    with (
+        FaultServer(Respond(503), Respond(201)) as server,
+        request_options(idempotency_key="order-7"),
+    ):
         response = await send(reliable(fake), "POST", server.url + PLAIN_POST_PATH, content=b"{}")
     assert response.status_code == 201
     assert [r.header("Idempotency-Key") for r in server.requests] == ["order-7"] * 2
@@ -532,7 +535,7 @@ async def test_a_callers_request_id_is_kept(send: Sender, fake: FakeTime) -> Non
 async def test_call_options_client_request_id_is_sent(send: Sender, fake: FakeTime) -> None:
     with (
         FaultServer(Respond(503), Respond(404)) as server,
-        call_options(client_request_id="trace-2"),
+        request_options(client_request_id="trace-2"),
         pytest.raises(NotFoundError) as info,
     ):
         await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
@@ -601,7 +604,7 @@ async def test_max_retries_per_client_and_per_call(
     options: dict[str, Any] = {} if client_retries is None else {"max_retries": client_retries}
     transport = reliable(fake, **options)
     with FaultServer(default=Respond(503)) as server:
-        with call_options(max_retries=call_retries), pytest.raises(InternalServerError) as info:
+        with request_options(max_retries=call_retries), pytest.raises(InternalServerError) as info:
             await send(transport, "GET", server.url + CALL_LOG_PATH)
         assert len(server.requests) == attempts
         assert len(info.value.attempts) == attempts
@@ -613,15 +616,15 @@ async def test_max_retries_per_client_and_per_call(
 
 
 def test_call_options_nest_and_restore() -> None:
-    from stateset_voice_wrapper._reliability.options import current_call_options
+    from stateset_voice_wrapper._reliability.options import current_overrides
 
-    assert current_call_options() is None
-    with call_options(max_retries=4, deadline=9.0) as outer:
+    assert current_overrides() is None
+    with request_options(max_retries=4, deadline=9.0) as outer:
         assert outer.max_retries == 4
-        with call_options(max_retries=0, idempotency_key="k") as inner:
+        with request_options(max_retries=0, idempotency_key="k") as inner:
             assert (inner.max_retries, inner.deadline, inner.idempotency_key) == (0, 9.0, "k")
-        assert current_call_options() == outer
-    assert current_call_options() is None
+        assert current_overrides() == outer
+    assert current_overrides() is None
 
 
 @pytest.mark.parametrize(
@@ -631,7 +634,7 @@ def test_call_options_nest_and_restore() -> None:
 def test_invalid_settings_are_rejected(settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="must be"):
         ReliabilityConfig(**settings)
-    with pytest.raises(ValueError, match="must be"), call_options(**settings):
+    with pytest.raises(ValueError, match="must be"), request_options(**settings):
         pass
 
 
@@ -785,12 +788,12 @@ async def test_per_call_deadline_and_timeout(send: Sender, fake: FakeTime) -> No
     inner = recorder(fake)
     inner.attempt_seconds = 1.0
     transport = reliable(fake, transport=inner, async_transport=inner)
-    with call_options(deadline=3.5), pytest.raises(InternalServerError):
+    with request_options(deadline=3.5), pytest.raises(InternalServerError):
         await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     assert [t["read"] for t in inner.timeouts] == [3.5, 2.5, 1.5]
 
     inner.timeouts.clear()
-    with call_options(timeout=1.5), pytest.raises(InternalServerError):
+    with request_options(timeout=1.5), pytest.raises(InternalServerError):
         await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     assert [t["read"] for t in inner.timeouts] == [1.5, 1.5, 1.5]
     assert {t["connect"] for t in inner.timeouts} == {1.5}
@@ -801,7 +804,7 @@ async def test_an_answer_arriving_after_the_deadline_is_a_timeout(
 ) -> None:
     inner = recorder(fake)  # the second attempt ends 1 s past the 3 s deadline
     transport = reliable(fake, transport=inner, async_transport=inner)
-    with call_options(deadline=3.0), pytest.raises(APITimeoutError) as info:
+    with request_options(deadline=3.0), pytest.raises(APITimeoutError) as info:
         await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     assert [t["read"] for t in inner.timeouts] == [3.0, 1.0]
     assert "deadline of 3s exceeded" in info.value.message
@@ -846,7 +849,7 @@ async def test_a_body_still_arriving_at_the_deadline_is_a_recorded_attempt(
     inner = SlowBodyTransport(fake, gap=5.0)
     transport = reliable(fake, transport=inner, async_transport=inner)
     with (
-        call_options(deadline=3.0),
+        request_options(deadline=3.0),
         response_info() as info,
         pytest.raises(APITimeoutError) as caught,
     ):

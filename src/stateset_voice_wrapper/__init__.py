@@ -2,17 +2,19 @@
 
 The public surface, re-exported from small private modules:
 
-- ``ReliableTransport``, ``ReliabilityConfig``, ``call_options``: timeouts, a deadline, safe
-  retries, request IDs and idempotency keys, for the generated clients or any httpx client.
+- ``ReliableTransport``, ``ReliabilityConfig``, ``request_options``, ``response_info``:
+  timeouts, a deadline, safe retries, request IDs and idempotency keys, for the generated
+  clients or any httpx client.
 - ``RetryBudget``, ``get_retry_budget``: the process-wide retry budget.
 - ``VoiceClient`` / ``AsyncVoiceClient`` (tenant runtime) and ``AdminClient`` /
   ``AsyncAdminClient`` (admin automation): typed methods for every operation, lazy pagination.
-- ``SqliteLedger``, ``RedisLedger``: business idempotency that blocks duplicate outbound calls.
+- ``SqliteLedger``, ``RedisLedger``: business idempotency that blocks duplicate outbound calls
+  (with the lease and dedup stores in :mod:`stateset_voice_wrapper.stores`).
 - The error hierarchy rooted at ``StateSetVoiceError``.
 
 Example::
 
-    from stateset_voice_wrapper import ReliableTransport, call_options
+    from stateset_voice_wrapper import ReliableTransport, request_options
 
     transport = ReliableTransport(deadline=30.0, max_retries=2)
 """
@@ -24,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from ._clients.pagination import Page
 from ._reliability.budget import RetryBudget, get_retry_budget
 from ._reliability.options import (
-    CallOptions,
-    CallRecord,
     ReliabilityConfig,
+    RequestOverrides,
+    ResponseInfo,
     RetryEvent,
-    call_options,
+    request_options,
     response_info,
 )
 from ._reliability.transport import ReliableTransport
@@ -79,7 +81,25 @@ _LAZY = {
 }
 
 
+#: Old public names: each still works, warns, and goes at 1.0 (see CHANGELOG.md).
+_DEPRECATED = {
+    "CallOptions": ("RequestOverrides", RequestOverrides),
+    "CallRecord": ("ResponseInfo", ResponseInfo),
+    "call_options": ("request_options", request_options),
+}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _DEPRECATED:
+        import warnings
+
+        replacement, value = _DEPRECATED[name]
+        warnings.warn(
+            f"stateset_voice_wrapper.{name} is deprecated; use {replacement} (removed in 1.0)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -99,8 +119,6 @@ __all__ = [
     "AttemptRecord",
     "AuthenticationError",
     "BadRequestError",
-    "CallOptions",
-    "CallRecord",
     "ConfigurationError",
     "ConflictError",
     "DuplicateCallInFlightError",
@@ -116,14 +134,18 @@ __all__ = [
     "RedisLedger",
     "ReliabilityConfig",
     "ReliableTransport",
+    "RequestOptions",
+    "RequestOverrides",
+    "ResponseInfo",
     "RetryBudget",
     "RetryEvent",
     "SqliteLedger",
     "StateSetVoiceError",
+    "StoreError",
     "UnprocessableEntityError",
     "VoiceClient",
     "__version__",
-    "call_options",
     "get_retry_budget",
+    "request_options",
     "response_info",
 ]

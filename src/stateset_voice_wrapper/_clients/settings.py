@@ -13,7 +13,7 @@ import attrs
 import httpx
 
 from .._reliability.options import ReliabilityConfig
-from .._shared.defaults import DEFAULT_BASE_URL, ENV_BASE_URL
+from .._shared.defaults import DEFAULT_BASE_URL, ENV_BASE_URL, env_names
 from .._shared.errors import ConfigurationError
 from .._shared.ids import random_uuid
 
@@ -21,8 +21,10 @@ __all__ = ["build_config", "new_idempotency_key", "resolve_base_url", "resolve_k
 
 
 def resolve_key(value: str | None, *, env: str, what: str) -> str:
-    """The explicit key, else the environment variable; fail naming the variable."""
-    key = value if value is not None else os.environ.get(env)
+    """The explicit key, else the environment variable ``env`` (or its legacy names)."""
+    key = value
+    if key is None:
+        key = next((os.environ[n] for n in env_names(env) if os.environ.get(n)), None)
     if not key or not key.strip():
         raise ConfigurationError(
             f"no {what}: pass it to the client or set the {env} environment variable"

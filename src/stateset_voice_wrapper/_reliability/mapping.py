@@ -25,10 +25,10 @@ from .._shared.errors import (
     StateSetVoiceError,
     status_error_class,
 )
-from .options import CallRecord
+from .options import ResponseInfo
 
 __all__ = [
-    "CallIdentity",
+    "RequestIdentity",
     "connection_error",
     "expect",
     "parse_failure",
@@ -39,7 +39,7 @@ T = TypeVar("T")
 
 
 @attrs.frozen
-class CallIdentity:
+class RequestIdentity:
     """What identifies one logical call in every log line and error."""
 
     method: str
@@ -113,7 +113,7 @@ def status_error(
     status_code: int,
     headers: httpx.Headers,
     body: bytes,
-    identity: CallIdentity,
+    identity: RequestIdentity,
     attempts: Sequence[AttemptRecord],
     retry_after: float | None,
 ) -> APIStatusError:
@@ -135,7 +135,7 @@ def status_error(
     else:
         reason = httpx.codes.get_reason_phrase(status_code) or "non-standard status"
         message = f"HTTP {status_code} {reason} with {_describe_body(headers, body)}"
-    cls = status_error_class(status_code)
+    cls = status_error_class(status_code, code)
     return cls(
         message,
         status_code=status_code,
@@ -150,7 +150,7 @@ def status_error(
 def connection_error(
     exc: BaseException,
     *,
-    identity: CallIdentity,
+    identity: RequestIdentity,
     attempts: Sequence[AttemptRecord],
     request_id: str | None = None,
     note: str = "",
@@ -167,7 +167,7 @@ def connection_error(
     return cls(message, **identity.error_kwargs(attempts, request_id))
 
 
-def expect(parsed: object, model: type[T], record: CallRecord, what: str) -> T:
+def expect(parsed: object, model: type[T], record: ResponseInfo, what: str) -> T:
     """The parsed body if it is the expected model; else a validation error with the IDs."""
     if isinstance(parsed, model):
         return parsed
@@ -180,7 +180,7 @@ def expect(parsed: object, model: type[T], record: CallRecord, what: str) -> T:
     )
 
 
-def parse_failure(exc: Exception, record: CallRecord, what: str) -> APIResponseValidationError:
+def parse_failure(exc: Exception, record: ResponseInfo, what: str) -> APIResponseValidationError:
     """A generated model's KeyError/ValueError/TypeError on a 2xx body, as a typed error."""
     detail = f"{type(exc).__name__}: {str(exc)[:120]}"
     return APIResponseValidationError(

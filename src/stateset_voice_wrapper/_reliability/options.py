@@ -1,15 +1,15 @@
-"""Per-client reliability settings and per-call overrides.
+"""Per-client reliability settings and per-request overrides.
 
-:class:`ReliabilityConfig` holds a client's settings. :func:`call_options` overrides them for
-the calls made inside a ``with`` block; it works through a context variable, so it reaches the
+:class:`ReliabilityConfig` holds a client's settings. :func:`request_options` overrides them for
+the requests made inside a ``with`` block; it works through a context variable, so it reaches the
 transport through the generated client without changing generated code, and it is local to the
 current thread or asyncio task.
 
 Example::
 
-    from stateset_voice_wrapper import call_options
+    from stateset_voice_wrapper import request_options
 
-    with call_options(deadline=10.0, max_retries=0):
+    with request_options(deadline=10.0, max_retries=0):
         response = get_call_log.sync_detailed(call_id, client=client)
 """
 
@@ -19,7 +19,8 @@ import contextlib
 import contextvars
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import TypedDict
 
 import attrs
 import httpx
@@ -39,17 +40,37 @@ from .._shared.errors import InvalidParameterError
 from .budget import RetryBudget, get_retry_budget
 
 __all__ = [
-    "CallOptions",
-    "CallRecord",
     "ReliabilityConfig",
+    "RequestOptions",
+    "RequestOverrides",
+    "ResponseInfo",
     "RetryEvent",
     "TimeoutTypes",
-    "call_options",
+    "request_options",
     "response_info",
 ]
 
 #: A timeout: seconds for every phase, or an ``httpx.Timeout`` with one value per phase.
 TimeoutTypes = float | httpx.Timeout
+
+
+class RequestOptions(TypedDict, total=False):
+    """Per-request options that every typed client method takes as keywords.
+
+    ``timeout`` (seconds or an ``httpx.Timeout``), ``deadline`` (total seconds across every
+    attempt and backoff) and ``max_retries`` override the client's settings for one request;
+    ``extra_headers`` and ``extra_query`` are added to it (a header given here wins over the
+    client's own, except the credential). Example::
+
+        voice.call_logs.get("call_01J...", deadline=5.0, extra_headers={"X-Trace": "abc"})
+    """
+
+    timeout: TimeoutTypes
+    deadline: float
+    max_retries: int
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, str]
+
 
 DEFAULT_TIMEOUT = httpx.Timeout(
     connect=DEFAULT_CONNECT_TIMEOUT,
@@ -111,10 +132,10 @@ class ReliabilityConfig:
 
 
 @attrs.define
-class CallRecord:
-    """What the transport observed of the last logical call made inside a block.
+class ResponseInfo:
+    """What the transport observed of the last logical request made inside a block.
 
-    Filled in by the transport when the call ends, successfully or not. ``replayed`` is true
+    Filled in by the transport when the request ends, successfully or not. ``replayed`` is true
     when the server answered a replay of an earlier request with the same Idempotency-Key.
     """
 
@@ -127,8 +148,8 @@ class CallRecord:
 
 
 @attrs.frozen(kw_only=True)
-class CallOptions:
-    """Overrides for one logical call; ``None`` means "use the client's setting"."""
+class RequestOverrides:
+    """Overrides for the logical requests made in a block; ``None`` means "the client's setting"."""
 
     timeout: httpx.Timeout | None = attrs.field(
         default=None, converter=attrs.converters.optional(_to_timeout)
@@ -139,35 +160,48 @@ class CallOptions:
     )
     idempotency_key: str | None = None
     client_request_id: str | None = None
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, str] | None = None
     #: Records the transport fills in: this block's own and every enclosing block's.
-    records: tuple[CallRecord, ...] = ()
+    records: tuple[ResponseInfo, ...] = ()
 
 
-_CURRENT: contextvars.ContextVar[CallOptions | None] = contextvars.ContextVar(
-    "stateset_voice_call_options", default=None
+_CURRENT: contextvars.ContextVar[RequestOverrides | None] = contextvars.ContextVar(
+    "stateset_voice_request_options", default=None
 )
 
 
-def current_call_options() -> CallOptions | None:
-    """The overrides in force for calls made now in this thread or task, if any."""
+def current_overrides() -> RequestOverrides | None:
+    """The overrides in force for requests made now in this thread or task, if any."""
     return _CURRENT.get()
 
 
+def _merge(
+    outer: Mapping[str, str] | None, inner: Mapping[str, str] | None
+) -> Mapping[str, str] | None:
+    if not outer:
+        return dict(inner) if inner else None
+    return {**outer, **inner} if inner else outer
+
+
 @contextlib.contextmanager
-def call_options(
+def request_options(
     *,
     timeout: TimeoutTypes | None = None,
     deadline: float | None = None,
     max_retries: int | None = None,
     idempotency_key: str | None = None,
     client_request_id: str | None = None,
-) -> Iterator[CallOptions]:
-    """Override reliability settings for the calls made inside the block.
+    extra_headers: Mapping[str, str] | None = None,
+    extra_query: Mapping[str, str] | None = None,
+) -> Iterator[RequestOverrides]:
+    """Override reliability settings for the requests made inside the block.
 
-    Nested blocks merge: an inner value wins, an inner ``None`` keeps the outer one.
+    Nested blocks merge: an inner value wins, an inner ``None`` keeps the outer one; extra
+    headers and query parameters of nested blocks are combined, the inner ones winning.
     """
     outer = _CURRENT.get()
-    merged = CallOptions(
+    merged = RequestOverrides(
         timeout=timeout if timeout is not None else (outer.timeout if outer else None),
         deadline=deadline if deadline is not None else (outer.deadline if outer else None),
         max_retries=max_retries
@@ -175,7 +209,9 @@ def call_options(
         else (outer.max_retries if outer else None),
         idempotency_key=idempotency_key or (outer.idempotency_key if outer else None),
         client_request_id=client_request_id or (outer.client_request_id if outer else None),
-        records=(outer.records if outer else ()) + (CallRecord(),),
+        extra_headers=_merge(outer.extra_headers if outer else None, extra_headers),
+        extra_query=_merge(outer.extra_query if outer else None, extra_query),
+        records=(outer.records if outer else ()) + (ResponseInfo(),),
     )
     token = _CURRENT.set(merged)
     try:
@@ -185,8 +221,8 @@ def call_options(
 
 
 @contextlib.contextmanager
-def response_info() -> Iterator[CallRecord]:
-    """Capture the request IDs and status of the last call made inside the block.
+def response_info() -> Iterator[ResponseInfo]:
+    """Capture the request IDs and status of the last request made inside the block.
 
     Example::
 
@@ -194,5 +230,5 @@ def response_info() -> Iterator[CallRecord]:
             call = voice.calls.create(to=..., from_=..., agent_key="front_desk")
         print(info.request_id, info.client_request_id, info.idempotency_key, info.replayed)
     """
-    with call_options() as options:
+    with request_options() as options:
         yield options.records[-1]

@@ -1,9 +1,10 @@
-"""The decisions of one logical call, with no I/O: the sans-IO core of the reliability layer.
+"""The decisions of one logical request, with no I/O: the sans-IO core of the reliability layer.
 
-:class:`Call` is created once per logical call (one httpx request). It fixes the call's identity
-(client request ID, Idempotency-Key), stamps each attempt (attempt number, timeouts capped at the
-time left), and after each attempt says what to do next: return the response, sleep and retry,
-or raise a typed error. ``_transport`` runs it in a sync loop and an async loop.
+A :class:`LogicalRequest` is created once per logical request (one httpx request, however many
+attempts it takes). It fixes the request's identity (client request ID, Idempotency-Key), stamps
+each attempt (attempt number, timeouts capped at the time left), and after each attempt says
+what to do next: return the response, sleep and retry, or raise a typed error.
+``transport`` runs it in a sync loop and an async loop.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ from .._shared.errors import (
     StateSetVoiceError,
 )
 from .._shared.ids import random_uuid
-from .mapping import CallIdentity, connection_error, status_error
-from .options import CallOptions, ReliabilityConfig, RetryEvent
+from .mapping import RequestIdentity, connection_error, status_error
+from .options import ReliabilityConfig, RequestOverrides, RetryEvent
 from .policy import (
     FailureKind,
     backoff_delay,
@@ -44,9 +45,12 @@ from .policy import (
     retry_after_seconds,
 )
 
-__all__ = ["Call", "Raise", "Return", "Sleep"]
+__all__ = ["LogicalRequest", "Raise", "Return", "Sleep"]
 
 logger = logging.getLogger(LOGGER_NAME)
+
+#: Headers that carry the credential: extra headers never replace them.
+_PROTECTED_HEADERS = frozenset({"authorization", "x-admin-key"})
 
 _PHONE = re.compile(r"(?:\+|%2[bB])\d{6,15}")
 
@@ -94,11 +98,11 @@ def _min_timeout(own: float | None, outer: float | None, remaining: float | None
     return result
 
 
-class Call:
-    """The decisions of one logical call. Pure bookkeeping: the loops do the I/O."""
+class LogicalRequest:
+    """The decisions of one logical request. Pure bookkeeping: the loops do the I/O."""
 
     def __init__(
-        self, config: ReliabilityConfig, request: httpx.Request, options: CallOptions | None
+        self, config: ReliabilityConfig, request: httpx.Request, options: RequestOverrides | None
     ) -> None:
         self.config = config
         self.request = request
@@ -111,12 +115,14 @@ class Call:
         self.started = config.clock()
         self.expires = None if self.deadline is None else self.started + self.deadline
         headers = request.headers
+        if options is not None:
+            self._apply_extras(request, options)
         client_request_id = (options.client_request_id if options else None) or headers.get(
             HEADER_REQUEST_ID
         )
         if not client_request_id:
             client_request_id = random_uuid()
-        # Always (re)write it: an ID given through call_options must reach the server too.
+        # Always (re)write it: an ID given through request_options must reach the server too.
         headers[HEADER_REQUEST_ID] = client_request_id
         key = headers.get(HEADER_IDEMPOTENCY_KEY) or (options.idempotency_key if options else None)
         if (
@@ -129,7 +135,7 @@ class Call:
         if key:
             headers[HEADER_IDEMPOTENCY_KEY] = key
         self.idempotent = is_idempotent(request.method, key)
-        self.identity = CallIdentity(
+        self.identity = RequestIdentity(
             method=request.method,
             path=_safe_path(request.url),
             client_request_id=client_request_id,
@@ -140,6 +146,16 @@ class Call:
         self.waited = 0.0
         self.attempt_started = self.started
         self.last_request_id: str | None = None
+
+    @staticmethod
+    def _apply_extras(request: httpx.Request, options: RequestOverrides) -> None:
+        """Add the caller's extra headers and query parameters; the credential is never replaced."""
+        if options.extra_headers:
+            for name, value in options.extra_headers.items():
+                if name.lower() not in _PROTECTED_HEADERS:
+                    request.headers[name] = value
+        if options.extra_query:
+            request.url = request.url.copy_merge_params(dict(options.extra_query))
 
     # -- time -------------------------------------------------------------------------------
 
@@ -153,7 +169,7 @@ class Call:
         )
 
     def time_left(self) -> float | None:
-        """Seconds left in the call's budget (None: no deadline); raise once it is spent."""
+        """Seconds left in the request's budget (None: no deadline); raise once it is spent."""
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
             raise self.deadline_error(f"gave up after {len(self.attempts)} attempt(s)")

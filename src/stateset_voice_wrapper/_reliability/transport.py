@@ -1,12 +1,12 @@
 """The reliability layer, composed at the httpx transport.
 
 :class:`ReliableTransport` wraps httpx's own connection-pooling transports. One httpx request is
-one logical call: the transport gives it one client request ID and (for creating POSTs) one
+one logical request: the transport gives it one client request ID and (for creating POSTs) one
 Idempotency-Key before the first attempt, then runs attempts until one succeeds, a failure is
 not safe to retry, the retry budget is spent, or the deadline would be crossed. Non-2xx answers
 and transport failures leave it as typed errors (see ``_errors``).
 
-The decisions live in :class:`~._call.Call`, which does no I/O; ``handle_request`` and
+The decisions live in :class:`~.request.LogicalRequest`, which does no I/O; ``handle_request`` and
 ``handle_async_request`` are the two thin loops around it, so sync and async cannot drift.
 
 It implements both ``handle_request`` and ``handle_async_request``, so one instance can be
@@ -29,8 +29,8 @@ from typing import Any
 
 import httpx
 
-from .options import ReliabilityConfig, current_call_options
-from .request import Call, Raise, Return
+from .options import ReliabilityConfig, current_overrides
+from .request import LogicalRequest, Raise, Return
 
 __all__ = ["ReliableTransport"]
 
@@ -71,7 +71,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     Pass keyword options (see :class:`ReliabilityConfig`) or a ready ``config``. ``transport``
     and ``async_transport`` replace the inner httpx transports (for example to set limits,
     TLS verification or a proxy); by default they are created on first use. Per-call overrides
-    come from :func:`stateset_voice_wrapper.call_options`.
+    come from :func:`stateset_voice_wrapper.request_options`.
     """
 
     def __init__(
@@ -98,23 +98,23 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if self._transport is None:
             self._transport = httpx.HTTPTransport()
         inner = self._transport
-        call = Call(self.config, request, current_call_options())
+        logical = LogicalRequest(self.config, request, current_overrides())
         while True:
-            attempt = call.prepare()
+            attempt = logical.prepare()
             try:
                 response = inner.handle_request(attempt)
                 try:
                     chunks = []
                     for chunk in _raw_chunks(response):
                         chunks.append(chunk)
-                        call.check_body_deadline(response)
+                        logical.check_body_deadline(response)
                     body = b"".join(chunks)
                 finally:
                     response.close()
             except httpx.TransportError as exc:
-                decision = call.on_exception(exc)
+                decision = logical.on_exception(exc)
             else:
-                decision = call.on_response(response, body)
+                decision = logical.on_response(response, body)
             if isinstance(decision, Return):
                 return _rebuild(decision.response, body, request)
             if isinstance(decision, Raise):
@@ -131,23 +131,23 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if self._async_transport is None:
             self._async_transport = httpx.AsyncHTTPTransport()
         inner = self._async_transport
-        call = Call(self.config, request, current_call_options())
+        logical = LogicalRequest(self.config, request, current_overrides())
         while True:
-            attempt = call.prepare()
+            attempt = logical.prepare()
             try:
                 response = await inner.handle_async_request(attempt)
                 try:
                     chunks = []
                     async for chunk in _araw_chunks(response):
                         chunks.append(chunk)
-                        call.check_body_deadline(response)
+                        logical.check_body_deadline(response)
                     body = b"".join(chunks)
                 finally:
                     await response.aclose()
             except httpx.TransportError as exc:
-                decision = call.on_exception(exc)
+                decision = logical.on_exception(exc)
             else:
-                decision = call.on_response(response, body)
+                decision = logical.on_response(response, body)
             if isinstance(decision, Return):
                 return _rebuild(decision.response, body, request)
             if isinstance(decision, Raise):

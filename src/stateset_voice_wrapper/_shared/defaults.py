@@ -12,10 +12,22 @@ from typing import Final
 #: Production base URL; ``STATESET_VOICE_BASE_URL`` overrides it.
 DEFAULT_BASE_URL: Final = "https://voice.stateset.app"
 
-# Environment variables read by the clients.
+# Environment variables, each read first under its name and then under any legacy names.
 ENV_API_KEY: Final = "STATESET_VOICE_API_KEY"
-ENV_ADMIN_KEY: Final = "STATESET_ADMIN_API_KEY"
+ENV_ADMIN_KEY: Final = "STATESET_VOICE_ADMIN_API_KEY"
 ENV_BASE_URL: Final = "STATESET_VOICE_BASE_URL"
+ENV_WEBHOOK_SECRET: Final = "STATESET_VOICE_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+#: Older names that still work (read after the current one); they go at 1.0.
+LEGACY_ENV: Final = {
+    ENV_ADMIN_KEY: ("STATESET_ADMIN_API_KEY",),
+    ENV_WEBHOOK_SECRET: ("STATESET_WEBHOOK_SECRET",),
+}
+
+
+def env_names(name: str) -> tuple[str, ...]:
+    """``name`` followed by its legacy spellings, in the order they are read."""
+    return (name, *LEGACY_ENV.get(name, ()))
+
 
 # Timeouts, seconds. Connect 5 s and read 20 s as the StateSet docs recommend.
 DEFAULT_CONNECT_TIMEOUT: Final = 5.0

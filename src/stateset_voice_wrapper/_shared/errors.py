@@ -11,14 +11,22 @@ Every error the package raises on purpose derives from :class:`StateSetVoiceErro
     │   ├── PermissionDeniedError       403
     │   ├── NotFoundError               404
     │   ├── ConflictError               409
+    │   │   ├── IdempotencyConflictError    the key was used with other parameters (server or ledger)
+    │   │   └── DuplicateCallInFlightError  the key is in flight elsewhere (server or ledger)
     │   ├── UnprocessableEntityError    422  (.field_errors)
     │   ├── RateLimitError              429  (.retry_after)
     │   └── InternalServerError         >= 500, and any other unexpected status
     ├── APIResponseValidationError      a 2xx body that does not match the contract
-    ├── DuplicateCallInFlightError      the ledger saw the idempotency key in flight elsewhere
-    ├── IdempotencyConflictError        the ledger saw the key with different parameters
-    ├── ConfigurationError (ValueError) a missing key or an unsafe base URL
-    └── InvalidParameterError (ValueError)  an argument rejected before anything was sent
+    ├── ConfigurationError (ValueError) a missing or malformed key, an unsafe base URL
+    ├── InvalidParameterError (ValueError)  an argument rejected before anything was sent
+    ├── StoreError (RuntimeError)       a ledger or dedup store failed or was misused
+    ├── webhooks.InvalidSignatureError (ValueError)  a webhook is not provably authentic
+    └── webhooks.InvalidEventError (ValueError)      an authentic body is not a well-formed event
+
+The two idempotency conflicts are one condition wherever it is detected: the ledger raises
+them before anything is sent (``status_code`` is then None), and the server's 409 answers
+with code ``idempotency_conflict`` or ``idempotency_in_progress`` raise the same classes, so
+one ``except IdempotencyConflictError`` catches both.
 
 Every error carries what is needed to correlate and to retry safely: ``request_id`` (the
 server's ``x-request-id``), ``client_request_id`` (the ``X-Request-Id`` this client sent on
@@ -62,6 +70,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "StateSetVoiceError",
+    "StoreError",
     "UnprocessableEntityError",
 ]
 
@@ -158,7 +167,7 @@ class APIStatusError(StateSetVoiceError):
         self,
         message: str,
         *,
-        status_code: int,
+        status_code: int | None,
         body: bytes = b"",
         field_errors: Sequence[FieldError] = (),
         retry_after: float | None = None,
@@ -214,12 +223,26 @@ class APIResponseValidationError(StateSetVoiceError):
         self.body = body
 
 
-class DuplicateCallInFlightError(StateSetVoiceError):
-    """The idempotency ledger holds this key for a call still being placed elsewhere."""
+class IdempotencyConflictError(ConflictError):
+    """The idempotency key was already used with different parameters.
+
+    Raised by the ledger before anything is sent (``status_code`` None), and for the server's
+    409 ``idempotency_conflict``. Use a new key for new parameters.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None, **kwargs: object) -> None:
+        super().__init__(message, status_code=status_code, **kwargs)  # type: ignore[arg-type]
 
 
-class IdempotencyConflictError(StateSetVoiceError):
-    """The idempotency key was already used with different call parameters."""
+class DuplicateCallInFlightError(ConflictError):
+    """A request with this idempotency key is still being processed elsewhere.
+
+    Raised by the ledger (another worker holds the key; ``status_code`` None) and for the
+    server's 409 ``idempotency_in_progress``. Retry later with the same key.
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None, **kwargs: object) -> None:
+        super().__init__(message, status_code=status_code, **kwargs)  # type: ignore[arg-type]
 
 
 class ConfigurationError(StateSetVoiceError, ValueError):
@@ -228,6 +251,10 @@ class ConfigurationError(StateSetVoiceError, ValueError):
 
 class InvalidParameterError(StateSetVoiceError, ValueError):
     """An argument was rejected before anything was sent (including reliability options)."""
+
+
+class StoreError(StateSetVoiceError, RuntimeError):
+    """A lease store (the ledger's or the webhook consumer's) failed or was used after close."""
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
@@ -241,11 +268,53 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
 }
 
 
-def status_error_class(status_code: int) -> type[APIStatusError]:
+#: 409 answers whose error ``code`` names an idempotency condition the ledger detects too.
+_CONFLICT_CODES: dict[str, type[APIStatusError]] = {
+    "idempotency_conflict": IdempotencyConflictError,
+    "idempotency_in_progress": DuplicateCallInFlightError,
+}
+
+
+def status_error_class(status_code: int, code: str | None = None) -> type[APIStatusError]:
     """The error class for a non-2xx status: one subclass per meaning, 5xx and unknowns as server errors."""
+    if status_code == 409 and code is not None:
+        conflict = _CONFLICT_CODES.get(code)
+        if conflict is not None:
+            return conflict
     cls = _STATUS_CLASSES.get(status_code)
     if cls is not None:
         return cls
     if 400 <= status_code < 500:
         return APIStatusError
     return InternalServerError
+
+
+def _public_module(module: str, *classes: type) -> None:
+    """Show ``stateset_voice_wrapper.ConflictError`` in tracebacks, not the private module."""
+    for cls in classes:
+        cls.__module__ = module
+
+
+_public_module(
+    "stateset_voice_wrapper",
+    StateSetVoiceError,
+    APIConnectionError,
+    APITimeoutError,
+    APIStatusError,
+    BadRequestError,
+    AuthenticationError,
+    PermissionDeniedError,
+    NotFoundError,
+    ConflictError,
+    IdempotencyConflictError,
+    DuplicateCallInFlightError,
+    UnprocessableEntityError,
+    RateLimitError,
+    InternalServerError,
+    APIResponseValidationError,
+    ConfigurationError,
+    InvalidParameterError,
+    StoreError,
+    AttemptRecord,
+    FieldError,
+)

@@ -53,7 +53,7 @@ class Context:
         return VoiceClient(**self.client_options())
 
     def admin(self) -> AdminClient:
-        """An admin client; the key comes from ``STATESET_ADMIN_API_KEY``."""
+        """An admin client; the key comes from ``STATESET_VOICE_ADMIN_API_KEY``."""
         from .._clients._sync.admin import AdminClient
 
         return AdminClient(**self.client_options())

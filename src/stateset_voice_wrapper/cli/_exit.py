@@ -101,7 +101,7 @@ def exit_code_for(exc: StateSetVoiceError) -> ExitCode:
 
 _HINTS: dict[ExitCode, str] = {
     ExitCode.AUTHENTICATION: "check STATESET_VOICE_API_KEY (runtime commands) or "
-    "STATESET_ADMIN_API_KEY (admin commands), and STATESET_VOICE_BASE_URL",
+    "STATESET_VOICE_ADMIN_API_KEY (admin commands), and STATESET_VOICE_BASE_URL",
     ExitCode.CONNECTION: "check STATESET_VOICE_BASE_URL and the network; raise --deadline "
     "for slow links",
     ExitCode.RATE_LIMITED: "wait and run the command again",

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+from .._shared.defaults import ENV_WEBHOOK_SECRET, env_names
 from ._context import CommandError, Context
 from ._exit import ExitCode
 from ._output import columns
 
-ENV_WEBHOOK_SECRET = "STATESET_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 ENV_TWILIO_AUTH_TOKEN = "TWILIO_AUTH_TOKEN"  # noqa: S105 - a variable name
 CONTRACT_COLUMNS = columns("name", "status", "sha256", "path")
 
@@ -32,8 +32,10 @@ def _read_payload(source: str) -> bytes:
 
 def _secrets(given: Sequence[str] | None, env: str, what: str) -> list[str]:
     values = [s for s in (given or []) if s.strip()]
-    if not values:
-        values = [s for s in os.environ.get(env, "").split(",") if s.strip()]
+    for name in env_names(env):
+        if values:
+            break
+        values = [s for s in os.environ.get(name, "").split(",") if s.strip()]
     if not values:
         raise CommandError(
             f"no {what}: set the {env} environment variable (or pass it as an option)",

@@ -22,11 +22,11 @@ def _values(enum_name: str) -> list[str]:
 
 EPILOG = """\
 credentials and endpoint (the same variables as the Python clients):
-  STATESET_VOICE_API_KEY    runtime commands (calls, call-logs, sessions, evaluations)
-  STATESET_ADMIN_API_KEY    admin commands
-  STATESET_VOICE_BASE_URL   API base URL (default https://voice.stateset.app)
-  STATESET_WEBHOOK_SECRET   webhooks verify (StateSet deliveries)
-  TWILIO_AUTH_TOKEN         webhooks verify --provider twilio
+  STATESET_VOICE_API_KEY         runtime commands (calls, call-logs, sessions, evaluations)
+  STATESET_VOICE_ADMIN_API_KEY   admin commands (STATESET_ADMIN_API_KEY is read too)
+  STATESET_VOICE_BASE_URL        API base URL (default https://voice.stateset.app)
+  STATESET_VOICE_WEBHOOK_SECRET  webhooks verify (STATESET_WEBHOOK_SECRET is read too)
+  TWILIO_AUTH_TOKEN              webhooks verify --provider twilio
 
 exit codes: 0 ok, 1 unexpected error, 2 usage, 3 configuration, 4 invalid input,
   5 authentication, 6 not found, 7 conflict, 8 rate limited, 9 server error,
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("evaluation_id")
 
     # admin
-    admin = group("admin", "tenant configuration and rollout (STATESET_ADMIN_API_KEY)")
+    admin = group("admin", "tenant configuration and rollout (STATESET_VOICE_ADMIN_API_KEY)")
     runtime_config = admin.add_parser("runtime-config", help="a tenant's runtime configuration")
     rc = runtime_config.add_subparsers(dest="subaction", metavar="ACTION", required=True)
     p = leaf(rc, "get", _admin.runtime_config_get, "show a tenant's runtime configuration")
@@ -235,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--secret",
         action="append",
-        help="webhook secret; repeat during rotation (default $STATESET_WEBHOOK_SECRET)",
+        help="webhook secret; repeat during rotation (default $STATESET_VOICE_WEBHOOK_SECRET)",
     )
     p.add_argument(
         "--tolerance",

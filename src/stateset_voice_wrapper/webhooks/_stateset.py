@@ -102,7 +102,7 @@ def verify_stateset_signature(
     ...                           now=lambda: 1_800_000_301)
     Traceback (most recent call last):
     ...
-    stateset_voice_wrapper.webhooks._errors.InvalidSignatureError: timestamp outside tolerance
+    stateset_voice_wrapper.webhooks.InvalidSignatureError: timestamp outside tolerance
     """
     _check_secrets(secrets)
     if not (tolerance >= 0):  # also rejects NaN

@@ -141,7 +141,7 @@ def verify_twilio_signature(
     >>> verify_twilio_signature(auth_token="token", url=url, params={}, signature=sig)
     Traceback (most recent call last):
     ...
-    stateset_voice_wrapper.webhooks._errors.InvalidSignatureError: signature mismatch
+    stateset_voice_wrapper.webhooks.InvalidSignatureError: signature mismatch
     """
     if not auth_token:
         raise ValueError("auth_token must be a non-empty string")

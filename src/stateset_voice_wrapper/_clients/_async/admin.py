@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Never
 
 import httpx
 
-from ..._reliability.options import ReliabilityConfig, TimeoutTypes, call_options
+from ..._reliability.options import ReliabilityConfig, TimeoutTypes, request_options
 from ..._shared.defaults import DEFAULT_ITER_PAGE_SIZE, ENV_ADMIN_KEY
 from ..._shared.errors import InvalidParameterError
 from .. import operations as ops
@@ -647,7 +647,7 @@ class AsyncPhoneRoutes(AsyncResource):
         """Delete a route (a DELETE: safe to retry; a 404 means it is already gone)."""
         reject_unknown("phone_routes.delete", unknown)
         check_agent_key(route_id, "route_id")
-        with call_options(timeout=timeout, deadline=deadline, max_retries=max_retries):
+        with request_options(timeout=timeout, deadline=deadline, max_retries=max_retries):
             await ops.delete_phone_route.asyncio_detailed(
                 route_id=route_id, client=self._owner._generated
             )
@@ -656,7 +656,7 @@ class AsyncPhoneRoutes(AsyncResource):
 class AsyncAdminClient(AsyncClientBase):
     """The admin automation client: tenants, runtime config, agent versions, routes, rollout.
 
-    The key comes from ``admin_key`` or ``STATESET_ADMIN_API_KEY`` and is sent as
+    The key comes from ``admin_key`` or ``STATESET_VOICE_ADMIN_API_KEY`` and is sent as
     ``x-admin-key``; it never shares headers with a runtime client.
 
     Example::

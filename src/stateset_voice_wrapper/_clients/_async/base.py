@@ -1,5 +1,5 @@
 """What the typed async clients share: one generated call per method, inside one
-``call_options`` block, on one reliable connection pool.
+``request_options`` block, on one reliable connection pool.
 
 Source of truth for ``_clients/_sync/base.py`` (``scripts/unasync`` writes it; ``make check`` fails if
 the two differ). Edit this file, then run ``make unasync``.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from ..._reliability.mapping import expect, parse_failure
-from ..._reliability.options import CallRecord, ReliabilityConfig, TimeoutTypes, call_options
+from ..._reliability.options import ReliabilityConfig, ResponseInfo, TimeoutTypes, request_options
 from ..._reliability.transport import ReliableTransport
 from ..._shared.errors import StateSetVoiceError
 from ..._storage.ledger import IdempotencyLedger
@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 
 class AsyncResource:
-    """Shared plumbing: one generated call inside one ``call_options`` block."""
+    """Shared plumbing: one generated call inside one ``request_options`` block."""
 
     def __init__(self, owner: AsyncClientBase) -> None:
         self._owner = owner
@@ -46,8 +46,10 @@ class AsyncResource:
         deadline: float | None,
         max_retries: int | None,
         **kwargs: Any,
-    ) -> tuple[T, CallRecord]:
-        with call_options(timeout=timeout, deadline=deadline, max_retries=max_retries) as options:
+    ) -> tuple[T, ResponseInfo]:
+        with request_options(
+            timeout=timeout, deadline=deadline, max_retries=max_retries
+        ) as options:
             record = options.records[-1]
             try:
                 response = await endpoint(client=self._owner._generated, **kwargs)

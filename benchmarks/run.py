@@ -309,7 +309,7 @@ def main() -> None:
             requests_seen += 1
 
         with VoiceClient("sk_bench", base_url=base, reliability=quiet_config()) as voice:
-            voice._generated.get_httpx_client().event_hooks["request"].append(count)
+            voice._http.event_hooks["request"].append(count)
             tracemalloc.start()
             start = time.perf_counter()
             n = sum(1 for _ in voice.call_logs.list(page_size=args.page_size))

@@ -228,7 +228,7 @@ def test_invalid_number_is_rejected_before_sending_without_echoing_it(env: Sandb
     result = run("calls", "create", "--to", "917-555-0142", "--from", FROM, "--agent-key", "a",
                  "-o", "table")  # fmt: skip
     assert result.code == ExitCode.INVALID_INPUT
-    assert "to must be an E.164 phone number" in result.err
+    assert "--to must match the pattern" in result.err
     assert "917-555-0142" not in result.err
     assert "5550142" not in result.err
     assert result.out == ""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import stateset_voice_public.models as public_models
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -33,7 +34,6 @@ from stateset_voice_wrapper import (
     StateSetVoiceError,
     VoiceClient,
 )
-from stateset_voice_wrapper._clients import operations as _operations
 from stateset_voice_wrapper.stores import LedgerEntry, fingerprint_request
 
 REPO = Path(__file__).resolve().parent.parent
@@ -106,7 +106,7 @@ def _create(client: VoiceClient, key: str, **overrides: Any) -> Any:
 
 
 def _fingerprint(**overrides: Any) -> str:
-    models = _operations.public_models
+    models = public_models
     body = models.MakeCallRequest(
         to=overrides.get("to", TO),
         from_=overrides.get("from_", FROM),
@@ -146,7 +146,7 @@ def _race_threads(server: CallServer, ledger: IdempotencyLedger, key: str) -> li
 
 
 def _assert_one_winner(outcomes: list[object]) -> None:
-    Call = _operations.public_models.Call
+    Call = public_models.Call
     calls = [o for o in outcomes if isinstance(o, Call)]
     dups = [o for o in outcomes if isinstance(o, DuplicateCallInFlightError)]
     others = [o for o in outcomes if not isinstance(o, (Call, DuplicateCallInFlightError))]
@@ -160,8 +160,8 @@ def _assert_one_winner(outcomes: list[object]) -> None:
 def _assert_after_race(server: CallServer, ledger: IdempotencyLedger, key: str) -> None:
     with _client(server, ledger) as client:
         again = _create(client, key)
-        assert isinstance(again, _operations.public_models.Call)
-        assert again.to_dict() == _operations.public_models.Call.from_dict(_call_body()).to_dict()
+        assert isinstance(again, public_models.Call)
+        assert again.to_dict() == public_models.Call.from_dict(_call_body()).to_dict()
         assert server.posts == 1  # the recorded call, no new POST
         with pytest.raises(IdempotencyConflictError):
             _create(client, key, to="+15555550199")
@@ -322,7 +322,7 @@ def test_crash_between_send_and_record_is_recovered(
             assert server.posts == 0
             clock.now += 121  # past the lease
             call = _create(client, key)
-            assert isinstance(call, _operations.public_models.Call)
+            assert isinstance(call, public_models.Call)
             assert server.posts == 1
             assert server.keys == [key]  # the same key again: the server deduplicates
             # The stale holder wakes up and records: harmless, the takeover already recorded.
@@ -355,7 +355,7 @@ def test_failed_create_releases_the_key(httpserver: HTTPServer, tmp_path: Path) 
             _create(client, "retry-me")
         assert info.value.status_code == 400
         call = _create(client, "retry-me")  # not "in flight": the failed attempt let go
-        assert isinstance(call, _operations.public_models.Call)
+        assert isinstance(call, public_models.Call)
     keys = [req.headers["Idempotency-Key"] for req, _ in httpserver.log]
     assert keys == ["retry-me", "retry-me"]
 
@@ -416,7 +416,7 @@ def test_async_tasks_race_one_post(server: CallServer, tmp_path: Path) -> None:
             again = await voice.calls.create(
                 to=TO, from_=FROM, agent_key=AGENT, idempotency_key="async-key"
             )
-            assert isinstance(again, _operations.public_models.Call)
+            assert isinstance(again, public_models.Call)
             with pytest.raises(IdempotencyConflictError):
                 await voice.calls.create(
                     to=TO, from_=FROM, agent_key="other_agent", idempotency_key="async-key"
@@ -429,5 +429,5 @@ def test_async_tasks_race_one_post(server: CallServer, tmp_path: Path) -> None:
         finally:
             server.release.set()
     assert server.posts == 1
-    assert sum(isinstance(o, _operations.public_models.Call) for o in outcomes) == 1
+    assert sum(isinstance(o, public_models.Call) for o in outcomes) == 1
     assert sum(isinstance(o, DuplicateCallInFlightError) for o in outcomes) == n - 1

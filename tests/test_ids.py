@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 
-from stateset_voice_wrapper._clients.settings import new_idempotency_key
 from stateset_voice_wrapper._shared.ids import random_uuid
 
 _SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -25,9 +24,3 @@ def test_random_uuids_do_not_repeat_and_use_every_variant() -> None:
     values = [random_uuid() for _ in range(5000)]
     assert len(set(values)) == len(values)
     assert {v[19] for v in values} == set("89ab")
-
-
-def test_generated_idempotency_keys_are_random_uuids() -> None:
-    keys = {new_idempotency_key() for _ in range(100)}
-    assert len(keys) == 100
-    assert all(_SHAPE.fullmatch(k) for k in keys)

@@ -15,9 +15,8 @@ import httpx
 from .._reliability.options import ReliabilityConfig
 from .._shared.defaults import DEFAULT_BASE_URL, ENV_BASE_URL, env_names
 from .._shared.errors import ConfigurationError
-from .._shared.ids import random_uuid
 
-__all__ = ["build_config", "new_idempotency_key", "resolve_base_url", "resolve_key"]
+__all__ = ["build_config", "resolve_base_url", "resolve_key"]
 
 
 def resolve_key(value: str | None, *, env: str, what: str) -> str:
@@ -62,8 +61,3 @@ def build_config(base: ReliabilityConfig | None, **overrides: Any) -> Reliabilit
     config = base if base is not None else ReliabilityConfig()
     changes = {name: value for name, value in overrides.items() if value is not None}
     return attrs.evolve(config, **changes) if changes else config
-
-
-def new_idempotency_key() -> str:
-    """A key for one logical call when the caller has no business key."""
-    return random_uuid()

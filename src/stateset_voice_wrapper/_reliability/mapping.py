@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import httpx
@@ -30,12 +30,9 @@ from .options import ResponseInfo
 __all__ = [
     "RequestIdentity",
     "connection_error",
-    "expect",
-    "parse_failure",
+    "response_validation_error",
     "status_error",
 ]
-
-T = TypeVar("T")
 
 
 @attrs.frozen
@@ -167,26 +164,34 @@ def connection_error(
     return cls(message, **identity.error_kwargs(attempts, request_id))
 
 
-def expect(parsed: object, model: type[T], record: ResponseInfo, what: str) -> T:
-    """The parsed body if it is the expected model; else a validation error with the IDs."""
-    if isinstance(parsed, model):
-        return parsed
-    raise APIResponseValidationError(
-        f"{what}: the response body does not match the contract (expected {model.__name__}, got {type(parsed).__name__})",
-        status_code=record.status_code,
-        request_id=record.request_id,
-        client_request_id=record.client_request_id,
-        idempotency_key=record.idempotency_key,
-    )
+def response_validation_error(
+    message: str,
+    *,
+    response: httpx.Response,
+    info: ResponseInfo,
+    created: bool,
+    resource_id: str | None = None,
+) -> APIResponseValidationError:
+    """A 2xx answer that cannot be read as the contract says.
 
-
-def parse_failure(exc: Exception, record: ResponseInfo, what: str) -> APIResponseValidationError:
-    """A generated model's KeyError/ValueError/TypeError on a 2xx body, as a typed error."""
-    detail = f"{type(exc).__name__}: {str(exc)[:120]}"
-    return APIResponseValidationError(
-        f"{what}: the response body does not match the contract ({detail})",
-        status_code=record.status_code,
-        request_id=record.request_id,
-        client_request_id=record.client_request_id,
-        idempotency_key=record.idempotency_key,
+    ``created``: the request was a creating POST, so its 2xx means the resource (a phone call)
+    may exist now; the message says so and names ``resource_id`` when the body had one, so
+    nobody retries it under a new key.
+    """
+    if created:
+        where = f" (id {resource_id})" if resource_id else ""
+        message = (
+            f"{message}; the request SUCCEEDED (HTTP {response.status_code}), so the resource"
+            f"{where} may exist: retry only with the same idempotency key"
+        )
+    error = APIResponseValidationError(
+        message,
+        status_code=response.status_code,
+        body=response.content[:MAX_ERROR_BODY],
+        request_id=info.request_id or response.headers.get(HEADER_SERVER_REQUEST_ID),
+        client_request_id=info.client_request_id,
+        idempotency_key=info.idempotency_key,
     )
+    error.succeeded = created
+    error.resource_id = resource_id
+    return error

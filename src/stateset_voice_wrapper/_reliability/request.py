@@ -9,6 +9,7 @@ what to do next: return the response, sleep and retry, or raise a typed error.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -23,7 +24,6 @@ from .._shared.defaults import (
     HEADER_REPLAYED,
     HEADER_REQUEST_ID,
     HEADER_SERVER_REQUEST_ID,
-    IDEMPOTENT_POST_PATHS,
     LOGGER_NAME,
     MAX_RETRY_AFTER,
 )
@@ -49,8 +49,6 @@ __all__ = ["LogicalRequest", "Raise", "Return", "Sleep"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
-#: Headers that carry the credential: extra headers never replace them.
-_PROTECTED_HEADERS = frozenset({"authorization", "x-admin-key"})
 
 _PHONE = re.compile(r"(?:\+|%2[bB])\d{6,15}")
 
@@ -60,14 +58,38 @@ def _safe_path(url: httpx.URL) -> str:
     return _PHONE.sub("+***", url.path)
 
 
-def _path_matcher(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    # Match at the end of the path so a base URL with a prefix (a proxy's /voice) still matches.
-    alternatives = "|".join(re.escape(p).replace(r"\*", "[^/]+") for p in patterns)
+def _path_matcher(templates: tuple[str, ...]) -> Callable[[str], bool]:
+    # Match at the end of the path so a base URL with a prefix (a proxy's /voice) still matches;
+    # a {parameter} matches one path segment.
+    alternatives = "|".join(
+        re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template)) for template in templates
+    )
     compiled = re.compile(f"(?:.*)(?:{alternatives})")
     return lambda path: compiled.fullmatch(path) is not None
 
 
-_needs_idempotency_key = _path_matcher(IDEMPOTENT_POST_PATHS)
+@functools.cache
+def _contract_rules() -> tuple[Callable[[str], bool], frozenset[str]]:
+    """From the contracts' facts, read on the first request: which POST paths take an
+    Idempotency-Key, and which headers carry a credential (extra headers never replace those)."""
+    import stateset_voice_facts as facts
+
+    creating = tuple(
+        op["path"]
+        for op in facts.OPERATIONS.values()
+        if op["method"] == "POST" and op["idempotency_key"]
+    )
+    credentials = frozenset(
+        scheme["header"].lower()
+        for op in facts.OPERATIONS.values()
+        for scheme in op["security"]
+        if all(p["name"] != scheme["header"] for p in op["parameters"])
+    )
+    return _path_matcher(creating), credentials
+
+
+def _needs_idempotency_key(path: str) -> bool:
+    return _contract_rules()[0](path)
 
 
 @attrs.frozen
@@ -152,7 +174,7 @@ class LogicalRequest:
         """Add the caller's extra headers and query parameters; the credential is never replaced."""
         if options.extra_headers:
             for name, value in options.extra_headers.items():
-                if name.lower() not in _PROTECTED_HEADERS:
+                if name.lower() not in _contract_rules()[1]:
                     request.headers[name] = value
         if options.extra_query:
             request.url = request.url.copy_merge_params(dict(options.extra_query))

@@ -75,16 +75,3 @@ MAX_ERROR_BODY: Final = 8192
 
 #: Name of the stdlib logger.
 LOGGER_NAME: Final = "stateset_voice"
-
-#: POST operations of the pinned contracts that accept an Idempotency-Key: the transport adds a
-#: generated key to any of these that lacks one. tests/test_contracts.py keeps this in step with
-#: the contracts. Templates use ``*`` for one path segment.
-IDEMPOTENT_POST_PATHS: Final = (
-    "/api/v1/make-call",
-    "/api/v1/access-requests",
-    "/api/v1/admin/rollout-governance/sweep",
-    "/api/v1/admin/agent-versions",
-    "/api/v1/admin/agent-versions/*/approve",
-    "/api/v1/admin/agent-versions/*/publish",
-    "/api/v1/admin/phone-routes",
-)

@@ -213,7 +213,12 @@ class InternalServerError(APIStatusError):
 
 
 class APIResponseValidationError(StateSetVoiceError):
-    """A 2xx response whose body does not match the contract (not JSON, or the wrong shape)."""
+    """A response whose body does not match the contract (not JSON, or the wrong types).
+
+    ``succeeded`` is true when the answer was a 2xx to a creating request: the resource (a
+    phone call) may exist, and ``resource_id`` holds its ID when the body had one. Retry such a
+    request only with the same idempotency key.
+    """
 
     def __init__(
         self, message: str, *, status_code: int | None = None, body: bytes = b"", **kwargs: object
@@ -221,6 +226,8 @@ class APIResponseValidationError(StateSetVoiceError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.status_code = status_code
         self.body = body
+        self.succeeded = False
+        self.resource_id: str | None = None
 
 
 class IdempotencyConflictError(ConflictError):
@@ -250,7 +257,14 @@ class ConfigurationError(StateSetVoiceError, ValueError):
 
 
 class InvalidParameterError(StateSetVoiceError, ValueError):
-    """An argument was rejected before anything was sent (including reliability options)."""
+    """An argument was rejected before anything was sent (including reliability options).
+
+    ``parameter`` names the argument as the caller wrote it (``from_``), when there is one.
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.parameter = parameter
 
 
 class StoreError(StateSetVoiceError, RuntimeError):

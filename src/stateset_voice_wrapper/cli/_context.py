@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._clients.pagination import Page
-from .._clients.validation import MAX_PAGE_SIZE
 from .._shared.defaults import DEFAULT_ITER_PAGE_SIZE
 from ._exit import ExitCode
 from ._output import Column, Output, Progress, isatty
@@ -18,6 +17,18 @@ from ._output import Column, Output, Progress, isatty
 if TYPE_CHECKING:
     from .._clients._sync.admin import AdminClient
     from .._clients._sync.runtime import VoiceClient
+
+
+def _page_bounds() -> tuple[int, int]:
+    """The contract's ``limit`` bounds (every listing shares one ``Limit`` parameter)."""
+    import stateset_voice_facts as facts
+
+    for op in facts.OPERATIONS.values():
+        for param in op["parameters"]:
+            if op["paged"] and param["name"] == "limit":
+                schema = param["schema"]
+                return int(schema.get("minimum", 1)), int(schema.get("maximum", 2**31))
+    return 1, 2**31
 
 
 class CommandError(Exception):
@@ -74,13 +85,14 @@ class Context:
             raise CommandError(
                 f"--limit must be 1 or more, got {args.limit}", ExitCode.INVALID_INPUT
             )
-        if args.page_size is not None and not 1 <= args.page_size <= MAX_PAGE_SIZE:
+        low, high = _page_bounds()
+        if args.page_size is not None and not low <= args.page_size <= high:
             raise CommandError(
-                f"--page-size must be 1 to {MAX_PAGE_SIZE}, got {args.page_size}",
+                f"--page-size must be {low} to {high}, got {args.page_size}",
                 ExitCode.INVALID_INPUT,
             )
         want: int | None = None if args.all else args.limit
-        page_size = args.page_size or min(want or DEFAULT_ITER_PAGE_SIZE, MAX_PAGE_SIZE)
+        page_size = args.page_size or min(want or DEFAULT_ITER_PAGE_SIZE, high)
         progress_flag = args.progress
         offset = args.offset
         page = None

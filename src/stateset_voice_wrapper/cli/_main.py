@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from .._shared.defaults import LOGGER_NAME
-from .._shared.errors import StateSetVoiceError
+from .._shared.errors import InvalidParameterError, StateSetVoiceError
 from ._context import CommandError, Context
 from ._exit import ExitCode, error_document, exit_code_for, hint_for
 from ._output import Output
@@ -69,6 +69,8 @@ def main(
         return int(args.handler(args, context))
     except CommandError as exc:
         return _report(out, exc, ExitCode(exc.code))
+    except InvalidParameterError as exc:
+        return _report(out, exc, exit_code_for(exc), message=_in_option_names(exc))
     except StateSetVoiceError as exc:
         return _report(out, exc, exit_code_for(exc))
     except KeyboardInterrupt:
@@ -81,6 +83,14 @@ def main(
     except Exception as exc:  # a bug: say so plainly, with what to quote in a report
         message = f"unexpected {type(exc).__name__}: {exc}"
         return _report(out, exc, ExitCode.ERROR, message=message)
+
+
+def _in_option_names(exc: InvalidParameterError) -> str | None:
+    """The message with the Python parameter name (``from_``) as the option (``--from``)."""
+    name = exc.parameter
+    if not name or not exc.message.startswith(name):
+        return None
+    return "--" + name.rstrip("_").replace("_", "-") + exc.message[len(name) :]
 
 
 def _run_sandbox(argv: Sequence[str], stderr: TextIO) -> int:

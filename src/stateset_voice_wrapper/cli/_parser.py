@@ -13,11 +13,40 @@ from ._output import FORMATS
 Handler = Callable[[argparse.Namespace, Any], int]
 
 
-def _values(enum_name: str) -> list[str]:
-    """Allowed filter values, from the generated models so they follow the contract."""
-    from .._clients import operations as ops
+def _filters(p: argparse.ArgumentParser, operation_id: str) -> None:
+    """One option per filter of a listing operation, read from the contract's facts: a filter
+    the contract gains is an option here after regenerating, with its enum as the choices."""
+    import stateset_voice_facts as facts
 
-    return [member.value for member in getattr(ops.public_models, enum_name)]
+    op = facts.OPERATIONS[operation_id]
+    schemas = facts.SCHEMAS[op["api"]]
+    names = []
+    for param in op["parameters"]:
+        if param["location"] != "query" or param["name"] in ("limit", "offset"):
+            continue
+        schema = param["schema"]
+        schema = schemas.get(schema.get("$ref", ""), schema)
+        option = "--" + param["python_name"].replace("_", "-")
+        kind = schema.get("type")
+        if kind == "boolean":
+            p.add_argument(
+                option,
+                dest=param["python_name"],
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=f"only items whose {param['name']} is true ({option}) or false",
+            )
+        elif "enum" in schema:
+            p.add_argument(option, dest=param["python_name"], choices=schema["enum"])
+        else:
+            what = (
+                " (RFC 3339, e.g. 2026-11-20T00:00:00Z)"
+                if schema.get("format") == "date-time"
+                else ""
+            )
+            p.add_argument(option, dest=param["python_name"], help=f"{param['name']}{what}")
+        names.append(param["python_name"])
+    p.set_defaults(filter_names=tuple(names))
 
 
 EPILOG = """\
@@ -152,9 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     # call-logs
     logs = group("call-logs", "call history")
     p = leaf(logs, "list", _runtime.call_logs_list, "list call logs, newest first")
-    p.add_argument("--status", choices=_values("CallStatus"))
-    p.add_argument("--direction", choices=_values("CallDirection"))
-    p.add_argument("--agent-key")
+    _filters(p, "list_call_logs")
     _listing(p)
     p = leaf(logs, "get", _runtime.call_logs_get, "one call's log")
     p.add_argument("call_id")
@@ -162,10 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     # sessions
     sessions = group("sessions", "voice sessions with transcripts")
     p = leaf(sessions, "list", _runtime.sessions_list, "list voice sessions, newest first")
-    p.add_argument("--status", choices=_values("VoiceSessionStatus"))
-    p.add_argument("--call-id")
-    p.add_argument("--agent-key")
-    p.add_argument("--tag")
+    _filters(p, "list_voice_sessions")
     _listing(p)
     p = leaf(sessions, "get", _runtime.sessions_get, "one session with transcript and tool calls")
     p.add_argument("session_id")
@@ -173,14 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     # evaluations
     evaluations = group("evaluations", "QA evaluations of voice sessions")
     p = leaf(evaluations, "list", _runtime.evaluations_list, "list evaluations, newest first")
-    p.add_argument("--session-id")
-    p.add_argument("--call-id")
-    p.add_argument(
-        "--passed",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="only passed (--passed) or failed (--no-passed) evaluations",
-    )
+    _filters(p, "list_evaluations")
     _listing(p)
     p = leaf(evaluations, "get", _runtime.evaluations_get, "one evaluation with its criteria")
     p.add_argument("evaluation_id")

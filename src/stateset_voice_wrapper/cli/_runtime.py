@@ -7,9 +7,8 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._clients.pagination import Page
-from .._clients.settings import new_idempotency_key
-from .._reliability.options import response_info
+from .. import Page, response_info
+from .._shared.ids import random_uuid
 from ._context import CommandError, Context, json_object
 from ._exit import ExitCode
 from ._output import Column, Section, columns
@@ -45,7 +44,9 @@ def calls_create(args: argparse.Namespace, ctx: Context) -> int:
         raise CommandError(
             "--poll-interval and --wait-timeout must be positive", ExitCode.INVALID_INPUT
         )
-    key = args.idempotency_key or new_idempotency_key()
+    # The CLI picks the key itself, so it can print it before sending: a re-run with it after
+    # Ctrl-C or a lost answer is then safe.
+    key = args.idempotency_key or random_uuid()
     metadata = None if args.metadata is None else json_object(args.metadata, "--metadata")
     try:
         with ctx.voice() as voice, response_info() as info:
@@ -96,9 +97,10 @@ def _list(
     label: str,
     cols: tuple[Column, ...],
     pick: Callable[[VoiceClient], Callable[..., Page[Any]]],
-    **filters: Any,
 ) -> int:
-    """A runtime listing: ``pick(voice)`` is the resource's ``list_page``, called per page."""
+    """A runtime listing: ``pick(voice)`` is the resource's ``list_page``, called per page with
+    the filters the parser read from the contract."""
+    filters = {name: getattr(ctx.args, name) for name in ctx.args.filter_names}
     with ctx.voice() as voice:
         list_page = pick(voice)
         return ctx.list_pages(
@@ -120,8 +122,7 @@ def _show(
 
 
 def call_logs_list(args: argparse.Namespace, ctx: Context) -> int:
-    return _list(ctx, "call logs", CALL_LOG_COLUMNS, lambda v: v.call_logs.list_page,
-                 status=args.status, direction=args.direction, agent_key=args.agent_key)  # fmt: skip
+    return _list(ctx, "call logs", CALL_LOG_COLUMNS, lambda v: v.call_logs.list_page)
 
 
 def call_logs_get(args: argparse.Namespace, ctx: Context) -> int:
@@ -129,9 +130,7 @@ def call_logs_get(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def sessions_list(args: argparse.Namespace, ctx: Context) -> int:
-    return _list(ctx, "voice sessions", SESSION_COLUMNS, lambda v: v.sessions.list_page,
-                 status=args.status, call_id=args.call_id, agent_key=args.agent_key,
-                 tag=args.tag)  # fmt: skip
+    return _list(ctx, "voice sessions", SESSION_COLUMNS, lambda v: v.sessions.list_page)
 
 
 def sessions_get(args: argparse.Namespace, ctx: Context) -> int:
@@ -139,8 +138,7 @@ def sessions_get(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def evaluations_list(args: argparse.Namespace, ctx: Context) -> int:
-    return _list(ctx, "evaluations", EVALUATION_COLUMNS, lambda v: v.evaluations.list_page,
-                 session_id=args.session_id, call_id=args.call_id, passed=args.passed)  # fmt: skip
+    return _list(ctx, "evaluations", EVALUATION_COLUMNS, lambda v: v.evaluations.list_page)
 
 
 def evaluations_get(args: argparse.Namespace, ctx: Context) -> int:

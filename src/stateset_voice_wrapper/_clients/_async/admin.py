@@ -1,24 +1,25 @@
 """The typed async admin client, ``AsyncAdminClient``: tenants and their runtime
 configuration, rollout policy and sweeps, agent versions and phone routes.
 
-Source of truth for ``_clients/_sync/admin.py`` (``AdminClient``): ``scripts/unasync`` writes it and
-``make check`` fails if the two differ. Methods follow the runtime client's pattern.
+Source of truth for ``_clients/_sync/admin.py`` (``AdminClient``): ``scripts/unasync`` writes it
+and ``make check`` fails if the two differ. Methods follow the runtime client's pattern: one
+operation of the admin contract each, arguments checked against its facts before sending.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, Never
+from typing import TYPE_CHECKING, Any, Never, Unpack
 
 import httpx
 
-from ..._reliability.options import ReliabilityConfig, TimeoutTypes, request_options
-from ..._shared.defaults import DEFAULT_ITER_PAGE_SIZE, ENV_ADMIN_KEY
+from ..._reliability.options import ReliabilityConfig, RequestOptions, TimeoutTypes
+from ..._shared.defaults import ENV_ADMIN_KEY
 from ..._shared.errors import InvalidParameterError
-from .. import operations as ops
+from ..methods import arguments_of, reject_unknown
+from ..operations import Clear
 from ..pagination import Page
-from ..settings import new_idempotency_key, resolve_key
-from ..validation import check_agent_key, check_enum, check_phone, reject_unknown
+from ..settings import resolve_key
 from .base import AsyncClientBase, AsyncResource
 
 if TYPE_CHECKING:
@@ -43,90 +44,38 @@ class AsyncTenants(AsyncResource):
     async def list_page(
         self,
         *,
-        limit: int = 25,
-        offset: int = 0,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        limit: int | None = None,
+        offset: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Page[Tenant]:
         """One page of tenants."""
-        reject_unknown("tenants.list_page", unknown)
         return await self._page(
-            "tenants.list_page",
-            ops.list_tenants.asyncio_detailed,
-            ops.admin_models.TenantList,
-            limit=limit,
-            offset=offset,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_tenants", "tenants.list_page", arguments_of(locals()), options
         )
 
     def list(
-        self,
-        *,
-        page_size: int = DEFAULT_ITER_PAGE_SIZE,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        self, *, page_size: int | None = None, **options: Unpack[RequestOptions]
     ) -> AsyncIterator[Tenant]:
         """Every tenant, lazily."""
-        reject_unknown("tenants.list", unknown)
         return self._iterate(
-            self.list_page,
-            page_size,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_tenants", "tenants.list", arguments_of(locals()), options, page_size
         )
 
-    async def get(
-        self,
-        tenant_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> Tenant:
+    async def get(self, tenant_id: str, **options: Unpack[RequestOptions]) -> Tenant:
         """One tenant."""
-        reject_unknown("tenants.get", unknown)
-        check_agent_key(tenant_id, "tenant_id")
-        tenant, _ = await self._call(
-            "tenants.get",
-            ops.get_tenant.asyncio_detailed,
-            ops.admin_models.Tenant,
-            tenant_id=tenant_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: Tenant = await self._request(
+            "get_tenant", "tenants.get", arguments_of(locals()), options
         )
-        return tenant
+        return result
 
     async def get_runtime_config(
-        self,
-        tenant_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        self, tenant_id: str, **options: Unpack[RequestOptions]
     ) -> RuntimeConfig:
         """The tenant's model, voice, prompt key, webhook URL and telephony defaults."""
-        reject_unknown("tenants.get_runtime_config", unknown)
-        check_agent_key(tenant_id, "tenant_id")
-        config, _ = await self._call(
-            "tenants.get_runtime_config",
-            ops.get_runtime_config.asyncio_detailed,
-            ops.admin_models.RuntimeConfig,
-            tenant_id=tenant_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: RuntimeConfig = await self._request(
+            "get_runtime_config", "tenants.get_runtime_config", arguments_of(locals()), options
         )
-        return config
+        return result
 
     async def update_runtime_config(
         self,
@@ -137,55 +86,25 @@ class AsyncTenants(AsyncResource):
         system_prompt_key: str,
         webhook_url: str | None = None,
         telephony: TelephonyDefaults | Mapping[str, Any] | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> RuntimeConfig:
         """Replace the tenant's runtime configuration (a PUT: safe to retry).
 
-        Example::
+        ``webhook_url`` must be https: deliveries carry call data. Example::
 
-            admin.tenants.update_runtime_config("ten_acme", model="gpt-realtime", voice="alloy",
-                                                system_prompt_key="front_desk_v1")
+            await admin.tenants.update_runtime_config("ten_acme", model="gpt-realtime",
+                                                      voice="alloy",
+                                                      system_prompt_key="front_desk_v1")
         """
-        reject_unknown("tenants.update_runtime_config", unknown)
-        check_agent_key(tenant_id, "tenant_id")
-        for name, value in (
-            ("model", model),
-            ("voice", voice),
-            ("system_prompt_key", system_prompt_key),
-        ):
-            check_agent_key(value, name)
-        models = ops.admin_models
-        body = models.RuntimeConfigUpdate(
-            model=model, voice=voice, system_prompt_key=system_prompt_key
-        )
-        if webhook_url is not None:
-            if not webhook_url.startswith("https://"):
-                raise InvalidParameterError("webhook_url must be an https:// URL")
-            body.webhook_url = webhook_url
-        if telephony is not None:
-            if not isinstance(telephony, models.TelephonyDefaults | Mapping):
-                raise InvalidParameterError(
-                    f"telephony must be a TelephonyDefaults or a mapping, got {type(telephony).__name__}"
-                )
-            body.telephony = (
-                telephony
-                if isinstance(telephony, models.TelephonyDefaults)
-                else models.TelephonyDefaults.from_dict(dict(telephony))
-            )
-        config, _ = await self._call(
+        if webhook_url is not None and not str(webhook_url).startswith("https://"):
+            raise InvalidParameterError("webhook_url must be an https:// URL")
+        result: RuntimeConfig = await self._request(
+            "update_runtime_config",
             "tenants.update_runtime_config",
-            ops.update_runtime_config.asyncio_detailed,
-            models.RuntimeConfig,
-            tenant_id=tenant_id,
-            body=body,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            arguments_of(locals()),
+            options,
         )
-        return config
+        return result
 
 
 class AsyncRolloutGovernance(AsyncResource):
@@ -196,55 +115,23 @@ class AsyncRolloutGovernance(AsyncResource):
         *,
         tenant_id: str | None = None,
         agent_key: str | None = None,
-        dry_run: bool = True,
+        dry_run: bool | None = None,
         idempotency_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> RolloutSweepResult:
-        """Evaluate every launch gate; with ``dry_run=False`` the decision is applied."""
-        reject_unknown("rollout_governance.sweep", unknown)
-        models = ops.admin_models
-        body = models.RolloutSweepRequest(dry_run=dry_run)
-        if tenant_id is not None:
-            body.tenant_id = check_agent_key(tenant_id, "tenant_id")
-        if agent_key is not None:
-            body.agent_key = check_agent_key(agent_key)
-        result, _ = await self._call(
-            "rollout_governance.sweep",
-            ops.run_rollout_sweep.asyncio_detailed,
-            models.RolloutSweepResult,
-            body=body,
-            idempotency_key=idempotency_key or new_idempotency_key(),
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        """Evaluate every launch gate. The contract's default is a dry run; with
+        ``dry_run=False`` the decision is applied."""
+        result: RolloutSweepResult = await self._request(
+            "run_rollout_sweep", "rollout_governance.sweep", arguments_of(locals()), options
         )
         return result
 
-    async def get_policy(
-        self,
-        tenant_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> RolloutPolicy:
+    async def get_policy(self, tenant_id: str, **options: Unpack[RequestOptions]) -> RolloutPolicy:
         """The tenant's launch gates."""
-        reject_unknown("rollout_governance.get_policy", unknown)
-        check_agent_key(tenant_id, "tenant_id")
-        policy, _ = await self._call(
-            "rollout_governance.get_policy",
-            ops.get_rollout_policy.asyncio_detailed,
-            ops.admin_models.RolloutPolicy,
-            tenant_id=tenant_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: RolloutPolicy = await self._request(
+            "get_rollout_policy", "rollout_governance.get_policy", arguments_of(locals()), options
         )
-        return policy
+        return result
 
     async def update_policy(
         self,
@@ -257,42 +144,16 @@ class AsyncRolloutGovernance(AsyncResource):
         max_duplicate_outbound_calls: int | None = None,
         max_error_rate: float | None = None,
         require_approval: bool | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> RolloutPolicy:
         """Replace the tenant's launch gates (a PUT: safe to retry)."""
-        reject_unknown("rollout_governance.update_policy", unknown)
-        check_agent_key(tenant_id, "tenant_id")
-        if isinstance(traffic_percent, bool) or not 0 <= traffic_percent <= 100:
-            raise InvalidParameterError(
-                f"traffic_percent must be 0 to 100, got {traffic_percent!r}"
-            )
-        models = ops.admin_models
-        fields: dict[str, Any] = {
-            "stage": check_enum(models.RolloutStage, stage, "stage"),
-            "traffic_percent": traffic_percent,
-        }
-        optional = {
-            "min_synthetic_calls": min_synthetic_calls,
-            "min_signature_verification_rate": min_signature_verification_rate,
-            "max_duplicate_outbound_calls": max_duplicate_outbound_calls,
-            "max_error_rate": max_error_rate,
-            "require_approval": require_approval,
-        }
-        fields.update({name: value for name, value in optional.items() if value is not None})
-        policy, _ = await self._call(
+        result: RolloutPolicy = await self._request(
+            "update_rollout_policy",
             "rollout_governance.update_policy",
-            ops.update_rollout_policy.asyncio_detailed,
-            models.RolloutPolicy,
-            tenant_id=tenant_id,
-            body=models.RolloutPolicyUpdate(**fields),
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            arguments_of(locals()),
+            options,
         )
-        return policy
+        return result
 
 
 class AsyncAgentVersions(AsyncResource):
@@ -301,82 +162,38 @@ class AsyncAgentVersions(AsyncResource):
     async def list_page(
         self,
         *,
-        limit: int = 25,
-        offset: int = 0,
+        limit: int | None = None,
+        offset: int | None = None,
         tenant_id: str | None = None,
         agent_key: str | None = None,
         status: AgentVersionStatus | str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Page[AgentVersion]:
-        """One page of agent versions, newest first."""
-        reject_unknown("agent_versions.list_page", unknown)
-        models = ops.admin_models
+        """One page of agent versions."""
         return await self._page(
-            "agent_versions.list_page",
-            ops.list_agent_versions.asyncio_detailed,
-            models.AgentVersionList,
-            limit=limit,
-            offset=offset,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            tenant_id=tenant_id,
-            agent_key=agent_key,
-            status=None
-            if status is None
-            else check_enum(models.AgentVersionStatus, status, "status"),
+            "list_agent_versions", "agent_versions.list_page", arguments_of(locals()), options
         )
 
     def list(
         self,
         *,
-        page_size: int = DEFAULT_ITER_PAGE_SIZE,
+        page_size: int | None = None,
         tenant_id: str | None = None,
         agent_key: str | None = None,
         status: AgentVersionStatus | str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[AgentVersion]:
         """Every agent version, lazily."""
-        reject_unknown("agent_versions.list", unknown)
         return self._iterate(
-            self.list_page,
-            page_size,
-            tenant_id=tenant_id,
-            agent_key=agent_key,
-            status=status,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_agent_versions", "agent_versions.list", arguments_of(locals()), options, page_size
         )
 
-    async def get(
-        self,
-        version_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> AgentVersion:
+    async def get(self, version_id: str, **options: Unpack[RequestOptions]) -> AgentVersion:
         """One agent version."""
-        reject_unknown("agent_versions.get", unknown)
-        check_agent_key(version_id, "version_id")
-        version, _ = await self._call(
-            "agent_versions.get",
-            ops.get_agent_version.asyncio_detailed,
-            ops.admin_models.AgentVersion,
-            version_id=version_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: AgentVersion = await self._request(
+            "get_agent_version", "agent_versions.get", arguments_of(locals()), options
         )
-        return version
+        return result
 
     async def stage(
         self,
@@ -388,35 +205,13 @@ class AsyncAgentVersions(AsyncResource):
         tenant_id: str | None = None,
         notes: str | None = None,
         idempotency_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> AgentVersion:
         """Stage a new agent version (it takes no traffic until approved and published)."""
-        reject_unknown("agent_versions.stage", unknown)
-        for name, value in (("agent_key", agent_key), ("model", model), ("voice", voice)):
-            check_agent_key(value, name)
-        check_agent_key(system_prompt_key, "system_prompt_key")
-        models = ops.admin_models
-        body = models.AgentVersionCreate(
-            agent_key=agent_key, model=model, voice=voice, system_prompt_key=system_prompt_key
+        result: AgentVersion = await self._request(
+            "stage_agent_version", "agent_versions.stage", arguments_of(locals()), options
         )
-        if tenant_id is not None:
-            body.tenant_id = tenant_id
-        if notes is not None:
-            body.notes = notes
-        version, _ = await self._call(
-            "agent_versions.stage",
-            ops.stage_agent_version.asyncio_detailed,
-            models.AgentVersion,
-            body=body,
-            idempotency_key=idempotency_key or new_idempotency_key(),
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-        )
-        return version
+        return result
 
     async def approve(
         self,
@@ -425,31 +220,13 @@ class AsyncAgentVersions(AsyncResource):
         approved_by: str,
         notes: str | None = None,
         idempotency_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> AgentVersion:
         """Approve a staged version."""
-        reject_unknown("agent_versions.approve", unknown)
-        check_agent_key(version_id, "version_id")
-        check_agent_key(approved_by, "approved_by")
-        models = ops.admin_models
-        body = models.AgentVersionApproval(approved_by=approved_by)
-        if notes is not None:
-            body.notes = notes
-        version, _ = await self._call(
-            "agent_versions.approve",
-            ops.approve_agent_version.asyncio_detailed,
-            models.AgentVersion,
-            version_id=version_id,
-            body=body,
-            idempotency_key=idempotency_key or new_idempotency_key(),
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: AgentVersion = await self._request(
+            "approve_agent_version", "agent_versions.approve", arguments_of(locals()), options
         )
-        return version
+        return result
 
     async def publish(
         self,
@@ -457,34 +234,13 @@ class AsyncAgentVersions(AsyncResource):
         *,
         traffic_percent: int | None = None,
         idempotency_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> AgentVersion:
         """Publish an approved version to ``traffic_percent`` of the agent's traffic."""
-        reject_unknown("agent_versions.publish", unknown)
-        check_agent_key(version_id, "version_id")
-        models = ops.admin_models
-        body = models.AgentVersionPublish()
-        if traffic_percent is not None:
-            if isinstance(traffic_percent, bool) or not 1 <= traffic_percent <= 100:
-                raise InvalidParameterError(
-                    f"traffic_percent must be 1 to 100, got {traffic_percent!r}"
-                )
-            body.traffic_percent = traffic_percent
-        version, _ = await self._call(
-            "agent_versions.publish",
-            ops.publish_agent_version.asyncio_detailed,
-            models.AgentVersion,
-            version_id=version_id,
-            body=body,
-            idempotency_key=idempotency_key or new_idempotency_key(),
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: AgentVersion = await self._request(
+            "publish_agent_version", "agent_versions.publish", arguments_of(locals()), options
         )
-        return version
+        return result
 
 
 class AsyncPhoneRoutes(AsyncResource):
@@ -493,75 +249,36 @@ class AsyncPhoneRoutes(AsyncResource):
     async def list_page(
         self,
         *,
-        limit: int = 25,
-        offset: int = 0,
+        limit: int | None = None,
+        offset: int | None = None,
         tenant_id: str | None = None,
         agent_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Page[PhoneRoute]:
         """One page of phone routes."""
-        reject_unknown("phone_routes.list_page", unknown)
         return await self._page(
-            "phone_routes.list_page",
-            ops.list_phone_routes.asyncio_detailed,
-            ops.admin_models.PhoneRouteList,
-            limit=limit,
-            offset=offset,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            tenant_id=tenant_id,
-            agent_key=agent_key,
+            "list_phone_routes", "phone_routes.list_page", arguments_of(locals()), options
         )
 
     def list(
         self,
         *,
-        page_size: int = DEFAULT_ITER_PAGE_SIZE,
+        page_size: int | None = None,
         tenant_id: str | None = None,
         agent_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[PhoneRoute]:
         """Every phone route, lazily."""
-        reject_unknown("phone_routes.list", unknown)
         return self._iterate(
-            self.list_page,
-            page_size,
-            tenant_id=tenant_id,
-            agent_key=agent_key,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_phone_routes", "phone_routes.list", arguments_of(locals()), options, page_size
         )
 
-    async def get(
-        self,
-        route_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> PhoneRoute:
+    async def get(self, route_id: str, **options: Unpack[RequestOptions]) -> PhoneRoute:
         """One phone route."""
-        reject_unknown("phone_routes.get", unknown)
-        check_agent_key(route_id, "route_id")
-        route, _ = await self._call(
-            "phone_routes.get",
-            ops.get_phone_route.asyncio_detailed,
-            ops.admin_models.PhoneRoute,
-            route_id=route_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: PhoneRoute = await self._request(
+            "get_phone_route", "phone_routes.get", arguments_of(locals()), options
         )
-        return route
+        return result
 
     async def create(
         self,
@@ -570,94 +287,45 @@ class AsyncPhoneRoutes(AsyncResource):
         tenant_id: str,
         agent_key: str,
         fallback_number: str | None = None,
-        enabled: bool = True,
+        enabled: bool | None = None,
         idempotency_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> PhoneRoute:
         """Route an inbound number to a tenant's agent."""
-        reject_unknown("phone_routes.create", unknown)
-        check_phone("phone_number", phone_number)
-        check_agent_key(tenant_id, "tenant_id")
-        check_agent_key(agent_key)
-        models = ops.admin_models
-        body = models.PhoneRouteCreate(
-            phone_number=phone_number, tenant_id=tenant_id, agent_key=agent_key, enabled=enabled
+        result: PhoneRoute = await self._request(
+            "create_phone_route", "phone_routes.create", arguments_of(locals()), options
         )
-        if fallback_number is not None:
-            body.fallback_number = check_phone("fallback_number", fallback_number)
-        route, _ = await self._call(
-            "phone_routes.create",
-            ops.create_phone_route.asyncio_detailed,
-            models.PhoneRoute,
-            body=body,
-            idempotency_key=idempotency_key or new_idempotency_key(),
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-        )
-        return route
+        return result
 
     async def update(
         self,
         route_id: str,
         *,
         agent_key: str | None = None,
-        fallback_number: str | None = None,
+        fallback_number: str | Clear | None = None,
         enabled: bool | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> PhoneRoute:
-        """Change the given fields of a route (a PUT: safe to retry)."""
-        reject_unknown("phone_routes.update", unknown)
-        check_agent_key(route_id, "route_id")
-        models = ops.admin_models
-        body = models.PhoneRouteUpdate()
-        if agent_key is not None:
-            body.agent_key = check_agent_key(agent_key)
-        if fallback_number is not None:
-            body.fallback_number = check_phone("fallback_number", fallback_number)
-        if enabled is not None:
-            body.enabled = enabled
-        route, _ = await self._call(
-            "phone_routes.update",
-            ops.update_phone_route.asyncio_detailed,
-            models.PhoneRoute,
-            route_id=route_id,
-            body=body,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        """Change the given fields of a route (a PUT: safe to retry); ``None`` keeps a field,
+        ``fallback_number=CLEAR`` removes the fallback."""
+        result: PhoneRoute = await self._request(
+            "update_phone_route", "phone_routes.update", arguments_of(locals()), options
         )
-        return route
+        return result
 
-    async def delete(
-        self,
-        route_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> None:
+    async def delete(self, route_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a route (a DELETE: safe to retry; a 404 means it is already gone)."""
-        reject_unknown("phone_routes.delete", unknown)
-        check_agent_key(route_id, "route_id")
-        with request_options(timeout=timeout, deadline=deadline, max_retries=max_retries):
-            await ops.delete_phone_route.asyncio_detailed(
-                route_id=route_id, client=self._owner._generated
-            )
+        await self._request(
+            "delete_phone_route", "phone_routes.delete", arguments_of(locals()), options
+        )
 
 
 class AsyncAdminClient(AsyncClientBase):
     """The admin automation client: tenants, runtime config, agent versions, routes, rollout.
 
-    The key comes from ``admin_key`` or ``STATESET_VOICE_ADMIN_API_KEY`` and is sent as
-    ``x-admin-key``; it never shares headers with a runtime client.
+    The key comes from ``admin_key`` or ``STATESET_VOICE_ADMIN_API_KEY`` and is sent in the
+    header the admin contract names (``x-admin-key``); it never shares headers with a runtime
+    client.
 
     Example::
 
@@ -665,6 +333,8 @@ class AsyncAdminClient(AsyncClientBase):
             await admin.tenants.update_runtime_config("ten_acme", model="gpt-realtime",
                                                       voice="alloy", system_prompt_key="front_desk_v1")
     """
+
+    _api = "admin"
 
     def __init__(
         self,
@@ -680,9 +350,8 @@ class AsyncAdminClient(AsyncClientBase):
         **unknown: Never,
     ) -> None:
         reject_unknown("AsyncAdminClient", unknown)
-        key = resolve_key(admin_key, env=ENV_ADMIN_KEY, what="admin API key")
         super().__init__(
-            generated_factory=ops.AdminGeneratedClient,
+            key=resolve_key(admin_key, env=ENV_ADMIN_KEY, what="admin API key"),
             base_url=base_url,
             reliability=reliability,
             timeout=timeout,
@@ -690,7 +359,6 @@ class AsyncAdminClient(AsyncClientBase):
             max_retries=max_retries,
             transport=transport,
             headers=headers,
-            auth={"token": key, "prefix": "", "auth_header_name": "x-admin-key"},
         )
         self.tenants = AsyncTenants(self)
         self.rollout_governance = AsyncRolloutGovernance(self)

@@ -1,121 +1,131 @@
-"""What the typed async clients share: one generated call per method, inside one
-``request_options`` block, on one reliable connection pool.
+"""What the typed async clients share: one contract operation per method, sent on one reliable
+connection pool, validated before it is sent and read into the generated model after.
 
-Source of truth for ``_clients/_sync/base.py`` (``scripts/unasync`` writes it; ``make check`` fails if
-the two differ). Edit this file, then run ``make unasync``.
+Source of truth for ``_clients/_sync/base.py`` (``scripts/unasync`` writes it; ``make check``
+fails if the two differ). Edit this file, then run ``make unasync``.
 """
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+import copy
+import hashlib
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, ParamSpec, Self, TypeVar
 
 import httpx
 
-from ..._reliability.mapping import expect, parse_failure
-from ..._reliability.options import ReliabilityConfig, ResponseInfo, TimeoutTypes, request_options
+from ..._reliability.options import (
+    ReliabilityConfig,
+    RequestOptions,
+    ResponseInfo,
+    TimeoutTypes,
+    request_options,
+)
 from ..._reliability.transport import ReliableTransport
-from ..._shared.errors import StateSetVoiceError
+from ..._shared.defaults import HEADER_REPLAYED, HEADER_SERVER_REQUEST_ID
 from ..._storage.ledger import IdempotencyLedger
-from ..pagination import Page, aiterate_pages
+from ..methods import check_options
+from ..operations import (
+    BuiltRequest,
+    Operation,
+    build_request,
+    check_page_size,
+    operation,
+    parse_response,
+)
+from ..pagination import Page, aiterate_pages, page_from_envelope
+from ..raw import RawResource, captured
 from ..settings import build_config, resolve_base_url
-from ..validation import check_limit, check_offset
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["AsyncClientBase", "AsyncResource"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class AsyncResource:
-    """Shared plumbing: one generated call inside one ``request_options`` block."""
+    """One resource of a client (``voice.calls``, ``admin.tenants``): methods over operations."""
 
     def __init__(self, owner: AsyncClientBase) -> None:
         self._owner = owner
 
-    async def _call(
+    @property
+    def with_raw_response(self) -> Any:
+        """This resource's methods, each returning a :class:`RawResponse` around its result.
+
+        ``raw_response(resource.method)`` is the same thing with the method's types kept.
+        """
+        return RawResource(self)
+
+    async def _request(
         self,
-        what: str,
-        endpoint: Callable[..., Awaitable[Any]],
-        model: type[T],
-        *,
-        timeout: TimeoutTypes | None,
-        deadline: float | None,
-        max_retries: int | None,
-        **kwargs: Any,
-    ) -> tuple[T, ResponseInfo]:
-        with request_options(
-            timeout=timeout, deadline=deadline, max_retries=max_retries
-        ) as options:
-            record = options.records[-1]
-            try:
-                response = await endpoint(client=self._owner._generated, **kwargs)
-            except StateSetVoiceError:
-                raise
-            except (KeyError, ValueError, TypeError, AttributeError) as exc:
-                raise parse_failure(exc, record, what) from exc
-        return expect(response.parsed, model, record, what), record
-
-    def _iterate(
-        self, list_page: Callable[..., Awaitable[Any]], page_size: int, **options: Any
-    ) -> AsyncIterator[Any]:
-        """Every item of a listing, lazily: ``list_page(limit=page_size, offset=..., **options)``
-        page after page."""
-        check_limit(page_size)
-
-        async def fetch(offset: int) -> Page[Any]:
-            result: Page[Any] = await list_page(limit=page_size, offset=offset, **options)
-            return result
-
-        return aiterate_pages(fetch, 0)
+        operation_id: str,
+        method_name: str,
+        arguments: Mapping[str, Any],
+        options: RequestOptions,
+    ) -> Any:
+        """Validate, send and parse one operation; returns the generated model."""
+        op = operation(operation_id)
+        check_options(method_name, options)
+        built = build_request(op, arguments, method_name)
+        response, info = await self._owner._send(op, built, options)
+        return parse_response(op, response, info, method_name)
 
     async def _page(
         self,
-        what: str,
-        endpoint: Callable[..., Awaitable[Any]],
-        model: type[Any],
-        *,
-        limit: int,
-        offset: int,
-        timeout: TimeoutTypes | None,
-        deadline: float | None,
-        max_retries: int | None,
-        **filters: Any,
+        operation_id: str,
+        method_name: str,
+        arguments: Mapping[str, Any],
+        options: RequestOptions,
     ) -> Page[Any]:
-        unset = {name: value for name, value in filters.items() if value is not None}
-        envelope, record = await self._call(
-            what,
-            endpoint,
-            model,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            limit=check_limit(limit),
-            offset=check_offset(offset),
-            **unset,
+        op = operation(operation_id)
+        check_options(method_name, options)
+        built = build_request(op, arguments, method_name)
+        response, info = await self._owner._send(op, built, options)
+        envelope = parse_response(op, response, info, method_name)
+        window = dict(built.params)
+        return page_from_envelope(
+            envelope,
+            limit=int(window.get("limit", envelope.limit)),
+            offset=int(window.get("offset", 0)),
+            request_id=info.request_id,
         )
-        return Page(
-            items=builtins.list(envelope.items),
-            total=envelope.total,
-            limit=envelope.limit,
-            offset=envelope.offset,
-            has_more=envelope.has_more,
-            request_id=record.request_id,
-        )
+
+    def _iterate(
+        self,
+        operation_id: str,
+        method_name: str,
+        arguments: Mapping[str, Any],
+        options: RequestOptions,
+        page_size: int | None,
+    ) -> AsyncIterator[Any]:
+        """Every item of a listing, lazily, page after page of ``page_size`` items."""
+        op = operation(operation_id)
+        check_options(method_name, options)
+        size = check_page_size(op, page_size)
+        page_name = method_name.rsplit(".", 1)[0] + ".list_page"
+        # Validate the filters once, before the first page is requested.
+        build_request(op, {**arguments, "limit": size, "offset": 0}, method_name)
+
+        async def fetch(offset: int) -> Page[Any]:
+            window = {**arguments, "limit": size, "offset": offset}
+            return await self._page(operation_id, page_name, window, options)
+
+        return aiterate_pages(fetch, 0)
 
 
 class AsyncClientBase:
-    _generated: Any
+    """Settings, credentials and the connection pool of a typed client."""
+
+    #: Which contract the client speaks: ``"public"`` (runtime) or ``"admin"``.
+    _api: str = ""
     _ledger: IdempotencyLedger | None = None
     _ledger_wait: float = 0.0
 
     def __init__(
         self,
         *,
-        generated_factory: Callable[..., Any],
+        key: str,
         base_url: str | None,
         reliability: ReliabilityConfig | None,
         timeout: TimeoutTypes | None,
@@ -123,32 +133,115 @@ class AsyncClientBase:
         max_retries: int | None,
         transport: httpx.AsyncBaseTransport | None,
         headers: Mapping[str, str] | None,
-        auth: Mapping[str, Any],
     ) -> None:
         self.base_url = resolve_base_url(base_url)
         self._config = build_config(
             reliability, timeout=timeout, deadline=deadline, max_retries=max_retries
         )
+        self._key = key
+        self._defaults: RequestOptions = {}
         self._transport = ReliableTransport(config=self._config, async_transport=transport)
-        # The generated AuthenticatedClient writes its auth header into the dict it is given:
-        # hand it a private copy so credentials never leak into a caller's (or another client's) dict.
-        self._generated = generated_factory(
+        # The one connection pool, created now so threads or tasks sharing the client never race
+        # to. timeout=None: the transport's timeouts and deadline are in charge.
+        self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=dict(headers or {}),
-            httpx_args={"transport": self._transport},
-            **auth,
+            transport=self._transport,
+            timeout=None,  # noqa: S113 - the transport enforces timeouts and the deadline
+            follow_redirects=False,
         )
-        # Create the one connection pool now, so threads or tasks sharing the client never race to.
-        self._generated.get_async_httpx_client()
 
     @property
     def reliability(self) -> ReliabilityConfig:
         """The client's reliability settings (timeouts, deadline, retries, budget)."""
         return self._config
 
+    @property
+    def ledger_scope(self) -> str:
+        """The scope of this client's ledger entries: the API it talks to and the credential.
+
+        Two clients share ledger entries only when both are the same (a hash; neither the URL
+        nor the key is stored).
+        """
+        digest = hashlib.sha256(f"{self.base_url}\n{self._key}".encode()).hexdigest()
+        return digest[:32]
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A copy of this client with other per-request defaults, sharing its connection pool.
+
+        Example::
+
+            patient = voice.with_options(deadline=120.0, max_retries=5)
+            patient.call_logs.get("call_01J...")
+        """
+        given: dict[str, Any] = {
+            "timeout": timeout,
+            "deadline": deadline,
+            "max_retries": max_retries,
+            "extra_headers": extra_headers,
+            "extra_query": extra_query,
+        }
+        clone = copy.copy(self)
+        clone._defaults = {**self._defaults, **{k: v for k, v in given.items() if v is not None}}  # type: ignore[typeddict-item]
+        for name, value in vars(self).items():
+            if isinstance(value, AsyncResource):
+                resource = copy.copy(value)
+                resource._owner = clone
+                setattr(clone, name, resource)
+        return clone
+
+    def _credentials(self, op: Operation) -> dict[str, str]:
+        """The key, in the header the operation's security scheme names. A scheme whose header
+        is also a parameter (Twilio's signature) is the caller's to send; an operation without
+        security (access requests) gets no credential at all."""
+        return {
+            header: f"Bearer {self._key}" if scheme == "bearer" else self._key
+            for header, scheme in op.credentials
+            if header.lower() not in op.header_parameters
+        }
+
+    async def _send(
+        self, op: Operation, built: BuiltRequest, options: RequestOptions
+    ) -> tuple[httpx.Response, ResponseInfo]:
+        merged: RequestOptions = {**self._defaults, **options}
+        headers = dict(built.headers)
+        params = list(built.params)
+        for layer in (self._defaults, options):
+            headers.update(layer.get("extra_headers") or {})
+            params.extend((str(k), str(v)) for k, v in (layer.get("extra_query") or {}).items())
+        headers.update(self._credentials(op))  # the credential is never replaced
+        with request_options(
+            timeout=merged.get("timeout"),
+            deadline=merged.get("deadline"),
+            max_retries=merged.get("max_retries"),
+            idempotency_key=built.idempotency_key,
+        ) as overrides:
+            response = await self._http.request(
+                built.method,
+                built.path,
+                params=tuple(params),
+                headers=headers,
+                json=built.json,
+                data=built.form,
+            )
+        info = overrides.records[-1]
+        if not info.request_id:
+            info.request_id = response.headers.get(HEADER_SERVER_REQUEST_ID)
+        info.replayed = info.replayed or response.headers.get(HEADER_REPLAYED) == "true"
+        captured(response, info)
+        return response, info
+
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._generated.get_async_httpx_client().aclose()
+        await self._http.aclose()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, key='***')"

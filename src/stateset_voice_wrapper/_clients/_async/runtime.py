@@ -1,30 +1,33 @@
 """The typed async runtime client, ``AsyncVoiceClient``: calls, call logs, voice sessions,
 evaluations, access requests, inbound calls and readiness.
 
-Source of truth for ``_clients/_sync/runtime.py`` (``VoiceClient``): ``scripts/unasync`` writes it and
-``make check`` fails if the two differ. Each method validates its arguments before anything is
-sent, calls one generated ``*_detailed`` function named in ``operations`` and returns the
-generated attrs model; reliability (timeouts, deadline, retries, IDs, typed errors) comes from
-the transport.
+Source of truth for ``_clients/_sync/runtime.py`` (``VoiceClient``): ``scripts/unasync`` writes
+it and ``make check`` fails if the two differ. Each method names one operation of the runtime
+contract; its arguments are checked against the contract's facts before anything is sent
+(``operations.build_request``), and the 2xx answer is read into the generated model. The
+signatures are explicit so that editors complete them and mypy checks callers;
+``tests/test_contract_coverage.py`` proves from the contract that every parameter is here.
 """
 
 from __future__ import annotations
 
-import json
+import datetime
+import logging
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING, Any, Never
+from typing import TYPE_CHECKING, Any, Never, Unpack
 
+import attrs
 import httpx
 
-from ..._reliability.options import ReliabilityConfig, TimeoutTypes
-from ..._shared.defaults import DEFAULT_ITER_PAGE_SIZE, ENV_API_KEY
-from ..._shared.errors import InvalidParameterError
+from ..._reliability.options import ReliabilityConfig, RequestOptions, ResponseInfo, TimeoutTypes
+from ..._shared.defaults import ENV_API_KEY
+from ..._shared.errors import StateSetVoiceError
 from ..._storage.leases import Completed
 from ..._storage.ledger import IdempotencyLedger, fingerprint_request
-from .. import operations as ops
+from ..methods import arguments_of, check_options, reject_unknown
+from ..operations import build_request, operation, parse_response
 from ..pagination import Page
-from ..settings import new_idempotency_key, resolve_key
-from ..validation import check_agent_key, check_enum, check_metadata, check_phone, reject_unknown
+from ..settings import resolve_key
 from .base import AsyncClientBase, AsyncResource
 
 if TYPE_CHECKING:
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncVoiceClient"]
 
+_log = logging.getLogger("stateset_voice.ledger")
+
 
 class AsyncCalls(AsyncResource):
     """Outbound calls (``POST /api/v1/make-call``)."""
@@ -56,10 +61,7 @@ class AsyncCalls(AsyncResource):
         metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         wait_for_in_flight: float | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Call:
         """Place an outbound call; safe to retry with the same ``idempotency_key``.
 
@@ -67,63 +69,55 @@ class AsyncCalls(AsyncResource):
         that key reaches the server as one call. With a ledger on the client, a key that already
         completed returns the recorded call without a request, a key in flight elsewhere raises
         :class:`DuplicateCallInFlightError` (or waits ``wait_for_in_flight`` seconds), and a key
-        reused with other parameters raises :class:`IdempotencyConflictError`.
+        reused with other parameters raises :class:`IdempotencyConflictError`. Without a key, the
+        transport sends a fresh one, so its own retries are still safe.
 
         Example::
 
-            call = await voice.calls.create(to="+15555555678", from_="+15555551234",
+            call = await voice.calls.create(to="+15555550101", from_="+15555551234",
                                             agent_key="front_desk", idempotency_key="appt-A-123")
         """
-        reject_unknown("calls.create", unknown)
-        check_phone("to", to)
-        check_phone("from_", from_)
-        check_agent_key(agent_key)
-        meta = check_metadata(metadata)
-        if idempotency_key is not None and not idempotency_key.strip():
-            raise InvalidParameterError("idempotency_key must be a non-empty string when given")
-        models = ops.public_models
-        body = models.MakeCallRequest(to=to, from_=from_, agent_key=agent_key)
-        if greeting is not None:
-            body.greeting = greeting
-        if meta is not None:
-            body.metadata = models.CallMetadata.from_dict(meta)
-        key = idempotency_key or new_idempotency_key()
+        arguments = arguments_of(locals())
+        del arguments["wait_for_in_flight"]
         ledger = self._owner._ledger
         if ledger is None or idempotency_key is None:
-            call, _ = await self._call(
-                "calls.create",
-                ops.make_call.asyncio_detailed,
-                models.Call,
-                body=body,
-                idempotency_key=key,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
+            call: Call = await self._request("make_call", "calls.create", arguments, options)
             return call
-        fingerprint = fingerprint_request(body.to_dict())
+        op = operation("make_call")
+        check_options("calls.create", options)
+        built = build_request(op, arguments, "calls.create")
         wait = self._owner._ledger_wait if wait_for_in_flight is None else wait_for_in_flight
         claim = await ledger.abegin(
-            key, fingerprint=fingerprint, wait=wait, sleep=self._owner._config.async_sleep
+            idempotency_key,
+            fingerprint=fingerprint_request(built.json or {}),
+            wait=wait,
+            sleep=self._owner._config.async_sleep,
         )
         if isinstance(claim, Completed):
-            return models.Call.from_dict(json.loads(claim.result))
-        try:
-            call, _ = await self._call(
-                "calls.create",
-                ops.make_call.asyncio_detailed,
-                models.Call,
-                body=body,
-                idempotency_key=key,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
+            # Read the recorded answer exactly as a live one, through the same checks.
+            replay = httpx.Response(
+                201, content=claim.result, headers={"content-type": "application/json"}
             )
+            info = ResponseInfo(idempotency_key=idempotency_key, replayed=True)
+            recorded: Call = parse_response(op, replay, info, "calls.create")
+            return recorded
+        try:
+            response, info = await self._owner._send(op, built, options)
         except BaseException:
             await claim.aabandon()
             raise
-        await claim.arecord(json.dumps(call.to_dict(), sort_keys=True).encode())
-        return call
+        # A 2xx: the call exists. Record what the server said before anything else can fail.
+        try:
+            await claim.arecord(response.content)
+        except StateSetVoiceError:
+            _log.warning(
+                "calls.create: the call was placed but the ledger could not record it; a retry"
+                " with the same key is sent again and deduplicated by the server"
+                " (idempotency_key=%s)",
+                idempotency_key,
+            )
+        placed: Call = parse_response(op, response, info, "calls.create")
+        return placed
 
 
 class AsyncCallLogs(AsyncResource):
@@ -132,82 +126,54 @@ class AsyncCallLogs(AsyncResource):
     async def list_page(
         self,
         *,
-        limit: int = 25,
-        offset: int = 0,
+        limit: int | None = None,
+        offset: int | None = None,
         status: CallStatus | str | None = None,
         direction: CallDirection | str | None = None,
         agent_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        created_after: datetime.datetime | str | None = None,
+        created_before: datetime.datetime | str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Page[CallLog]:
-        """One page of call logs, newest first: ``items``, ``total``, ``has_more``."""
-        reject_unknown("call_logs.list_page", unknown)
-        models = ops.public_models
+        """One page of call logs, newest first: ``items``, ``total``, ``has_more``.
+
+        ``created_after``/``created_before`` take a timezone-aware ``datetime`` or an RFC 3339
+        string. Example::
+
+            page = await voice.call_logs.list_page(status="completed", limit=50)
+        """
         return await self._page(
-            "call_logs.list_page",
-            ops.list_call_logs.asyncio_detailed,
-            models.CallLogList,
-            limit=limit,
-            offset=offset,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            status=None if status is None else check_enum(models.CallStatus, status, "status"),
-            direction=None
-            if direction is None
-            else check_enum(models.CallDirection, direction, "direction"),
-            agent_key=agent_key,
+            "list_call_logs", "call_logs.list_page", arguments_of(locals()), options
         )
 
     def list(
         self,
         *,
-        page_size: int = DEFAULT_ITER_PAGE_SIZE,
+        page_size: int | None = None,
         status: CallStatus | str | None = None,
         direction: CallDirection | str | None = None,
         agent_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        created_after: datetime.datetime | str | None = None,
+        created_before: datetime.datetime | str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[CallLog]:
-        """Every call log, lazily, page by page (``deadline`` applies to each page request)."""
-        reject_unknown("call_logs.list", unknown)
+        """Every call log, lazily, page by page (``deadline`` applies to each page request).
+
+        Example::
+
+            async for log in voice.call_logs.list(status="completed"):
+                print(log.call_id, log.duration_seconds)
+        """
         return self._iterate(
-            self.list_page,
-            page_size,
-            status=status,
-            direction=direction,
-            agent_key=agent_key,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_call_logs", "call_logs.list", arguments_of(locals()), options, page_size
         )
 
-    async def get(
-        self,
-        call_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> CallLog:
-        """One call's log."""
-        reject_unknown("call_logs.get", unknown)
-        check_agent_key(call_id, "call_id")
-        log, _ = await self._call(
-            "call_logs.get",
-            ops.get_call_log.asyncio_detailed,
-            ops.public_models.CallLog,
-            call_id=call_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+    async def get(self, call_id: str, **options: Unpack[RequestOptions]) -> CallLog:
+        """One call's log. Example: ``await voice.call_logs.get("call_01J...")``."""
+        result: CallLog = await self._request(
+            "get_call_log", "call_logs.get", arguments_of(locals()), options
         )
-        return log
+        return result
 
 
 class AsyncSessions(AsyncResource):
@@ -216,86 +182,40 @@ class AsyncSessions(AsyncResource):
     async def list_page(
         self,
         *,
-        limit: int = 25,
-        offset: int = 0,
+        limit: int | None = None,
+        offset: int | None = None,
         status: VoiceSessionStatus | str | None = None,
         call_id: str | None = None,
         agent_key: str | None = None,
         tag: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Page[VoiceSession]:
         """One page of voice sessions, newest first."""
-        reject_unknown("sessions.list_page", unknown)
-        models = ops.public_models
         return await self._page(
-            "sessions.list_page",
-            ops.list_voice_sessions.asyncio_detailed,
-            models.VoiceSessionList,
-            limit=limit,
-            offset=offset,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            status=None
-            if status is None
-            else check_enum(models.VoiceSessionStatus, status, "status"),
-            call_id=call_id,
-            agent_key=agent_key,
-            tag=tag,
+            "list_voice_sessions", "sessions.list_page", arguments_of(locals()), options
         )
 
     def list(
         self,
         *,
-        page_size: int = DEFAULT_ITER_PAGE_SIZE,
+        page_size: int | None = None,
         status: VoiceSessionStatus | str | None = None,
         call_id: str | None = None,
         agent_key: str | None = None,
         tag: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[VoiceSession]:
         """Every voice session, lazily, page by page."""
-        reject_unknown("sessions.list", unknown)
         return self._iterate(
-            self.list_page,
-            page_size,
-            status=status,
-            call_id=call_id,
-            agent_key=agent_key,
-            tag=tag,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_voice_sessions", "sessions.list", arguments_of(locals()), options, page_size
         )
 
-    async def get(
-        self,
-        session_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> VoiceSession:
+    async def get(self, session_id: str, **options: Unpack[RequestOptions]) -> VoiceSession:
         """One voice session with its transcript."""
-        reject_unknown("sessions.get", unknown)
-        check_agent_key(session_id, "session_id")
-        session, _ = await self._call(
-            "sessions.get",
-            ops.get_voice_session.asyncio_detailed,
-            ops.public_models.VoiceSession,
-            session_id=session_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: VoiceSession = await self._request(
+            "get_voice_session", "sessions.get", arguments_of(locals()), options
         )
-        return session
+        return result
 
 
 class AsyncEvaluations(AsyncResource):
@@ -304,83 +224,42 @@ class AsyncEvaluations(AsyncResource):
     async def list_page(
         self,
         *,
-        limit: int = 25,
-        offset: int = 0,
+        limit: int | None = None,
+        offset: int | None = None,
         session_id: str | None = None,
         call_id: str | None = None,
         passed: bool | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Page[Evaluation]:
         """One page of evaluations, newest first."""
-        reject_unknown("evaluations.list_page", unknown)
         return await self._page(
-            "evaluations.list_page",
-            ops.list_evaluations.asyncio_detailed,
-            ops.public_models.EvaluationList,
-            limit=limit,
-            offset=offset,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            session_id=session_id,
-            call_id=call_id,
-            passed=passed,
+            "list_evaluations", "evaluations.list_page", arguments_of(locals()), options
         )
 
     def list(
         self,
         *,
-        page_size: int = DEFAULT_ITER_PAGE_SIZE,
+        page_size: int | None = None,
         session_id: str | None = None,
         call_id: str | None = None,
         passed: bool | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> AsyncIterator[Evaluation]:
         """Every evaluation, lazily, page by page."""
-        reject_unknown("evaluations.list", unknown)
         return self._iterate(
-            self.list_page,
-            page_size,
-            session_id=session_id,
-            call_id=call_id,
-            passed=passed,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_evaluations", "evaluations.list", arguments_of(locals()), options, page_size
         )
 
-    async def get(
-        self,
-        evaluation_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> Evaluation:
+    async def get(self, evaluation_id: str, **options: Unpack[RequestOptions]) -> Evaluation:
         """One evaluation."""
-        reject_unknown("evaluations.get", unknown)
-        check_agent_key(evaluation_id, "evaluation_id")
-        evaluation, _ = await self._call(
-            "evaluations.get",
-            ops.get_evaluation.asyncio_detailed,
-            ops.public_models.Evaluation,
-            evaluation_id=evaluation_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: Evaluation = await self._request(
+            "get_evaluation", "evaluations.get", arguments_of(locals()), options
         )
-        return evaluation
+        return result
 
 
 class AsyncAccessRequests(AsyncResource):
-    """API key access requests (``POST /api/v1/access-requests``)."""
+    """API key access requests (``POST /api/v1/access-requests``; no credential is sent)."""
 
     async def create(
         self,
@@ -392,40 +271,13 @@ class AsyncAccessRequests(AsyncResource):
         expected_monthly_minutes: int | None = None,
         launch_timeline: str | None = None,
         idempotency_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> AccessRequest:
         """Submit an access request for review."""
-        reject_unknown("access_requests.create", unknown)
-        for name, value in (
-            ("company", company),
-            ("contact_name", contact_name),
-            ("use_case", use_case),
-        ):
-            check_agent_key(value, name)
-        if "@" not in email:
-            raise InvalidParameterError("email must be an email address")
-        models = ops.public_models
-        body = models.AccessRequestCreate(
-            company=company, contact_name=contact_name, email=email, use_case=use_case
+        result: AccessRequest = await self._request(
+            "create_access_request", "access_requests.create", arguments_of(locals()), options
         )
-        if expected_monthly_minutes is not None:
-            body.expected_monthly_minutes = expected_monthly_minutes
-        if launch_timeline is not None:
-            body.launch_timeline = launch_timeline
-        created, _ = await self._call(
-            "access_requests.create",
-            ops.create_access_request.asyncio_detailed,
-            models.AccessRequest,
-            body=body,
-            idempotency_key=idempotency_key or new_idempotency_key(),
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-        )
-        return created
+        return result
 
 
 class AsyncInbound(AsyncResource):
@@ -436,31 +288,22 @@ class AsyncInbound(AsyncResource):
         params: Mapping[str, str],
         *,
         signature: str,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> str:
-        """Relay Twilio's signed voice webhook; returns the TwiML that connects the media stream."""
-        reject_unknown("inbound.handle", unknown)
-        if not signature:
-            raise InvalidParameterError("signature (the X-Twilio-Signature header) is required")
-        try:
-            body = ops.public_models.TwilioVoiceWebhook.from_dict(dict(params))
-        except KeyError as exc:
-            raise InvalidParameterError(
-                f"Twilio webhook parameter {exc.args[0]!r} is missing"
-            ) from exc
-        twiml, _ = await self._call(
-            "inbound.handle",
-            ops.handle_incoming_call.asyncio_detailed,
-            str,
-            body=body,
-            x_twilio_signature=signature,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-        )
+        """Relay Twilio's signed voice webhook; returns the TwiML that connects the media stream.
+
+        ``params`` is Twilio's whole form, passed on unchanged (the signature covers every
+        parameter); the contract's required ones are checked first.
+        """
+        op = operation("handle_incoming_call")
+        check_options("inbound.handle", options)
+        fields = {a.name: a.python_name for a in op.arguments.values() if a.location == "body"}
+        known = {fields[name]: value for name, value in params.items() if name in fields}
+        header = next(a.python_name for a in op.arguments.values() if a.location == "header")
+        built = build_request(op, {**known, header: signature}, "inbound.handle")
+        form = {str(name): str(value) for name, value in params.items()}
+        response, info = await self._owner._send(op, attrs.evolve(built, form=form), options)
+        twiml: str = parse_response(op, response, info, "inbound.handle")
         return twiml
 
 
@@ -476,11 +319,13 @@ class AsyncVoiceClient(AsyncClientBase):
     Example::
 
         async with AsyncVoiceClient() as voice:
-            call = await voice.calls.create(to="+15555555678", from_="+15555551234",
+            call = await voice.calls.create(to="+15555550101", from_="+15555551234",
                                             agent_key="support_primary", idempotency_key="order-42")
             async for log in voice.call_logs.list(status="completed"):
                 print(log.call_id, log.duration_seconds)
     """
+
+    _api = "public"
 
     def __init__(
         self,
@@ -498,9 +343,8 @@ class AsyncVoiceClient(AsyncClientBase):
         **unknown: Never,
     ) -> None:
         reject_unknown("AsyncVoiceClient", unknown)
-        key = resolve_key(api_key, env=ENV_API_KEY, what="runtime API key")
         super().__init__(
-            generated_factory=ops.PublicGeneratedClient,
+            key=resolve_key(api_key, env=ENV_API_KEY, what="runtime API key"),
             base_url=base_url,
             reliability=reliability,
             timeout=timeout,
@@ -508,7 +352,6 @@ class AsyncVoiceClient(AsyncClientBase):
             max_retries=max_retries,
             transport=transport,
             headers=headers,
-            auth={"token": key},
         )
         self._ledger = ledger
         self._ledger_wait = ledger_wait
@@ -520,24 +363,9 @@ class AsyncVoiceClient(AsyncClientBase):
         self.inbound = AsyncInbound(self)
         self._misc = AsyncResource(self)
 
-    async def readiness(
-        self,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> Readiness:
+    async def readiness(self, **options: Unpack[RequestOptions]) -> Readiness:
         """Verify the credential and whether the tenant can place and receive calls now."""
-        reject_unknown("readiness", unknown)
-        ready, _ = await self._misc._call(
-            "readiness",
-            ops.get_readiness.asyncio_detailed,
-            ops.public_models.Readiness,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-        )
+        ready: Readiness = await self._misc._request("get_readiness", "readiness", {}, options)
         return ready
 
     async def __aenter__(self) -> AsyncVoiceClient:

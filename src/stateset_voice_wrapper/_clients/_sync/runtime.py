@@ -7,21 +7,23 @@ file and run ``make unasync``; ``make check`` fails if this file is out of date.
 
 from __future__ import annotations
 
-import json
+import datetime
+import logging
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Never
+from typing import TYPE_CHECKING, Any, Never, Unpack
 
+import attrs
 import httpx
 
-from ..._reliability.options import ReliabilityConfig, TimeoutTypes
-from ..._shared.defaults import DEFAULT_ITER_PAGE_SIZE, ENV_API_KEY
-from ..._shared.errors import InvalidParameterError
+from ..._reliability.options import ReliabilityConfig, RequestOptions, ResponseInfo, TimeoutTypes
+from ..._shared.defaults import ENV_API_KEY
+from ..._shared.errors import StateSetVoiceError
 from ..._storage.leases import Completed
 from ..._storage.ledger import IdempotencyLedger, fingerprint_request
-from .. import operations as ops
+from ..methods import arguments_of, check_options, reject_unknown
+from ..operations import build_request, operation, parse_response
 from ..pagination import Page
-from ..settings import new_idempotency_key, resolve_key
-from ..validation import check_agent_key, check_enum, check_metadata, check_phone, reject_unknown
+from ..settings import resolve_key
 from .base import ClientBase, Resource
 
 if TYPE_CHECKING:
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 
 __all__ = ["VoiceClient"]
 
+_log = logging.getLogger("stateset_voice.ledger")
+
 
 class Calls(Resource):
     """Outbound calls (``POST /api/v1/make-call``)."""
@@ -53,10 +57,7 @@ class Calls(Resource):
         metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         wait_for_in_flight: float | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Call:
         """Place an outbound call; safe to retry with the same ``idempotency_key``.
 
@@ -64,63 +65,55 @@ class Calls(Resource):
         that key reaches the server as one call. With a ledger on the client, a key that already
         completed returns the recorded call without a request, a key in flight elsewhere raises
         :class:`DuplicateCallInFlightError` (or waits ``wait_for_in_flight`` seconds), and a key
-        reused with other parameters raises :class:`IdempotencyConflictError`.
+        reused with other parameters raises :class:`IdempotencyConflictError`. Without a key, the
+        transport sends a fresh one, so its own retries are still safe.
 
         Example::
 
-            call = voice.calls.create(to="+15555555678", from_="+15555551234",
+            call = voice.calls.create(to="+15555550101", from_="+15555551234",
                                             agent_key="front_desk", idempotency_key="appt-A-123")
         """
-        reject_unknown("calls.create", unknown)
-        check_phone("to", to)
-        check_phone("from_", from_)
-        check_agent_key(agent_key)
-        meta = check_metadata(metadata)
-        if idempotency_key is not None and not idempotency_key.strip():
-            raise InvalidParameterError("idempotency_key must be a non-empty string when given")
-        models = ops.public_models
-        body = models.MakeCallRequest(to=to, from_=from_, agent_key=agent_key)
-        if greeting is not None:
-            body.greeting = greeting
-        if meta is not None:
-            body.metadata = models.CallMetadata.from_dict(meta)
-        key = idempotency_key or new_idempotency_key()
+        arguments = arguments_of(locals())
+        del arguments["wait_for_in_flight"]
         ledger = self._owner._ledger
         if ledger is None or idempotency_key is None:
-            call, _ = self._call(
-                "calls.create",
-                ops.make_call.sync_detailed,
-                models.Call,
-                body=body,
-                idempotency_key=key,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
-            )
+            call: Call = self._request("make_call", "calls.create", arguments, options)
             return call
-        fingerprint = fingerprint_request(body.to_dict())
+        op = operation("make_call")
+        check_options("calls.create", options)
+        built = build_request(op, arguments, "calls.create")
         wait = self._owner._ledger_wait if wait_for_in_flight is None else wait_for_in_flight
         claim = ledger.begin(
-            key, fingerprint=fingerprint, wait=wait, sleep=self._owner._config.sleep
+            idempotency_key,
+            fingerprint=fingerprint_request(built.json or {}),
+            wait=wait,
+            sleep=self._owner._config.sleep,
         )
         if isinstance(claim, Completed):
-            return models.Call.from_dict(json.loads(claim.result))
-        try:
-            call, _ = self._call(
-                "calls.create",
-                ops.make_call.sync_detailed,
-                models.Call,
-                body=body,
-                idempotency_key=key,
-                timeout=timeout,
-                deadline=deadline,
-                max_retries=max_retries,
+            # Read the recorded answer exactly as a live one, through the same checks.
+            replay = httpx.Response(
+                201, content=claim.result, headers={"content-type": "application/json"}
             )
+            info = ResponseInfo(idempotency_key=idempotency_key, replayed=True)
+            recorded: Call = parse_response(op, replay, info, "calls.create")
+            return recorded
+        try:
+            response, info = self._owner._send(op, built, options)
         except BaseException:
             claim.abandon()
             raise
-        claim.record(json.dumps(call.to_dict(), sort_keys=True).encode())
-        return call
+        # A 2xx: the call exists. Record what the server said before anything else can fail.
+        try:
+            claim.record(response.content)
+        except StateSetVoiceError:
+            _log.warning(
+                "calls.create: the call was placed but the ledger could not record it; a retry"
+                " with the same key is sent again and deduplicated by the server"
+                " (idempotency_key=%s)",
+                idempotency_key,
+            )
+        placed: Call = parse_response(op, response, info, "calls.create")
+        return placed
 
 
 class CallLogs(Resource):
@@ -129,82 +122,52 @@ class CallLogs(Resource):
     def list_page(
         self,
         *,
-        limit: int = 25,
-        offset: int = 0,
+        limit: int | None = None,
+        offset: int | None = None,
         status: CallStatus | str | None = None,
         direction: CallDirection | str | None = None,
         agent_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        created_after: datetime.datetime | str | None = None,
+        created_before: datetime.datetime | str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Page[CallLog]:
-        """One page of call logs, newest first: ``items``, ``total``, ``has_more``."""
-        reject_unknown("call_logs.list_page", unknown)
-        models = ops.public_models
-        return self._page(
-            "call_logs.list_page",
-            ops.list_call_logs.sync_detailed,
-            models.CallLogList,
-            limit=limit,
-            offset=offset,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            status=None if status is None else check_enum(models.CallStatus, status, "status"),
-            direction=None
-            if direction is None
-            else check_enum(models.CallDirection, direction, "direction"),
-            agent_key=agent_key,
-        )
+        """One page of call logs, newest first: ``items``, ``total``, ``has_more``.
+
+        ``created_after``/``created_before`` take a timezone-aware ``datetime`` or an RFC 3339
+        string. Example::
+
+            page = voice.call_logs.list_page(status="completed", limit=50)
+        """
+        return self._page("list_call_logs", "call_logs.list_page", arguments_of(locals()), options)
 
     def list(
         self,
         *,
-        page_size: int = DEFAULT_ITER_PAGE_SIZE,
+        page_size: int | None = None,
         status: CallStatus | str | None = None,
         direction: CallDirection | str | None = None,
         agent_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        created_after: datetime.datetime | str | None = None,
+        created_before: datetime.datetime | str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[CallLog]:
-        """Every call log, lazily, page by page (``deadline`` applies to each page request)."""
-        reject_unknown("call_logs.list", unknown)
+        """Every call log, lazily, page by page (``deadline`` applies to each page request).
+
+        Example::
+
+            for log in voice.call_logs.list(status="completed"):
+                print(log.call_id, log.duration_seconds)
+        """
         return self._iterate(
-            self.list_page,
-            page_size,
-            status=status,
-            direction=direction,
-            agent_key=agent_key,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_call_logs", "call_logs.list", arguments_of(locals()), options, page_size
         )
 
-    def get(
-        self,
-        call_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> CallLog:
-        """One call's log."""
-        reject_unknown("call_logs.get", unknown)
-        check_agent_key(call_id, "call_id")
-        log, _ = self._call(
-            "call_logs.get",
-            ops.get_call_log.sync_detailed,
-            ops.public_models.CallLog,
-            call_id=call_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+    def get(self, call_id: str, **options: Unpack[RequestOptions]) -> CallLog:
+        """One call's log. Example: ``voice.call_logs.get("call_01J...")``."""
+        result: CallLog = self._request(
+            "get_call_log", "call_logs.get", arguments_of(locals()), options
         )
-        return log
+        return result
 
 
 class Sessions(Resource):
@@ -213,86 +176,40 @@ class Sessions(Resource):
     def list_page(
         self,
         *,
-        limit: int = 25,
-        offset: int = 0,
+        limit: int | None = None,
+        offset: int | None = None,
         status: VoiceSessionStatus | str | None = None,
         call_id: str | None = None,
         agent_key: str | None = None,
         tag: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Page[VoiceSession]:
         """One page of voice sessions, newest first."""
-        reject_unknown("sessions.list_page", unknown)
-        models = ops.public_models
         return self._page(
-            "sessions.list_page",
-            ops.list_voice_sessions.sync_detailed,
-            models.VoiceSessionList,
-            limit=limit,
-            offset=offset,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            status=None
-            if status is None
-            else check_enum(models.VoiceSessionStatus, status, "status"),
-            call_id=call_id,
-            agent_key=agent_key,
-            tag=tag,
+            "list_voice_sessions", "sessions.list_page", arguments_of(locals()), options
         )
 
     def list(
         self,
         *,
-        page_size: int = DEFAULT_ITER_PAGE_SIZE,
+        page_size: int | None = None,
         status: VoiceSessionStatus | str | None = None,
         call_id: str | None = None,
         agent_key: str | None = None,
         tag: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[VoiceSession]:
         """Every voice session, lazily, page by page."""
-        reject_unknown("sessions.list", unknown)
         return self._iterate(
-            self.list_page,
-            page_size,
-            status=status,
-            call_id=call_id,
-            agent_key=agent_key,
-            tag=tag,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_voice_sessions", "sessions.list", arguments_of(locals()), options, page_size
         )
 
-    def get(
-        self,
-        session_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> VoiceSession:
+    def get(self, session_id: str, **options: Unpack[RequestOptions]) -> VoiceSession:
         """One voice session with its transcript."""
-        reject_unknown("sessions.get", unknown)
-        check_agent_key(session_id, "session_id")
-        session, _ = self._call(
-            "sessions.get",
-            ops.get_voice_session.sync_detailed,
-            ops.public_models.VoiceSession,
-            session_id=session_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: VoiceSession = self._request(
+            "get_voice_session", "sessions.get", arguments_of(locals()), options
         )
-        return session
+        return result
 
 
 class Evaluations(Resource):
@@ -301,83 +218,42 @@ class Evaluations(Resource):
     def list_page(
         self,
         *,
-        limit: int = 25,
-        offset: int = 0,
+        limit: int | None = None,
+        offset: int | None = None,
         session_id: str | None = None,
         call_id: str | None = None,
         passed: bool | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Page[Evaluation]:
         """One page of evaluations, newest first."""
-        reject_unknown("evaluations.list_page", unknown)
         return self._page(
-            "evaluations.list_page",
-            ops.list_evaluations.sync_detailed,
-            ops.public_models.EvaluationList,
-            limit=limit,
-            offset=offset,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-            session_id=session_id,
-            call_id=call_id,
-            passed=passed,
+            "list_evaluations", "evaluations.list_page", arguments_of(locals()), options
         )
 
     def list(
         self,
         *,
-        page_size: int = DEFAULT_ITER_PAGE_SIZE,
+        page_size: int | None = None,
         session_id: str | None = None,
         call_id: str | None = None,
         passed: bool | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> Iterator[Evaluation]:
         """Every evaluation, lazily, page by page."""
-        reject_unknown("evaluations.list", unknown)
         return self._iterate(
-            self.list_page,
-            page_size,
-            session_id=session_id,
-            call_id=call_id,
-            passed=passed,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+            "list_evaluations", "evaluations.list", arguments_of(locals()), options, page_size
         )
 
-    def get(
-        self,
-        evaluation_id: str,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> Evaluation:
+    def get(self, evaluation_id: str, **options: Unpack[RequestOptions]) -> Evaluation:
         """One evaluation."""
-        reject_unknown("evaluations.get", unknown)
-        check_agent_key(evaluation_id, "evaluation_id")
-        evaluation, _ = self._call(
-            "evaluations.get",
-            ops.get_evaluation.sync_detailed,
-            ops.public_models.Evaluation,
-            evaluation_id=evaluation_id,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
+        result: Evaluation = self._request(
+            "get_evaluation", "evaluations.get", arguments_of(locals()), options
         )
-        return evaluation
+        return result
 
 
 class AccessRequests(Resource):
-    """API key access requests (``POST /api/v1/access-requests``)."""
+    """API key access requests (``POST /api/v1/access-requests``; no credential is sent)."""
 
     def create(
         self,
@@ -389,40 +265,13 @@ class AccessRequests(Resource):
         expected_monthly_minutes: int | None = None,
         launch_timeline: str | None = None,
         idempotency_key: str | None = None,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> AccessRequest:
         """Submit an access request for review."""
-        reject_unknown("access_requests.create", unknown)
-        for name, value in (
-            ("company", company),
-            ("contact_name", contact_name),
-            ("use_case", use_case),
-        ):
-            check_agent_key(value, name)
-        if "@" not in email:
-            raise InvalidParameterError("email must be an email address")
-        models = ops.public_models
-        body = models.AccessRequestCreate(
-            company=company, contact_name=contact_name, email=email, use_case=use_case
+        result: AccessRequest = self._request(
+            "create_access_request", "access_requests.create", arguments_of(locals()), options
         )
-        if expected_monthly_minutes is not None:
-            body.expected_monthly_minutes = expected_monthly_minutes
-        if launch_timeline is not None:
-            body.launch_timeline = launch_timeline
-        created, _ = self._call(
-            "access_requests.create",
-            ops.create_access_request.sync_detailed,
-            models.AccessRequest,
-            body=body,
-            idempotency_key=idempotency_key or new_idempotency_key(),
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-        )
-        return created
+        return result
 
 
 class Inbound(Resource):
@@ -433,31 +282,22 @@ class Inbound(Resource):
         params: Mapping[str, str],
         *,
         signature: str,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
+        **options: Unpack[RequestOptions],
     ) -> str:
-        """Relay Twilio's signed voice webhook; returns the TwiML that connects the media stream."""
-        reject_unknown("inbound.handle", unknown)
-        if not signature:
-            raise InvalidParameterError("signature (the X-Twilio-Signature header) is required")
-        try:
-            body = ops.public_models.TwilioVoiceWebhook.from_dict(dict(params))
-        except KeyError as exc:
-            raise InvalidParameterError(
-                f"Twilio webhook parameter {exc.args[0]!r} is missing"
-            ) from exc
-        twiml, _ = self._call(
-            "inbound.handle",
-            ops.handle_incoming_call.sync_detailed,
-            str,
-            body=body,
-            x_twilio_signature=signature,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-        )
+        """Relay Twilio's signed voice webhook; returns the TwiML that connects the media stream.
+
+        ``params`` is Twilio's whole form, passed on unchanged (the signature covers every
+        parameter); the contract's required ones are checked first.
+        """
+        op = operation("handle_incoming_call")
+        check_options("inbound.handle", options)
+        fields = {a.name: a.python_name for a in op.arguments.values() if a.location == "body"}
+        known = {fields[name]: value for name, value in params.items() if name in fields}
+        header = next(a.python_name for a in op.arguments.values() if a.location == "header")
+        built = build_request(op, {**known, header: signature}, "inbound.handle")
+        form = {str(name): str(value) for name, value in params.items()}
+        response, info = self._owner._send(op, attrs.evolve(built, form=form), options)
+        twiml: str = parse_response(op, response, info, "inbound.handle")
         return twiml
 
 
@@ -473,11 +313,13 @@ class VoiceClient(ClientBase):
     Example::
 
         with VoiceClient() as voice:
-            call = voice.calls.create(to="+15555555678", from_="+15555551234",
+            call = voice.calls.create(to="+15555550101", from_="+15555551234",
                                             agent_key="support_primary", idempotency_key="order-42")
             for log in voice.call_logs.list(status="completed"):
                 print(log.call_id, log.duration_seconds)
     """
+
+    _api = "public"
 
     def __init__(
         self,
@@ -495,9 +337,8 @@ class VoiceClient(ClientBase):
         **unknown: Never,
     ) -> None:
         reject_unknown("VoiceClient", unknown)
-        key = resolve_key(api_key, env=ENV_API_KEY, what="runtime API key")
         super().__init__(
-            generated_factory=ops.PublicGeneratedClient,
+            key=resolve_key(api_key, env=ENV_API_KEY, what="runtime API key"),
             base_url=base_url,
             reliability=reliability,
             timeout=timeout,
@@ -505,7 +346,6 @@ class VoiceClient(ClientBase):
             max_retries=max_retries,
             transport=transport,
             headers=headers,
-            auth={"token": key},
         )
         self._ledger = ledger
         self._ledger_wait = ledger_wait
@@ -517,24 +357,9 @@ class VoiceClient(ClientBase):
         self.inbound = Inbound(self)
         self._misc = Resource(self)
 
-    def readiness(
-        self,
-        *,
-        timeout: TimeoutTypes | None = None,
-        deadline: float | None = None,
-        max_retries: int | None = None,
-        **unknown: Never,
-    ) -> Readiness:
+    def readiness(self, **options: Unpack[RequestOptions]) -> Readiness:
         """Verify the credential and whether the tenant can place and receive calls now."""
-        reject_unknown("readiness", unknown)
-        ready, _ = self._misc._call(
-            "readiness",
-            ops.get_readiness.sync_detailed,
-            ops.public_models.Readiness,
-            timeout=timeout,
-            deadline=deadline,
-            max_retries=max_retries,
-        )
+        ready: Readiness = self._misc._request("get_readiness", "readiness", {}, options)
         return ready
 
     def __enter__(self) -> VoiceClient:

@@ -1,0 +1,41 @@
+"""The typed client methods' arguments: per-request options and parameters.
+
+Every method takes its operation's parameters by name and the per-request options
+(:class:`RequestOptions`) as ``**options``; these helpers separate and check the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .._reliability.options import RequestOptions
+from .._shared.errors import InvalidParameterError
+
+__all__ = ["arguments_of", "check_options", "reject_unknown"]
+
+#: The per-request option names (the keys of RequestOptions).
+_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+
+
+def check_options(method_name: str, options: Mapping[str, Any]) -> None:
+    """Unknown per-request options are an error naming the method and the allowed names."""
+    unknown = set(options) - _OPTION_NAMES
+    if unknown:
+        raise InvalidParameterError(
+            f"{method_name}() got unexpected keyword argument(s): {', '.join(sorted(unknown))};"
+            f" besides its parameters it takes {', '.join(sorted(_OPTION_NAMES))}"
+        )
+
+
+def arguments_of(frame_locals: Mapping[str, Any]) -> dict[str, Any]:
+    """A method's parameters from its ``locals()``: everything but ``self`` and the options."""
+    return {k: v for k, v in frame_locals.items() if k not in ("self", "options", "page_size")}
+
+
+def reject_unknown(what: str, unknown: Mapping[str, object]) -> None:
+    """A constructor's unexpected keyword arguments are an error naming them."""
+    if unknown:
+        raise InvalidParameterError(
+            f"{what}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}"
+        )

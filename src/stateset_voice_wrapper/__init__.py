@@ -27,6 +27,7 @@ from ._clients.pagination import Page
 from ._reliability.budget import RetryBudget, get_retry_budget
 from ._reliability.options import (
     ReliabilityConfig,
+    RequestOptions,
     RequestOverrides,
     ResponseInfo,
     RetryEvent,
@@ -53,6 +54,7 @@ from ._shared.errors import (
     PermissionDeniedError,
     RateLimitError,
     StateSetVoiceError,
+    StoreError,
     UnprocessableEntityError,
 )
 from ._version import __version__

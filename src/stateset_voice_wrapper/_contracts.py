@@ -33,6 +33,7 @@ from typing import Any, Final, Literal
 
 import httpx
 
+from ._shared.errors import StateSetVoiceError
 from ._version import __version__
 
 _spec_validate: Callable[[Mapping[str, Any]], None] | None
@@ -88,7 +89,7 @@ CONTRACTS: Final[tuple[Contract, ...]] = (
 """The contracts this project pins, in generation order."""
 
 
-class ContractFetchError(Exception):
+class ContractFetchError(StateSetVoiceError):
     """A contract could not be downloaded, was not JSON, or was not a valid OpenAPI document.
 
     The message always names the URL and what was wrong with it.

@@ -6,13 +6,15 @@ Every method takes its operation's parameters by name and the per-request option
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from .._reliability.options import RequestOptions
 from .._shared.errors import InvalidParameterError
 
-__all__ = ["arguments_of", "check_options", "reject_unknown"]
+__all__ = ["arguments_of", "check_options", "implements", "reject_unknown"]
+
+F = TypeVar("F")
 
 #: The per-request option names (the keys of RequestOptions).
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
@@ -39,3 +41,24 @@ def reject_unknown(what: str, unknown: Mapping[str, object]) -> None:
         raise InvalidParameterError(
             f"{what}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}"
         )
+
+
+def implements(
+    operation_id: str, *, renamed: Mapping[str, str] | None = None, form: str | None = None
+) -> Callable[[F], F]:
+    """Mark a method as the client's way to call ``operation_id``.
+
+    ``renamed`` maps a contract parameter's Python name to the method's name for it (Twilio's
+    ``x_twilio_signature`` is ``signature``); ``form`` names the mapping argument that carries a
+    form body's fields. ``tests/test_contract_coverage.py`` walks the contracts' operations and
+    finds each one's methods, and each parameter's name, through this mark: an operation or a
+    parameter without a way in fails the build.
+    """
+
+    def mark(method: F) -> F:
+        method.__operation_id__ = operation_id  # type: ignore[attr-defined]
+        method.__renamed__ = dict(renamed or {})  # type: ignore[attr-defined]
+        method.__form__ = form  # type: ignore[attr-defined]
+        return method
+
+    return mark

@@ -309,6 +309,7 @@ def build_request(op: Operation, arguments: Mapping[str, Any], method_name: str)
     headers: dict[str, str] = {}
     body: dict[str, Any] = {}
     idempotency_key: str | None = None
+    missing: list[str] = []
     unknown = [name for name in arguments if name not in op.arguments]
     if unknown:
         raise InvalidParameterError(
@@ -318,7 +319,7 @@ def build_request(op: Operation, arguments: Mapping[str, Any], method_name: str)
         value = arguments.get(name)
         if value is None:
             if argument.required and argument.name != _IDEMPOTENCY_HEADER:
-                raise InvalidParameterError(f"{method_name}(): {name} is required", parameter=name)
+                missing.append(name)
             continue
         if value is CLEAR:
             if not argument.nullable:
@@ -330,7 +331,12 @@ def build_request(op: Operation, arguments: Mapping[str, Any], method_name: str)
             try:
                 data = _to_json(value, name)
             except RecursionError:
-                raise InvalidParameterError(f"{name} is nested too deeply") from None
+                raise InvalidParameterError(
+                    f"{name} is nested too deeply", parameter=name
+                ) from None
+            except InvalidParameterError as exc:
+                exc.parameter = exc.parameter or name
+                raise
         problem = argument.check(data, name)
         if problem is not None:
             raise InvalidParameterError(problem, parameter=name)
@@ -347,6 +353,11 @@ def build_request(op: Operation, arguments: Mapping[str, Any], method_name: str)
                 headers[argument.name] = str(data)
         else:
             body[argument.name] = data
+    if missing:
+        raise InvalidParameterError(
+            f"{method_name}(): {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} required",
+            parameter=missing[0],
+        )
     json_body: dict[str, Any] | None = None
     form: dict[str, str] | None = None
     if op.body_content_type == "application/json":

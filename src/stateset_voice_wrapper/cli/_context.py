@@ -9,14 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._clients.pagination import Page
+from .. import Page, StateSetVoiceError
 from .._shared.defaults import DEFAULT_ITER_PAGE_SIZE
 from ._exit import ExitCode
 from ._output import Column, Output, Progress, isatty
 
 if TYPE_CHECKING:
-    from .._clients._sync.admin import AdminClient
-    from .._clients._sync.runtime import VoiceClient
+    from .. import AdminClient, VoiceClient
 
 
 def _page_bounds() -> tuple[int, int]:
@@ -31,13 +30,16 @@ def _page_bounds() -> tuple[int, int]:
     return 1, 2**31
 
 
-class CommandError(Exception):
-    """A command failed for a reason the command itself detected (not the client library)."""
+class CommandError(StateSetVoiceError):
+    """A command failed for a reason the command itself detected (not the client library).
 
-    def __init__(self, message: str, code: int, *, kind: str = "CommandError") -> None:
+    ``exit_code`` is the process exit status; ``kind`` names what went wrong in the JSON error
+    document (``ContractFetchError``, ...).
+    """
+
+    def __init__(self, message: str, exit_code: int, *, kind: str = "CommandError") -> None:
         super().__init__(message)
-        self.code = code
-        #: What went wrong, for the JSON error document (``ContractFetchError``, ...).
+        self.exit_code = exit_code
         self.kind = kind
 
 
@@ -59,13 +61,13 @@ class Context:
 
     def voice(self) -> VoiceClient:
         """A runtime client; the key comes from ``STATESET_VOICE_API_KEY``."""
-        from .._clients._sync.runtime import VoiceClient
+        from .. import VoiceClient
 
         return VoiceClient(**self.client_options())
 
     def admin(self) -> AdminClient:
         """An admin client; the key comes from ``STATESET_VOICE_ADMIN_API_KEY``."""
-        from .._clients._sync.admin import AdminClient
+        from .. import AdminClient
 
         return AdminClient(**self.client_options())
 

@@ -68,7 +68,7 @@ def main(
         context = Context(args=args, out=out, sleep=sleep, clock=clock)
         return int(args.handler(args, context))
     except CommandError as exc:
-        return _report(out, exc, ExitCode(exc.code))
+        return _report(out, exc, ExitCode(exc.exit_code))
     except InvalidParameterError as exc:
         return _report(out, exc, exit_code_for(exc), message=_in_option_names(exc))
     except StateSetVoiceError as exc:
@@ -100,7 +100,7 @@ def _run_sandbox(argv: Sequence[str], stderr: TextIO) -> int:
         return sandbox(argv)
     except CommandError as exc:
         print(f"stateset-voice: error: {exc}", file=stderr)
-        return int(exc.code)
+        return int(exc.exit_code)
 
 
 def _report(out: Output, exc: BaseException, code: ExitCode, *, message: str | None = None) -> int:

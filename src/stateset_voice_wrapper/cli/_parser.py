@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from .._version import __version__
+from .. import __version__
 from . import _admin, _local, _runtime
 from ._output import FORMATS
 

@@ -14,7 +14,7 @@ from ._exit import ExitCode
 from ._output import Column, Section, columns
 
 if TYPE_CHECKING:
-    from .._clients._sync.runtime import VoiceClient
+    from .. import VoiceClient
 
 #: A call in one of these states will not change again.
 TERMINAL_STATUSES = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})

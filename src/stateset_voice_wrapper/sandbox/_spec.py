@@ -17,6 +17,7 @@ from typing import Any, Literal
 from openapi_core import Config, OpenAPI
 from openapi_core.deserializing.media_types.util import plain_loads
 
+from .. import StateSetVoiceError
 from .._contracts import CONTRACTS
 from ._constants import PROCESS_ENV_CONTRACTS_DIR
 
@@ -27,7 +28,7 @@ _METHODS = ("get", "put", "post", "delete", "patch")
 _CONFIG = Config(extra_media_type_deserializers={"text/xml": plain_loads})
 
 
-class ContractsNotFoundError(FileNotFoundError):
+class ContractsNotFoundError(StateSetVoiceError, FileNotFoundError):
     """The pinned contracts could not be found; the message says where the sandbox looked."""
 
 

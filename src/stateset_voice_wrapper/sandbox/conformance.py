@@ -22,11 +22,12 @@ from typing import Any
 import httpx
 from openapi_core.datatypes import RequestParameters
 
+from .. import StateSetVoiceError
 from ._spec import ApiName, Contracts, load_contracts
 from ._validation import ContractRequest
 
 
-class ContractViolation(AssertionError):
+class ContractViolation(StateSetVoiceError, AssertionError):
     """A response or delivery that does not match its contract."""
 
 

@@ -103,9 +103,12 @@ __all__ = [
 ]
 
 
+#: The event unions name generated classes; they are built only when asked for.
+_LAZY = ("KnownEvent", "WebhookEvent")
+
+
 def __getattr__(name: str) -> object:
-    # The event unions name generated classes; build them only when asked for.
-    if name in ("KnownEvent", "WebhookEvent"):
+    if name in _LAZY:
         from . import _events
 
         return getattr(_events, name)

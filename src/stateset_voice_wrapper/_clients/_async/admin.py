@@ -16,7 +16,7 @@ import httpx
 from ..._reliability.options import ReliabilityConfig, RequestOptions, TimeoutTypes
 from ..._shared.defaults import ENV_ADMIN_KEY
 from ..._shared.errors import InvalidParameterError
-from ..methods import arguments_of, reject_unknown
+from ..methods import arguments_of, implements, reject_unknown
 from ..operations import Clear
 from ..pagination import Page
 from ..settings import resolve_key
@@ -41,6 +41,7 @@ __all__ = ["AsyncAdminClient"]
 class AsyncTenants(AsyncResource):
     """Tenants and their runtime configuration."""
 
+    @implements("list_tenants")
     async def list_page(
         self,
         *,
@@ -53,6 +54,7 @@ class AsyncTenants(AsyncResource):
             "list_tenants", "tenants.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_tenants")
     def list(
         self, *, page_size: int | None = None, **options: Unpack[RequestOptions]
     ) -> AsyncIterator[Tenant]:
@@ -61,6 +63,7 @@ class AsyncTenants(AsyncResource):
             "list_tenants", "tenants.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_tenant")
     async def get(self, tenant_id: str, **options: Unpack[RequestOptions]) -> Tenant:
         """One tenant."""
         result: Tenant = await self._request(
@@ -68,6 +71,7 @@ class AsyncTenants(AsyncResource):
         )
         return result
 
+    @implements("get_runtime_config")
     async def get_runtime_config(
         self, tenant_id: str, **options: Unpack[RequestOptions]
     ) -> RuntimeConfig:
@@ -77,6 +81,7 @@ class AsyncTenants(AsyncResource):
         )
         return result
 
+    @implements("update_runtime_config")
     async def update_runtime_config(
         self,
         tenant_id: str,
@@ -110,6 +115,7 @@ class AsyncTenants(AsyncResource):
 class AsyncRolloutGovernance(AsyncResource):
     """Rollout policy and launch-control sweeps."""
 
+    @implements("run_rollout_sweep")
     async def sweep(
         self,
         *,
@@ -126,6 +132,7 @@ class AsyncRolloutGovernance(AsyncResource):
         )
         return result
 
+    @implements("get_rollout_policy")
     async def get_policy(self, tenant_id: str, **options: Unpack[RequestOptions]) -> RolloutPolicy:
         """The tenant's launch gates."""
         result: RolloutPolicy = await self._request(
@@ -133,6 +140,7 @@ class AsyncRolloutGovernance(AsyncResource):
         )
         return result
 
+    @implements("update_rollout_policy")
     async def update_policy(
         self,
         tenant_id: str,
@@ -159,6 +167,7 @@ class AsyncRolloutGovernance(AsyncResource):
 class AsyncAgentVersions(AsyncResource):
     """Stage, approve and publish agent versions."""
 
+    @implements("list_agent_versions")
     async def list_page(
         self,
         *,
@@ -174,6 +183,7 @@ class AsyncAgentVersions(AsyncResource):
             "list_agent_versions", "agent_versions.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_agent_versions")
     def list(
         self,
         *,
@@ -188,6 +198,7 @@ class AsyncAgentVersions(AsyncResource):
             "list_agent_versions", "agent_versions.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_agent_version")
     async def get(self, version_id: str, **options: Unpack[RequestOptions]) -> AgentVersion:
         """One agent version."""
         result: AgentVersion = await self._request(
@@ -195,6 +206,7 @@ class AsyncAgentVersions(AsyncResource):
         )
         return result
 
+    @implements("stage_agent_version")
     async def stage(
         self,
         *,
@@ -213,6 +225,7 @@ class AsyncAgentVersions(AsyncResource):
         )
         return result
 
+    @implements("approve_agent_version")
     async def approve(
         self,
         version_id: str,
@@ -228,6 +241,7 @@ class AsyncAgentVersions(AsyncResource):
         )
         return result
 
+    @implements("publish_agent_version")
     async def publish(
         self,
         version_id: str,
@@ -246,6 +260,7 @@ class AsyncAgentVersions(AsyncResource):
 class AsyncPhoneRoutes(AsyncResource):
     """Inbound numbers mapped to tenants and agents."""
 
+    @implements("list_phone_routes")
     async def list_page(
         self,
         *,
@@ -260,6 +275,7 @@ class AsyncPhoneRoutes(AsyncResource):
             "list_phone_routes", "phone_routes.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_phone_routes")
     def list(
         self,
         *,
@@ -273,6 +289,7 @@ class AsyncPhoneRoutes(AsyncResource):
             "list_phone_routes", "phone_routes.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_phone_route")
     async def get(self, route_id: str, **options: Unpack[RequestOptions]) -> PhoneRoute:
         """One phone route."""
         result: PhoneRoute = await self._request(
@@ -280,6 +297,7 @@ class AsyncPhoneRoutes(AsyncResource):
         )
         return result
 
+    @implements("create_phone_route")
     async def create(
         self,
         *,
@@ -297,6 +315,7 @@ class AsyncPhoneRoutes(AsyncResource):
         )
         return result
 
+    @implements("update_phone_route")
     async def update(
         self,
         route_id: str,
@@ -313,6 +332,7 @@ class AsyncPhoneRoutes(AsyncResource):
         )
         return result
 
+    @implements("delete_phone_route")
     async def delete(self, route_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a route (a DELETE: safe to retry; a 404 means it is already gone)."""
         await self._request(

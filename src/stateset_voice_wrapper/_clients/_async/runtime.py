@@ -24,7 +24,7 @@ from ..._shared.defaults import ENV_API_KEY
 from ..._shared.errors import StateSetVoiceError
 from ..._storage.leases import Completed
 from ..._storage.ledger import IdempotencyLedger, fingerprint_request
-from ..methods import arguments_of, check_options, reject_unknown
+from ..methods import arguments_of, check_options, implements, reject_unknown
 from ..operations import build_request, operation, parse_response
 from ..pagination import Page
 from ..settings import resolve_key
@@ -51,6 +51,7 @@ _log = logging.getLogger("stateset_voice.ledger")
 class AsyncCalls(AsyncResource):
     """Outbound calls (``POST /api/v1/make-call``)."""
 
+    @implements("make_call")
     async def create(
         self,
         *,
@@ -123,6 +124,7 @@ class AsyncCalls(AsyncResource):
 class AsyncCallLogs(AsyncResource):
     """Operational call history (``/api/v1/call-logs``)."""
 
+    @implements("list_call_logs")
     async def list_page(
         self,
         *,
@@ -146,6 +148,7 @@ class AsyncCallLogs(AsyncResource):
             "list_call_logs", "call_logs.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_call_logs")
     def list(
         self,
         *,
@@ -168,6 +171,7 @@ class AsyncCallLogs(AsyncResource):
             "list_call_logs", "call_logs.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_call_log")
     async def get(self, call_id: str, **options: Unpack[RequestOptions]) -> CallLog:
         """One call's log. Example: ``await voice.call_logs.get("call_01J...")``."""
         result: CallLog = await self._request(
@@ -179,6 +183,7 @@ class AsyncCallLogs(AsyncResource):
 class AsyncSessions(AsyncResource):
     """Voice sessions with transcripts, tool calls, tags and QA state (``/api/v1/voice-sessions``)."""
 
+    @implements("list_voice_sessions")
     async def list_page(
         self,
         *,
@@ -195,6 +200,7 @@ class AsyncSessions(AsyncResource):
             "list_voice_sessions", "sessions.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_voice_sessions")
     def list(
         self,
         *,
@@ -210,6 +216,7 @@ class AsyncSessions(AsyncResource):
             "list_voice_sessions", "sessions.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_voice_session")
     async def get(self, session_id: str, **options: Unpack[RequestOptions]) -> VoiceSession:
         """One voice session with its transcript."""
         result: VoiceSession = await self._request(
@@ -221,6 +228,7 @@ class AsyncSessions(AsyncResource):
 class AsyncEvaluations(AsyncResource):
     """QA evaluations of voice sessions (``/api/v1/evaluations``)."""
 
+    @implements("list_evaluations")
     async def list_page(
         self,
         *,
@@ -236,6 +244,7 @@ class AsyncEvaluations(AsyncResource):
             "list_evaluations", "evaluations.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_evaluations")
     def list(
         self,
         *,
@@ -250,6 +259,7 @@ class AsyncEvaluations(AsyncResource):
             "list_evaluations", "evaluations.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_evaluation")
     async def get(self, evaluation_id: str, **options: Unpack[RequestOptions]) -> Evaluation:
         """One evaluation."""
         result: Evaluation = await self._request(
@@ -261,6 +271,7 @@ class AsyncEvaluations(AsyncResource):
 class AsyncAccessRequests(AsyncResource):
     """API key access requests (``POST /api/v1/access-requests``; no credential is sent)."""
 
+    @implements("create_access_request")
     async def create(
         self,
         *,
@@ -283,6 +294,7 @@ class AsyncAccessRequests(AsyncResource):
 class AsyncInbound(AsyncResource):
     """Twilio inbound calls (``POST /api/v1/incoming-call``), for forwarders that relay them."""
 
+    @implements("handle_incoming_call", renamed={"x_twilio_signature": "signature"}, form="params")
     async def handle(
         self,
         params: Mapping[str, str],
@@ -363,6 +375,7 @@ class AsyncVoiceClient(AsyncClientBase):
         self.inbound = AsyncInbound(self)
         self._misc = AsyncResource(self)
 
+    @implements("get_readiness")
     async def readiness(self, **options: Unpack[RequestOptions]) -> Readiness:
         """Verify the credential and whether the tenant can place and receive calls now."""
         ready: Readiness = await self._misc._request("get_readiness", "readiness", {}, options)

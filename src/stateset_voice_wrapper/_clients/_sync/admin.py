@@ -15,7 +15,7 @@ import httpx
 from ..._reliability.options import ReliabilityConfig, RequestOptions, TimeoutTypes
 from ..._shared.defaults import ENV_ADMIN_KEY
 from ..._shared.errors import InvalidParameterError
-from ..methods import arguments_of, reject_unknown
+from ..methods import arguments_of, implements, reject_unknown
 from ..operations import Clear
 from ..pagination import Page
 from ..settings import resolve_key
@@ -40,6 +40,7 @@ __all__ = ["AdminClient"]
 class Tenants(Resource):
     """Tenants and their runtime configuration."""
 
+    @implements("list_tenants")
     def list_page(
         self,
         *,
@@ -50,6 +51,7 @@ class Tenants(Resource):
         """One page of tenants."""
         return self._page("list_tenants", "tenants.list_page", arguments_of(locals()), options)
 
+    @implements("list_tenants")
     def list(
         self, *, page_size: int | None = None, **options: Unpack[RequestOptions]
     ) -> Iterator[Tenant]:
@@ -58,11 +60,13 @@ class Tenants(Resource):
             "list_tenants", "tenants.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_tenant")
     def get(self, tenant_id: str, **options: Unpack[RequestOptions]) -> Tenant:
         """One tenant."""
         result: Tenant = self._request("get_tenant", "tenants.get", arguments_of(locals()), options)
         return result
 
+    @implements("get_runtime_config")
     def get_runtime_config(
         self, tenant_id: str, **options: Unpack[RequestOptions]
     ) -> RuntimeConfig:
@@ -72,6 +76,7 @@ class Tenants(Resource):
         )
         return result
 
+    @implements("update_runtime_config")
     def update_runtime_config(
         self,
         tenant_id: str,
@@ -105,6 +110,7 @@ class Tenants(Resource):
 class RolloutGovernance(Resource):
     """Rollout policy and launch-control sweeps."""
 
+    @implements("run_rollout_sweep")
     def sweep(
         self,
         *,
@@ -121,6 +127,7 @@ class RolloutGovernance(Resource):
         )
         return result
 
+    @implements("get_rollout_policy")
     def get_policy(self, tenant_id: str, **options: Unpack[RequestOptions]) -> RolloutPolicy:
         """The tenant's launch gates."""
         result: RolloutPolicy = self._request(
@@ -128,6 +135,7 @@ class RolloutGovernance(Resource):
         )
         return result
 
+    @implements("update_rollout_policy")
     def update_policy(
         self,
         tenant_id: str,
@@ -154,6 +162,7 @@ class RolloutGovernance(Resource):
 class AgentVersions(Resource):
     """Stage, approve and publish agent versions."""
 
+    @implements("list_agent_versions")
     def list_page(
         self,
         *,
@@ -169,6 +178,7 @@ class AgentVersions(Resource):
             "list_agent_versions", "agent_versions.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_agent_versions")
     def list(
         self,
         *,
@@ -183,6 +193,7 @@ class AgentVersions(Resource):
             "list_agent_versions", "agent_versions.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_agent_version")
     def get(self, version_id: str, **options: Unpack[RequestOptions]) -> AgentVersion:
         """One agent version."""
         result: AgentVersion = self._request(
@@ -190,6 +201,7 @@ class AgentVersions(Resource):
         )
         return result
 
+    @implements("stage_agent_version")
     def stage(
         self,
         *,
@@ -208,6 +220,7 @@ class AgentVersions(Resource):
         )
         return result
 
+    @implements("approve_agent_version")
     def approve(
         self,
         version_id: str,
@@ -223,6 +236,7 @@ class AgentVersions(Resource):
         )
         return result
 
+    @implements("publish_agent_version")
     def publish(
         self,
         version_id: str,
@@ -241,6 +255,7 @@ class AgentVersions(Resource):
 class PhoneRoutes(Resource):
     """Inbound numbers mapped to tenants and agents."""
 
+    @implements("list_phone_routes")
     def list_page(
         self,
         *,
@@ -255,6 +270,7 @@ class PhoneRoutes(Resource):
             "list_phone_routes", "phone_routes.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_phone_routes")
     def list(
         self,
         *,
@@ -268,6 +284,7 @@ class PhoneRoutes(Resource):
             "list_phone_routes", "phone_routes.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_phone_route")
     def get(self, route_id: str, **options: Unpack[RequestOptions]) -> PhoneRoute:
         """One phone route."""
         result: PhoneRoute = self._request(
@@ -275,6 +292,7 @@ class PhoneRoutes(Resource):
         )
         return result
 
+    @implements("create_phone_route")
     def create(
         self,
         *,
@@ -292,6 +310,7 @@ class PhoneRoutes(Resource):
         )
         return result
 
+    @implements("update_phone_route")
     def update(
         self,
         route_id: str,
@@ -308,6 +327,7 @@ class PhoneRoutes(Resource):
         )
         return result
 
+    @implements("delete_phone_route")
     def delete(self, route_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a route (a DELETE: safe to retry; a 404 means it is already gone)."""
         self._request("delete_phone_route", "phone_routes.delete", arguments_of(locals()), options)

@@ -20,7 +20,7 @@ from ..._shared.defaults import ENV_API_KEY
 from ..._shared.errors import StateSetVoiceError
 from ..._storage.leases import Completed
 from ..._storage.ledger import IdempotencyLedger, fingerprint_request
-from ..methods import arguments_of, check_options, reject_unknown
+from ..methods import arguments_of, check_options, implements, reject_unknown
 from ..operations import build_request, operation, parse_response
 from ..pagination import Page
 from ..settings import resolve_key
@@ -47,6 +47,7 @@ _log = logging.getLogger("stateset_voice.ledger")
 class Calls(Resource):
     """Outbound calls (``POST /api/v1/make-call``)."""
 
+    @implements("make_call")
     def create(
         self,
         *,
@@ -119,6 +120,7 @@ class Calls(Resource):
 class CallLogs(Resource):
     """Operational call history (``/api/v1/call-logs``)."""
 
+    @implements("list_call_logs")
     def list_page(
         self,
         *,
@@ -140,6 +142,7 @@ class CallLogs(Resource):
         """
         return self._page("list_call_logs", "call_logs.list_page", arguments_of(locals()), options)
 
+    @implements("list_call_logs")
     def list(
         self,
         *,
@@ -162,6 +165,7 @@ class CallLogs(Resource):
             "list_call_logs", "call_logs.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_call_log")
     def get(self, call_id: str, **options: Unpack[RequestOptions]) -> CallLog:
         """One call's log. Example: ``voice.call_logs.get("call_01J...")``."""
         result: CallLog = self._request(
@@ -173,6 +177,7 @@ class CallLogs(Resource):
 class Sessions(Resource):
     """Voice sessions with transcripts, tool calls, tags and QA state (``/api/v1/voice-sessions``)."""
 
+    @implements("list_voice_sessions")
     def list_page(
         self,
         *,
@@ -189,6 +194,7 @@ class Sessions(Resource):
             "list_voice_sessions", "sessions.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_voice_sessions")
     def list(
         self,
         *,
@@ -204,6 +210,7 @@ class Sessions(Resource):
             "list_voice_sessions", "sessions.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_voice_session")
     def get(self, session_id: str, **options: Unpack[RequestOptions]) -> VoiceSession:
         """One voice session with its transcript."""
         result: VoiceSession = self._request(
@@ -215,6 +222,7 @@ class Sessions(Resource):
 class Evaluations(Resource):
     """QA evaluations of voice sessions (``/api/v1/evaluations``)."""
 
+    @implements("list_evaluations")
     def list_page(
         self,
         *,
@@ -230,6 +238,7 @@ class Evaluations(Resource):
             "list_evaluations", "evaluations.list_page", arguments_of(locals()), options
         )
 
+    @implements("list_evaluations")
     def list(
         self,
         *,
@@ -244,6 +253,7 @@ class Evaluations(Resource):
             "list_evaluations", "evaluations.list", arguments_of(locals()), options, page_size
         )
 
+    @implements("get_evaluation")
     def get(self, evaluation_id: str, **options: Unpack[RequestOptions]) -> Evaluation:
         """One evaluation."""
         result: Evaluation = self._request(
@@ -255,6 +265,7 @@ class Evaluations(Resource):
 class AccessRequests(Resource):
     """API key access requests (``POST /api/v1/access-requests``; no credential is sent)."""
 
+    @implements("create_access_request")
     def create(
         self,
         *,
@@ -277,6 +288,7 @@ class AccessRequests(Resource):
 class Inbound(Resource):
     """Twilio inbound calls (``POST /api/v1/incoming-call``), for forwarders that relay them."""
 
+    @implements("handle_incoming_call", renamed={"x_twilio_signature": "signature"}, form="params")
     def handle(
         self,
         params: Mapping[str, str],
@@ -357,6 +369,7 @@ class VoiceClient(ClientBase):
         self.inbound = Inbound(self)
         self._misc = Resource(self)
 
+    @implements("get_readiness")
     def readiness(self, **options: Unpack[RequestOptions]) -> Readiness:
         """Verify the credential and whether the tenant can place and receive calls now."""
         ready: Readiness = self._misc._request("get_readiness", "readiness", {}, options)

@@ -340,6 +340,7 @@ def _run_example(name: str, args: list[str], env: dict[str, str]) -> Iterator[Se
             assert "Traceback" not in output, f"{name} printed a traceback:\n{output}"
             assert SECRET not in output
             assert TOKEN not in output
+            assert "5555551234" not in output  # PHONE, however it is encoded
 
 
 @pytest.fixture(scope="module")
@@ -406,6 +407,9 @@ def test_forwarder_example_answers_4xx_to_malformed_requests(forwarder_example: 
         assert_rejected(exchange(port, post(host=host.encode(), length=length, headers=signed)))
     assert_rejected(exchange(port, post(host=host.encode(), length=b"2000000")), 413)
     assert_rejected(exchange(port, post(host=host.encode())), 401)
+    # A GET webhook carries the numbers in the query; the access log must not repeat them.
+    get = b"GET /twilio/inbound?From=%2B15555551234&To=%2B15555555678 HTTP/1.1\r\nHost: x\r\n\r\n"
+    assert_rejected(exchange(port, get), 401)
 
 
 @pytest.mark.parametrize("example", ["receiver_example", "forwarder_example"])

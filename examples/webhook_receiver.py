@@ -5,8 +5,11 @@ per event, and answers:
 
 * 200 for a verified, well-formed event (any 2xx acknowledges the delivery);
 * 400 for a verified body that is not an event (:class:`InvalidEventError`);
+* 400 for a ``Content-Length`` that is not a decimal length, or a body shorter than it;
 * 401 for a bad or missing signature (:class:`InvalidSignatureError`);
-* 405 for anything but POST.
+* 405 for anything but POST;
+* 408 for a client that stops sending mid-body;
+* 413 for a body over 1 MiB (judged on ``Content-Length``, before reading).
 
 Run it, then point a webhook endpoint (or the sandbox) at ``http://127.0.0.1:8000/``::
 
@@ -14,6 +17,9 @@ Run it, then point a webhook endpoint (or the sandbox) at ``http://127.0.0.1:800
 
 ``--secret`` may be given several times while a secret is being rotated; without it the
 secret is read from ``STATESET_VOICE_WEBHOOK_SECRET`` (which keeps it out of the process list).
+
+Each connection gets its own thread and a socket timeout (``--socket-timeout``, default 10 s),
+so an idle or slow client delays nobody else and is dropped when the timeout passes.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
+import socketserver
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TextIO
-from wsgiref.simple_server import make_server
+from typing import Any, TextIO
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from stateset_voice_wrapper.webhooks import (
@@ -36,6 +44,48 @@ from stateset_voice_wrapper.webhooks import (
 )
 
 MAX_BODY_BYTES = 1024 * 1024
+DEFAULT_SOCKET_TIMEOUT = 10.0
+
+
+class ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    """wsgiref's server with one thread per connection."""
+
+    daemon_threads = True
+
+
+QUERY = re.compile(r"\?[^\s\"']*")
+
+
+def handler_with_timeout(seconds: float) -> type[WSGIRequestHandler]:
+    """A request handler whose socket reads and writes give up after ``seconds``."""
+
+    class Handler(WSGIRequestHandler):
+        timeout = seconds  # StreamRequestHandler applies it to the connection's socket
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # A GET webhook's query carries the caller's and callee's numbers: log no query.
+            super().log_message("%s", QUERY.sub("?...", format % args))
+
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except TimeoutError:  # idle before the request line or headers: drop the client
+                self.close_connection = True
+
+    return Handler
+
+
+def body_length(value: str) -> int | None:
+    """The ``Content-Length`` as an int, ``None`` if it is not 1*DIGIT.
+
+    ``int()`` alone would take ``-1`` (and then ``read(-1)`` reads until the client closes),
+    ``+5``, ``1_0`` or thousands of digits.
+    """
+    value = value.strip(" \t") or "0"
+    if not (value.isascii() and value.isdigit()):
+        return None
+    significant = value.lstrip("0") or "0"
+    return MAX_BODY_BYTES + 1 if len(significant) > 8 else int(significant)
 
 
 def _headers(environ: WSGIEnvironment) -> dict[str, str]:
@@ -67,13 +117,17 @@ def make_app(*, secrets: Sequence[str], out: TextIO = sys.stdout) -> WSGIApplica
 
         if environ["REQUEST_METHOD"] != "POST":
             return answer("405 Method Not Allowed", "POST only")
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
+        length = body_length(str(environ.get("CONTENT_LENGTH") or ""))
+        if length is None:
             return answer("400 Bad Request", "bad Content-Length")
         if length > MAX_BODY_BYTES:
             return answer("413 Payload Too Large", "body too large")
-        payload = environ["wsgi.input"].read(length)
+        try:
+            payload = environ["wsgi.input"].read(length) if length else b""
+        except TimeoutError:
+            return answer("408 Request Timeout", "request timeout")
+        if len(payload) != length:
+            return answer("400 Bad Request", "body shorter than Content-Length")
         try:
             event = construct_event(payload=payload, headers=_headers(environ), secrets=secrets)
         except InvalidSignatureError as exc:
@@ -104,13 +158,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         dest="secrets",
         help="webhook secret (whsec_...); repeat during rotation. Default: $STATESET_VOICE_WEBHOOK_SECRET",
     )
+    parser.add_argument(
+        "--socket-timeout",
+        type=float,
+        default=DEFAULT_SOCKET_TIMEOUT,
+        help="seconds a connection may stay silent before it is dropped (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
+    if not args.socket_timeout > 0:
+        parser.error("--socket-timeout must be a positive number of seconds")
     secrets: list[str] = args.secrets or [
         s for s in [os.environ.get("STATESET_VOICE_WEBHOOK_SECRET", "")] if s
     ]
     if not secrets:
         parser.error("give --secret or set STATESET_VOICE_WEBHOOK_SECRET")
-    with make_server(args.host, args.port, make_app(secrets=secrets)) as server:
+    with make_server(
+        args.host,
+        args.port,
+        make_app(secrets=secrets),
+        server_class=ThreadingWSGIServer,
+        handler_class=handler_with_timeout(args.socket_timeout),
+    ) as server:
         print(f"listening on http://{args.host}:{server.server_port}/", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()

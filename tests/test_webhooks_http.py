@@ -7,6 +7,7 @@ import importlib.util
 import io
 import json
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator, MutableMapping
@@ -24,6 +25,7 @@ import pytest
 from stateset_voice_wrapper.webhooks import (
     DEFAULT_FORWARD_TO,
     InvalidSignatureError,
+    RequestBodyTooLargeError,
     compute_twilio_signature,
     stateset_signature_header,
     twilio_inbound_forwarder,
@@ -176,6 +178,57 @@ def test_wsgi_forwarder_rejects_oversized_bodies(serve: Any) -> None:
     assert httpx.post(url, content=b"a=" + b"x" * 62, headers=headers).status_code == 401
 
 
+def raw_request(base: str, request: bytes) -> bytes:
+    """Send bytes as they are (no client library fixes them up); the whole answer."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def raw_post(
+    host: bytes, *, extra: bytes = b"", length: bytes = b"3", body: bytes = b"a=1"
+) -> bytes:
+    return (
+        b"POST /twilio/inbound HTTP/1.1\r\nHost: " + host + b"\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"X-Twilio-Signature: c2lnbmF0dXJl\r\n" + extra +
+        b"Content-Length: " + length + b"\r\nConnection: close\r\n\r\n" + body
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("host", [b"[", b"[::1", b"[zz]", b"a@b", b"h:99999", b"h:x"])
+@pytest.mark.parametrize("trust", [False, True])
+def test_wsgi_forwarder_malformed_host_is_401(serve: Any, host: bytes, trust: bool) -> None:
+    base = serve(twilio_inbound_forwarder(auth_token=TOKEN, trust_forwarded=trust))
+    request = (
+        raw_post(b"hooks.example.com", extra=b"X-Forwarded-Host: " + host + b"\r\n")
+        if trust
+        else raw_post(host)
+    )
+    answer = raw_request(base, request)
+    assert answer.startswith(b"HTTP/1.0 401 Unauthorized\r\n"), answer[:40]
+    assert answer.endswith(b"\r\n\r\ninvalid signature")
+
+
+@pytest.mark.parametrize(
+    ("length", "body", "status"),
+    [(b"-1", b"a=1", b"400"), (b"abc", b"a=1", b"400"), (b"1_0", b"a=1", b"400"),
+     (b"50", b"a=1", b"400"), (b"99999999999999999999999", b"", b"413"),
+     (b"2000000", b"a=1", b"413")],
+)  # fmt: skip
+def test_wsgi_forwarder_bad_lengths_are_4xx(
+    serve: Any, length: bytes, body: bytes, status: bytes
+) -> None:
+    base = serve(twilio_inbound_forwarder(auth_token=TOKEN))
+    answer = raw_request(base, raw_post(b"hooks.example.com", length=length, body=body))
+    assert answer.startswith(b"HTTP/1.0 " + status), answer[:40]
+
+
 def test_forwarder_factories_validate_configuration() -> None:
     with pytest.raises(ValueError, match="auth_token"):
         twilio_inbound_forwarder(auth_token="")
@@ -238,8 +291,12 @@ def test_wsgi_host_falls_back_to_server_name(scheme: str, port: str, expected: s
 
 
 def test_wsgi_body_limit() -> None:
-    with pytest.raises(ValueError, match="larger than max_body_bytes"):
+    with pytest.raises(RequestBodyTooLargeError, match="larger than max_body_bytes") as info:
         twilio_request_from_wsgi(form_environ(), max_body_bytes=10)
+    # A handler that catches only InvalidSignatureError still answers 4xx, not 500.
+    assert isinstance(info.value, InvalidSignatureError)
+    with pytest.raises(RequestBodyTooLargeError):
+        verify_wsgi_request(form_environ(), auth_token=TOKEN, max_body_bytes=10)
 
 
 def test_twilio_request_repr_hides_params_and_signature() -> None:

@@ -32,7 +32,9 @@ def reference_signature(token: str, signed_string: str) -> str:
 
 
 def reference_string(url: str, pairs: Sequence[tuple[str, str]]) -> str:
-    return url + "".join(name + value for name, value in sorted(pairs))
+    # Each distinct (name, value) once, sorted by name then value: twilio-python's
+    # sorted(set(names)) / sorted(set(values)).
+    return url + "".join(name + value for name, value in sorted(set(pairs)))
 
 
 # --- published and independent vectors ----------------------------------------------------
@@ -71,18 +73,35 @@ def test_signing_string_for_published_example_is_url_then_sorted_pairs() -> None
     assert reference_signature(TOKEN, expected_string) == PUBLISHED_SIGNATURE
 
 
-def test_repeated_params_sign_every_value_sorted() -> None:
+def test_repeated_params_sign_each_distinct_value_once_sorted() -> None:
     url = "https://example.com/voice"
     pairs = [("b", "2"), ("a", "z"), ("a", "y"), ("a", "y")]
-    signed = "https://example.com/voice" + "ay" + "ay" + "az" + "b2"
+    signed = "https://example.com/voice" + "ay" + "az" + "b2"
     expected = reference_signature("tok", signed)
     assert compute_twilio_signature(auth_token="tok", url=url, params=pairs) == expected
     as_mapping = {"a": ["z", "y", "y"], "b": "2"}
     assert compute_twilio_signature(auth_token="tok", url=url, params=as_mapping) == expected
     verify_twilio_signature(auth_token="tok", url=url, params=pairs, signature=expected)
-    # Dropping one of the duplicate values is a different request.
+    # Dropping a distinct value is a different request.
     with pytest.raises(InvalidSignatureError, match="signature mismatch"):
-        verify_twilio_signature(auth_token="tok", url=url, params=pairs[:3], signature=expected)
+        verify_twilio_signature(
+            auth_token="tok", url=url, params=[("b", "2"), ("a", "y")], signature=expected
+        )
+
+
+def test_identical_repeated_values_sign_like_twilio() -> None:
+    # Twilio signs a=1&a=1 as "a1"; a signature over "a1a1" is not one Twilio sends.
+    url = "https://example.com/voice"
+    twilio_sent = reference_signature("tok", url + "a1")
+    verify_twilio_signature(
+        auth_token="tok", url=url, params=[("a", "1"), ("a", "1")], signature=twilio_sent
+    )
+    assert not is_valid_twilio_signature(
+        auth_token="tok",
+        url=url,
+        params=[("a", "1"), ("a", "1")],
+        signature=reference_signature("tok", url + "a1a1"),
+    )
 
 
 def test_non_ascii_values_and_url_are_signed_as_utf8() -> None:
@@ -152,7 +171,7 @@ def _url_mutations(url: str) -> list[str]:
     return [
         f"{other_scheme}://{rest}",  # scheme
         f"{scheme}://x{host}/{tail}",  # host
-        f"{scheme}://{host}:8443/{tail}",  # a non-default port
+        f"{scheme}://{host}//{tail}",  # path: an empty segment
         f"{scheme}://{host}/{tail}x" if "?" not in tail else url.replace("?", "x?", 1),  # path
         url + ("&" if "?" in url else "?") + "extra=1",  # query added
     ]
@@ -191,7 +210,10 @@ def test_property_any_param_change_breaks_verification(
             mutated[index] = (name + extra, value)
         else:
             mutated[index] = (name, value + extra)
-    # Each mutation changes the signed string's length, so it cannot sign the same string.
+    # Twilio signs each distinct pair once: a mutation that only repeats a pair, or drops one
+    # of two identical pairs, is the same request.
+    assume(set(mutated) != set(pairs))
+    # Each remaining mutation changes the signed string's length, so it cannot sign the same string.
     assert len(reference_string(url, mutated)) != len(reference_string(url, pairs))
     assert not is_valid_twilio_signature(
         auth_token="tok", url=url, params=mutated, signature=signature
@@ -236,6 +258,12 @@ def test_property_wrong_token_never_verifies(
         ("http://example.com/voice", "http://example.com:80/voice"),
         ("http://example.com:80/voice", "http://example.com/voice"),
         ("https://example.com:8443/voice", "https://example.com:8443/voice"),
+        # Twilio may sign a URL without its port, whatever the port (its docs: it drops the
+        # port of https URLs); twilio-python accepts the port-less form for every port.
+        ("https://hooks.example.com/voice", "https://hooks.example.com:8443/voice"),
+        ("https://example.com/voice", "https://example.com:80/voice"),
+        ("http://example.com/voice", "http://example.com:8080/voice"),
+        ("https://[2001:db8::1]/voice", "https://[2001:db8::1]:8443/voice"),
     ],
 )
 def test_default_port_is_accepted_with_and_without(signed_url: str, request_url: str) -> None:
@@ -248,11 +276,12 @@ def test_default_port_is_accepted_with_and_without(signed_url: str, request_url:
 @pytest.mark.parametrize(
     ("signed_url", "request_url"),
     [
-        ("https://example.com/voice", "https://example.com:80/voice"),  # not https's default
-        ("http://example.com/voice", "http://example.com:443/voice"),
-        ("https://example.com/voice", "https://example.com:8443/voice"),
+        ("https://example.com:80/voice", "https://example.com/voice"),  # not https's default
+        ("http://example.com:443/voice", "http://example.com/voice"),
         ("https://example.com:8443/voice", "https://example.com/voice"),
         ("https://example.com:8443/voice", "https://example.com:443/voice"),
+        ("https://example.com:443/voice", "https://example.com:8443/voice"),
+        ("https://example.com:8443/voice", "https://example.com:9443/voice"),
     ],
 )
 def test_other_ports_are_part_of_the_url(signed_url: str, request_url: str) -> None:
@@ -452,3 +481,187 @@ def test_percent_encoding_is_significant() -> None:
     assert not is_valid_twilio_signature(
         auth_token="tok", url="https://example.com/voice/café", params={}, signature=signature
     )
+
+
+# --- spellings of one URL that Twilio may sign ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("signed_url", "request_url"),
+    [
+        # Twilio's docs: it drops the username and password before signing.
+        ("https://hooks.example.com/voice", "https://user:pass@hooks.example.com/voice"),
+        ("https://hooks.example.com/voice", "https://user:pass@hooks.example.com:8443/voice"),
+        ("https://hooks.example.com:8443/voice", "https://user@hooks.example.com:8443/voice"),
+        # twilio-node and twilio-python accept the URL with the credentials too.
+        ("https://user:pass@hooks.example.com/voice", "https://user:pass@hooks.example.com/voice"),
+        ("https://[::1]/voice", "https://user:pass@[::1]:8443/voice"),
+        # Scheme case and an empty query are not part of the resource (twilio-python's
+        # urlparse().geturl() normalises both away before signing).
+        ("https://example.com/voice", "HTTPS://example.com/voice"),
+        ("https://example.com/voice", "https://example.com/voice?"),
+        ("https://example.com:443/voice", "Https://example.com/voice?"),
+        # ... and the URL exactly as given still verifies.
+        ("HTTPS://example.com/voice?", "HTTPS://example.com/voice?"),
+    ],
+)
+def test_twilio_spellings_of_the_same_url_verify(signed_url: str, request_url: str) -> None:
+    signature = compute_twilio_signature(auth_token="tok", url=signed_url, params=PUBLISHED_PARAMS)
+    verify_twilio_signature(
+        auth_token="tok", url=request_url, params=PUBLISHED_PARAMS, signature=signature
+    )
+
+
+@pytest.mark.parametrize(
+    ("signed_url", "request_url"),
+    [
+        # twilio-python's remove_port keeps the netloc up to its first ":", which turns these
+        # into another host; such a signature names a different URL.
+        ("https://user/voice", "https://user:pass@hooks.example.com:8443/voice"),
+        ("https://[/voice", "https://[::1]:8443/voice"),
+        # Credentials, once present in the signed URL, are part of it.
+        ("https://other:pass@hooks.example.com/voice", "https://user:pass@hooks.example.com/voice"),
+        ("https://user:pass@hooks.example.com/voice", "https://hooks.example.com/voice"),
+        # Host case and a trailing slash are as sent.
+        ("https://Example.com/voice", "https://example.com/voice"),
+        ("https://example.com/voice/", "https://example.com/voice"),
+        # A non-empty query is never dropped.
+        ("https://example.com/voice", "https://example.com/voice?a"),
+    ],
+)
+def test_twilio_other_urls_do_not_verify(signed_url: str, request_url: str) -> None:
+    signature = compute_twilio_signature(auth_token="tok", url=signed_url, params=PUBLISHED_PARAMS)
+    with pytest.raises(InvalidSignatureError, match="signature mismatch"):
+        verify_twilio_signature(
+            auth_token="tok", url=request_url, params=PUBLISHED_PARAMS, signature=signature
+        )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[/voice",
+        "https://[::1/voice",
+        "https://[zz]/voice",
+        "https://[::1]x/voice",
+        "https://example.com:abc/voice",
+        "https://example.com:99999/voice",
+        "https://example.com:0/voice",
+        "https://example.com:/voice",
+        "https://example.com:443:443/voice",
+        "https:///voice",
+        "https://exa mple.com/voice",
+        "https://example.com/vo ice",
+        "https://example.com/voice\r\nX: 1",
+        "https://us er@example.com/voice",
+        "https://example.com\uff03@evil/voice",
+        "ftp://example.com/voice",
+        "//example.com/voice",
+        "example.com/voice",
+        "",
+    ],
+)
+def test_malformed_urls_are_invalid_signatures(url: str) -> None:
+    with pytest.raises(InvalidSignatureError) as info:
+        verify_twilio_signature(auth_token="tok", url=url, params={}, signature="c2ln")
+    assert info.value.reason == "malformed_url"
+    assert str(info.value) == "malformed URL"
+    assert not is_valid_twilio_signature(auth_token="tok", url=url, params={}, signature="c2ln")
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["[", "[::1", "[zz]", "[::1]:", "[::1]x", "a@b", "h/x", "h?x", "h#x", "h:99999", "h:0",
+     "h:x", "h:", "", "a b", "ex\uff03ample"],
+)  # fmt: skip
+def test_reconstruct_url_rejects_a_malformed_host(host: str) -> None:
+    with pytest.raises(InvalidSignatureError) as info:
+        reconstruct_url(scheme="https", host=host, path="/x", query="", headers={})
+    assert info.value.reason == "malformed_host"
+    if not host:
+        return  # an empty X-Forwarded-Host is no value: the Host header is used
+    with pytest.raises(InvalidSignatureError) as forwarded:
+        reconstruct_url(
+            scheme="https",
+            host="hooks.example.com",
+            path="/x",
+            query="",
+            headers={"X-Forwarded-Host": f"{host}, proxy.internal"},
+            trust_forwarded=True,
+        )
+    assert forwarded.value.reason == "malformed_host"
+
+
+@pytest.mark.parametrize("host", ["hooks.example.com", "hooks.example.com:8443", "[::1]:8080",
+                                  "[2001:db8::1]", "10.0.0.5:8000", "h%41st", "xn--bcher-kva.example"])  # fmt: skip
+def test_reconstruct_url_keeps_a_well_formed_host(host: str) -> None:
+    url = reconstruct_url(scheme="https", host=host, path="/x", query="", headers={})
+    assert url == f"https://{host}/x"
+
+
+@pytest.mark.parametrize("proto", ["ftp", "javascript", "ht tp", "[", "https:"])
+def test_reconstruct_url_rejects_a_forwarded_scheme_that_is_not_http(proto: str) -> None:
+    with pytest.raises(InvalidSignatureError) as info:
+        reconstruct_url(
+            scheme="http",
+            host="10.0.0.5",
+            path="/x",
+            query="",
+            headers={"X-Forwarded-Proto": proto},
+            trust_forwarded=True,
+        )
+    assert info.value.reason == "malformed_url"
+
+
+def test_body_sha256_must_be_lowercase_hex() -> None:
+    # Twilio sends hexdigest() output, and its libraries compare it case-sensitively.
+    url = JSON_URL.replace(JSON_DIGEST, JSON_DIGEST.upper())
+    signature = reference_signature("tok", url)
+    with pytest.raises(InvalidSignatureError, match="lowercase hex") as info:
+        verify_twilio_signature(
+            auth_token="tok", url=url, params={}, signature=signature, body=JSON_BODY
+        )
+    assert info.value.reason == "malformed_body_hash"
+
+
+@pytest.mark.parametrize("digest", ["", "abc", JSON_DIGEST + "0", "g" * 64, " " + JSON_DIGEST[1:]])
+def test_body_sha256_that_is_not_a_digest_is_refused(digest: str) -> None:
+    url = f"https://example.com/myapp?bodySHA256={quote(digest)}"
+    signature = reference_signature("tok", url)
+    with pytest.raises(InvalidSignatureError) as info:
+        verify_twilio_signature(
+            auth_token="tok", url=url, params={}, signature=signature, body=JSON_BODY
+        )
+    assert info.value.reason == "malformed_body_hash"
+
+
+@pytest.mark.parametrize(
+    ("params", "signature", "body"),
+    [
+        ({"From": "\ud800"}, "c2ln", None),
+        ({}, "\udcff", None),
+        ({}, "c2ln", "\ud800"),
+    ],
+)
+def test_text_no_client_could_send_is_an_invalid_signature(
+    params: dict[str, str], signature: str, body: str | None
+) -> None:
+    url = JSON_URL if body is not None else PUBLISHED_URL
+    if body is not None:
+        signature = reference_signature("tok", url)
+    with pytest.raises(InvalidSignatureError) as info:
+        verify_twilio_signature(
+            auth_token="tok", url=url, params=params, signature=signature, body=body
+        )
+    assert info.value.reason in ("malformed_request", "body_hash_mismatch")
+
+
+def test_malformed_url_message_reveals_nothing() -> None:
+    url = f"https://user:{TOKEN}@[::1/voice?From={quote(PHONE)}"
+    with pytest.raises(InvalidSignatureError) as info:
+        verify_twilio_signature(
+            auth_token=TOKEN, url=url, params={"From": PHONE}, signature=PUBLISHED_SIGNATURE
+        )
+    text = f"{info.value} {info.value!r} {info.value.args}"
+    for secret in (TOKEN, PHONE, PUBLISHED_SIGNATURE, "::1", "user"):
+        assert secret not in text

@@ -43,7 +43,12 @@ from ._consumer import (
 )
 from ._errors import InvalidEventError, InvalidSignatureError
 from ._events import UnknownEvent, event_dedup_key, event_model_for, parse_event
-from ._inbound import DEFAULT_FORWARD_TO, TwilioRequest
+from ._inbound import (
+    DEFAULT_FORWARD_TO,
+    InvalidContentLengthError,
+    RequestBodyTooLargeError,
+    TwilioRequest,
+)
 from ._signing import (
     compute_stateset_signature,
     compute_twilio_signature,
@@ -73,12 +78,14 @@ __all__ = [
     "TWILIO_SIGNATURE_HEADER",
     "EventLike",
     "ExactlyOnceConsumer",
+    "InvalidContentLengthError",
     "InvalidEventError",
     "InvalidSignatureError",
     "KnownEvent",
     "ProcessResult",
     "ProcessStatus",
     "RedisDedupStore",
+    "RequestBodyTooLargeError",
     "SqliteDedupStore",
     "TwilioRequest",
     "UnknownEvent",

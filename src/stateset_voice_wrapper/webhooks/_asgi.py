@@ -6,15 +6,18 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
+from ._errors import InvalidSignatureError
 from ._inbound import (
     DEFAULT_FORWARD_TO,
     MAX_BODY_BYTES,
     ForwarderResponse,
+    RequestBodyTooLargeError,
     TwilioRequest,
     build_twilio_request,
     check_public_url,
     forwarder_response,
-    too_large_response,
+    parse_content_length,
+    rejection_response,
 )
 
 __all__ = [
@@ -73,6 +76,8 @@ def twilio_request_from_asgi(
     The path is taken from ``raw_path`` when the server provides it (the bytes
     Twilio sent), else re-encoded from ``path``. Behind a proxy or a mount
     point, pass ``public_url`` or ``trust_forwarded`` (see :func:`reconstruct_url`).
+    A malformed ``Host`` (or trusted ``X-Forwarded-Host``) raises
+    :class:`InvalidSignatureError`.
 
     >>> scope = {"type": "http", "scheme": "https", "path": "/twilio/inbound",
     ...          "query_string": b"", "headers": [(b"host", b"hooks.example.com")]}
@@ -103,7 +108,9 @@ def verify_asgi_request(
 ) -> TwilioRequest:
     """Verify an ASGI request's ``X-Twilio-Signature`` and return the parsed request.
 
-    Raises :class:`InvalidSignatureError` when it does not verify.
+    Raises :class:`InvalidSignatureError` when it does not verify or the host or
+    URL is malformed. ``body`` is whatever the framework read: limit request sizes
+    in the server or proxy in front of it.
 
     >>> # In a FastAPI route:  verify_asgi_request(request.scope, await request.body(), auth_token=TOKEN)
     """
@@ -114,16 +121,12 @@ def verify_asgi_request(
     return request
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class _Disconnected(Exception):
     pass
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
-    """The whole request body, or :class:`_TooLarge` / :class:`_Disconnected`."""
+    """The whole request body, or :class:`RequestBodyTooLargeError` / :class:`_Disconnected`."""
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -133,7 +136,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         chunk = bytes(message.get("body", b""))
         size += len(chunk)
         if size > limit:
-            raise _TooLarge
+            raise RequestBodyTooLargeError
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
@@ -172,8 +175,9 @@ def twilio_inbound_forwarder_asgi(
 ) -> ASGIApp:
     """The ASGI twin of :func:`twilio_inbound_forwarder`: verify, then 307 to ``forward_to``.
 
-    Unverified requests get ``401 invalid signature``; bodies over
-    ``max_body_bytes`` get 413.
+    Unverified requests and malformed hosts or URLs get ``401 invalid signature``,
+    bodies over ``max_body_bytes`` 413 (refused on ``Content-Length`` before reading
+    when it announces them), a malformed ``Content-Length`` 400.
 
     >>> app = twilio_inbound_forwarder_asgi(auth_token="token")
     >>> # uvicorn.run(app, port=8080)
@@ -189,15 +193,18 @@ def twilio_inbound_forwarder_asgi(
         if scope["type"] != "http":
             raise ValueError(f"unsupported ASGI scope type {scope['type']!r}")
         try:
+            parse_content_length(
+                _headers(scope).get("content-length"), max_body_bytes=max_body_bytes
+            )
             body = await _read_body(receive, max_body_bytes)
+            request = twilio_request_from_asgi(
+                scope, body, public_url=public_url, trust_forwarded=trust_forwarded
+            )
         except _Disconnected:
             return
-        except _TooLarge:
-            await _send_response(send, too_large_response())
+        except InvalidSignatureError as exc:
+            await _send_response(send, rejection_response(exc))
             return
-        request = twilio_request_from_asgi(
-            scope, body, public_url=public_url, trust_forwarded=trust_forwarded
-        )
         await _send_response(
             send, forwarder_response(request, auth_token=auth_token, forward_to=forward_to)
         )

@@ -1,7 +1,7 @@
 """Pure signature computations for Twilio requests and StateSet deliveries.
 
 Nothing here does I/O or comparison; verification (constant-time compares,
-tolerance windows, error messages) lives in ``_twilio.py`` and ``_events.py``.
+tolerance windows, error messages) lives in ``_twilio.py`` and ``_stateset.py``.
 These functions are also what the sandbox uses to *sign* the deliveries it
 sends, so both sides share one definition of the algorithm.
 """
@@ -42,16 +42,18 @@ def _grouped_params(params: TwilioParams) -> dict[str, list[str]]:
 def twilio_signing_string(*, url: str, params: TwilioParams) -> str:
     """Return the string Twilio signs: the URL, then ``name + value`` pairs.
 
-    Names are sorted (case-sensitive code-point order); the values of a
-    repeated name are each appended, sorted too, as Twilio's helper libraries do.
+    Names are sorted (case-sensitive code-point order). A repeated name
+    contributes each of its *distinct* values once, sorted too: Twilio signs
+    ``a=1&a=1`` as ``a1``, and its helper libraries (twilio-python's
+    ``sorted(set(values))``, twilio-node's ``new Set``) do the same.
 
-    >>> twilio_signing_string(url="https://x.test/a", params={"b": "2", "a": ["9", "1"]})
+    >>> twilio_signing_string(url="https://x.test/a", params={"b": "2", "a": ["9", "1", "9"]})
     'https://x.test/aa1a9b2'
     """
     grouped = _grouped_params(params)
     parts = [url]
     for name in sorted(grouped):
-        for value in sorted(grouped[name]):
+        for value in sorted(set(grouped[name])):
             parts.append(name)
             parts.append(value)
     return "".join(parts)

@@ -37,6 +37,9 @@ DEFAULT_TOLERANCE_SECONDS: Final = 300.0
 """How far (either direction) a delivery's ``t`` may be from the receiver's clock: the contract's 300 s."""
 
 _MAX_HEADER_LENGTH: Final = 8192
+# Unix seconds have 10 digits until 2286. More than 15 cannot be a real clock, and a
+# longer string would reach int()'s 4,300-digit limit or overflow the float in `now() - t`.
+_MAX_TIMESTAMP_DIGITS: Final = 15
 
 
 def _malformed(detail: str) -> InvalidSignatureError:
@@ -59,7 +62,7 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
         if key == "t":
             if timestamp is not None:
                 raise _malformed("more than one t")
-            if not (value.isascii() and value.isdigit()):
+            if not (value.isascii() and value.isdigit()) or len(value) > _MAX_TIMESTAMP_DIGITS:
                 raise _malformed("t is not a unix timestamp")
             timestamp = int(value)
         elif key == "v1":
@@ -115,8 +118,16 @@ def verify_stateset_signature(
     if not signatures:
         raise InvalidSignatureError("no v1 signature", reason="no_signature")
 
-    body = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
-    provided = [s.encode("utf-8") for s in signatures]
+    try:
+        body = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+    except UnicodeEncodeError:  # a str with a lone surrogate: no sender signed that
+        raise InvalidSignatureError(
+            "payload is not valid Unicode text", reason="malformed_payload"
+        ) from None
+    try:
+        provided = [s.encode("utf-8") for s in signatures]
+    except UnicodeEncodeError:
+        raise _malformed("v1 is not valid Unicode text") from None
     matched = False
     for secret in secrets:
         expected = compute_stateset_signature(body, secret=secret, timestamp=timestamp).encode()

@@ -20,7 +20,8 @@ import pytest
 import stateset_voice_facts as facts
 
 from stateset_voice_wrapper import AdminClient, InvalidParameterError, VoiceClient
-from stateset_voice_wrapper._clients.operations import build_request, operation
+from stateset_voice_wrapper._clients.operations import operation
+from stateset_voice_wrapper._clients.requests import build_request
 
 BASE = "https://voice.example.com"
 

@@ -13,6 +13,7 @@ import copy
 import datetime as dt
 import hashlib
 import importlib
+import inspect
 import json
 import pkgutil
 import re
@@ -27,6 +28,7 @@ import attrs
 import pytest
 import stateset_voice_admin
 import stateset_voice_admin.models
+import stateset_voice_facts
 import stateset_voice_public
 import stateset_voice_public.models
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
@@ -789,3 +791,30 @@ def test_stamp_records_contract_hashes_and_pinned_versions() -> None:
     assert stamp["generator"]["name"] == "openapi-python-client"
     assert stamp["generator"]["version"] == pins["openapi-python-client"] == "0.29.1"
     assert stamp["ruff"] == pins["ruff"]
+
+
+# --------------------------------------------------------------------------------------------
+# The generated facts name things exactly as the generated code does
+# --------------------------------------------------------------------------------------------
+
+
+def _snake(tag: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", tag.lower()).strip("_")
+
+
+@pytest.mark.parametrize("operation_id", sorted(stateset_voice_facts.OPERATIONS))
+def test_fact_python_names_match_the_generated_code(operation_id: str) -> None:
+    """scripts/regenerate computes each Python name itself; here every one is checked against
+    the generated endpoint's keyword arguments and the generated body model's attributes."""
+    op = stateset_voice_facts.OPERATIONS[operation_id]
+    package = PACKAGES[op["api"]].__name__
+    endpoint = importlib.import_module(f"{package}.api.{_snake(op['tag'])}.{operation_id}")
+    keywords = set(inspect.signature(endpoint.sync_detailed).parameters)
+    for param in op["parameters"]:
+        assert param["python_name"] in keywords, (operation_id, param["name"])
+    body = op["body"]
+    if body is not None and body["model"] is not None:
+        model = getattr(MODELS[op["api"]], body["model"])
+        attributes = {field.name for field in attrs.fields(model)}
+        for field in body["fields"]:
+            assert field["python_name"] in attributes, (operation_id, field["name"])

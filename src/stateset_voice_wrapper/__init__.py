@@ -23,7 +23,9 @@ import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ._clients.methods import CLEAR, Clear
 from ._clients.pagination import Page
+from ._clients.raw import RawResponse, raw_response
 from ._reliability.budget import RetryBudget, get_retry_budget
 from ._reliability.options import (
     ReliabilityConfig,
@@ -111,6 +113,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "CLEAR",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
@@ -121,6 +124,7 @@ __all__ = [
     "AttemptRecord",
     "AuthenticationError",
     "BadRequestError",
+    "Clear",
     "ConfigurationError",
     "ConflictError",
     "DuplicateCallInFlightError",
@@ -133,6 +137,7 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
     "RedisLedger",
     "ReliabilityConfig",
     "ReliableTransport",
@@ -148,6 +153,7 @@ __all__ = [
     "VoiceClient",
     "__version__",
     "get_retry_budget",
+    "raw_response",
     "request_options",
     "response_info",
 ]

@@ -6,15 +6,30 @@ Every method takes its operation's parameters by name and the per-request option
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from .._reliability.options import RequestOptions
 from .._shared.errors import InvalidParameterError
 
-__all__ = ["arguments_of", "check_options", "implements", "reject_unknown"]
+__all__ = ["CLEAR", "Clear", "arguments_of", "check_options", "implements", "reject_unknown"]
 
 F = TypeVar("F")
+
+
+class Clear(enum.Enum):
+    """Type of :data:`CLEAR`."""
+
+    CLEAR = "clear"
+
+    def __repr__(self) -> str:
+        return "CLEAR"
+
+
+#: Pass as a field's value to send JSON ``null`` (clear it), where the contract allows null;
+#: ``None`` always means "not sent".
+CLEAR: Final = Clear.CLEAR
 
 #: The per-request option names (the keys of RequestOptions).
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)

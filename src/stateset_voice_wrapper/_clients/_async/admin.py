@@ -16,8 +16,7 @@ import httpx
 from ..._reliability.options import ReliabilityConfig, RequestOptions, TimeoutTypes
 from ..._shared.defaults import ENV_ADMIN_KEY
 from ..._shared.errors import InvalidParameterError
-from ..methods import arguments_of, implements, reject_unknown
-from ..operations import Clear
+from ..methods import Clear, arguments_of, implements, reject_unknown
 from ..pagination import Page
 from ..settings import resolve_key
 from .base import AsyncClientBase, AsyncResource

@@ -25,8 +25,10 @@ from ..._shared.errors import StateSetVoiceError
 from ..._storage.leases import Completed
 from ..._storage.ledger import IdempotencyLedger, fingerprint_request
 from ..methods import arguments_of, check_options, implements, reject_unknown
-from ..operations import build_request, operation, parse_response
+from ..operations import operation
 from ..pagination import Page
+from ..requests import build_request
+from ..responses import parse_response
 from ..settings import resolve_key
 from .base import AsyncClientBase, AsyncResource
 

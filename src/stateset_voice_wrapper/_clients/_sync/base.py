@@ -25,16 +25,11 @@ from ..._reliability.transport import ReliableTransport
 from ..._shared.defaults import HEADER_REPLAYED, HEADER_SERVER_REQUEST_ID
 from ..._storage.ledger import IdempotencyLedger
 from ..methods import check_options
-from ..operations import (
-    BuiltRequest,
-    Operation,
-    build_request,
-    check_page_size,
-    operation,
-    parse_response,
-)
+from ..operations import Operation, check_page_size, operation
 from ..pagination import Page, iterate_pages, page_from_envelope
 from ..raw import RawResource, captured
+from ..requests import BuiltRequest, build_request
+from ..responses import parse_response
 from ..settings import build_config, resolve_base_url
 
 __all__ = ["ClientBase", "Resource"]

@@ -1,0 +1,242 @@
+"""What the typed clients do with a 2xx answer: forward compatible, never silently wrong.
+
+- A value the contract does not list yet (a new call status) or a new field never fails a call
+  or a listing; the raw value is kept and serialises back unchanged.
+- A wrong JSON type (``"call_id": 123``, ``"escalated": "false"``) is an
+  ``APIResponseValidationError``, because the model would otherwise lie to the caller.
+- A 2xx to a creating POST that cannot be read says the request succeeded (``succeeded``), with
+  the key and, when readable, the created ID: the call may exist, so it must not be retried
+  under a new key.
+- ``raw_response`` and ``with_options`` work for every client and flavour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import hypothesis
+import hypothesis.strategies as st
+import pytest
+
+from stateset_voice_wrapper import (
+    APIResponseValidationError,
+    AsyncVoiceClient,
+    RawResponse,
+    ReliabilityConfig,
+    VoiceClient,
+    raw_response,
+)
+
+BASE = "https://voice.example.com"
+CALL = {
+    "call_id": "call_1",
+    "status": "queued",
+    "to": "+15555550101",
+    "from": "+15555551234",
+    "agent_key": "front_desk",
+    "session_id": None,
+    "created_at": "2026-11-20T15:04:05Z",
+}
+LOG = {
+    "call_id": "call_1",
+    "status": "completed",
+    "direction": "outbound",
+    "to": "+15555550101",
+    "from": "+15555551234",
+    "agent_key": "front_desk",
+    "duration_seconds": 42,
+    "escalated": False,
+    "created_at": "2026-11-20T15:04:05Z",
+}
+
+
+def _client(answer: Callable[[httpx.Request], httpx.Response], **kwargs: Any) -> VoiceClient:
+    return VoiceClient(
+        "sk_test",
+        base_url=BASE,
+        transport=httpx.MockTransport(answer),
+        reliability=ReliabilityConfig(max_retries=0),
+        **kwargs,
+    )
+
+
+def _json(status: int, body: object, **headers: str) -> Callable[[httpx.Request], httpx.Response]:
+    return lambda _: httpx.Response(status, json=body, headers={"x-request-id": "req_1", **headers})
+
+
+def _create(voice: VoiceClient) -> Any:
+    return voice.calls.create(
+        to="+15555550101", from_="+15555551234", agent_key="front_desk", idempotency_key="k-1"
+    )
+
+
+def test_a_new_status_is_kept_not_failed() -> None:
+    with _client(_json(201, {**CALL, "status": "scheduled", "new_field": {"x": 1}})) as voice:
+        call = _create(voice)
+    assert call.status.value == "scheduled"
+    assert call.status == "scheduled"
+    members: list[Any] = list(type(call.status).__members__.values())
+    assert call.status not in members
+    assert call.to_dict()["status"] == "scheduled"
+    assert call.additional_properties["new_field"] == {"x": 1}
+
+
+def test_a_new_enum_value_in_a_listing_is_kept() -> None:
+    page = {"items": [{**LOG, "status": "voicemail", "direction": "sideways"}], "total": 1,
+            "limit": 25, "offset": 0, "has_more": False}  # fmt: skip
+    with _client(_json(200, page)) as voice:
+        (log,) = voice.call_logs.list()
+    assert (log.status.value, log.direction.value) == ("voicemail", "sideways")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("call_id", 123), ("duration_seconds", "abc"), ("escalated", "false"), ("to", None),
+     ("created_at", 5), ("status", 7)],
+)  # fmt: skip
+def test_a_wrong_type_is_a_validation_error(field: str, value: object) -> None:
+    with (
+        _client(_json(200, {**LOG, field: value})) as voice,
+        pytest.raises(APIResponseValidationError, match=field) as info,
+    ):
+        voice.call_logs.get("call_1")
+    assert info.value.request_id == "req_1"
+    assert info.value.succeeded is False  # a read, not a create
+
+
+def test_a_missing_required_field_is_a_validation_error() -> None:
+    body = {k: v for k, v in LOG.items() if k != "agent_key"}
+    with (
+        _client(_json(200, body)) as voice,
+        pytest.raises(APIResponseValidationError, match="agent_key"),
+    ):
+        voice.call_logs.get("call_1")
+
+
+def test_a_200_instead_of_201_is_read_as_the_declared_answer() -> None:
+    with _client(_json(200, CALL)) as voice:
+        assert _create(voice).call_id == "call_1"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"not json", b'{"call_id": "call_9", "status": 5}', b'["a list"]', b"[" * 100_000],
+)
+def test_an_unreadable_create_answer_says_the_call_may_exist(body: bytes) -> None:
+    def answer(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, content=body, headers={"content-type": "application/json"})
+
+    with _client(answer) as voice, pytest.raises(APIResponseValidationError) as info:
+        _create(voice)
+    error = info.value
+    assert error.succeeded is True
+    assert "SUCCEEDED" in str(error)
+    assert error.idempotency_key == "k-1"
+    if b"call_9" in body:
+        assert error.resource_id == "call_9"
+        assert "call_9" in str(error)
+
+
+@hypothesis.settings(max_examples=200, deadline=None, derandomize=True)
+@hypothesis.given(
+    st.dictionaries(
+        st.sampled_from(sorted(LOG)),
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(max_size=8),
+    )
+)
+def test_any_2xx_body_is_a_model_or_a_typed_error(changes: dict[str, Any]) -> None:
+    """Whatever types the server sends, the caller gets a CallLog or APIResponseValidationError."""
+    body = {**LOG, **changes}
+    failure: APIResponseValidationError | None = None
+    with _client(_json(200, body)) as voice:
+        try:
+            log = voice.call_logs.get("call_1")
+        except APIResponseValidationError as exc:
+            failure = exc
+    if failure is not None:
+        assert failure.request_id == "req_1"
+        return
+    assert isinstance(log.call_id, str)
+    assert isinstance(log.escalated, bool)
+    assert log.duration_seconds is None or isinstance(log.duration_seconds, int | float)
+
+
+def test_raw_response_keeps_types_and_shows_the_answer() -> None:
+    answer = _json(201, CALL, **{"X-RateLimit-Remaining": "41", "Idempotent-Replayed": "true"})
+    with _client(answer) as voice:
+        raw = raw_response(voice.calls.create)(
+            to="+15555550101", from_="+15555551234", agent_key="front_desk", idempotency_key="k-7"
+        )
+        via_attribute = voice.calls.with_raw_response.create(
+            to="+15555550101", from_="+15555551234", agent_key="front_desk", idempotency_key="k-8"
+        )
+    for result, key in ((raw, "k-7"), (via_attribute, "k-8")):
+        assert isinstance(result, RawResponse)
+        assert result.parsed.call_id == "call_1"
+        assert (result.status_code, result.request_id, result.idempotency_key) == (
+            201,
+            "req_1",
+            key,
+        )
+        assert result.replayed is True
+        assert result.rate_limit_remaining == 41
+        assert result.client_request_id
+
+
+def test_raw_response_async() -> None:
+    async def main() -> RawResponse[Any]:
+        async with AsyncVoiceClient(
+            "sk_test", base_url=BASE, transport=httpx.MockTransport(_json(200, LOG))
+        ) as voice:
+            return await raw_response(voice.call_logs.get)("call_1")
+
+    raw = asyncio.run(main())
+    assert (raw.parsed.call_id, raw.status_code, raw.request_id) == ("call_1", 200, "req_1")
+
+
+def test_with_options_shares_the_pool_and_adds_defaults() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=LOG)
+
+    with _client(answer) as voice:
+        traced = voice.with_options(extra_headers={"X-Trace": "abc"}, extra_query={"debug": "1"})
+        assert traced._http is voice._http
+        assert traced.call_logs._owner is traced
+        traced.call_logs.get("call_1", extra_headers={"X-More": "2"})
+        voice.call_logs.get("call_1")
+        traced.call_logs.get("call_1", extra_headers={"Authorization": "Bearer other"})
+    first, plain, sneaky = seen
+    assert (first.headers["x-trace"], first.headers["x-more"], first.url.params["debug"]) == (
+        "abc",
+        "2",
+        "1",
+    )
+    assert "x-trace" not in plain.headers
+    assert sneaky.headers["authorization"] == "Bearer sk_test"  # the credential is never replaced
+
+
+def test_anonymous_operations_send_no_credential() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201, json={"access_request_id": "ar_1", "status": "received",
+                                         "created_at": "2026-11-20T15:04:05Z"})  # fmt: skip
+
+    with _client(answer) as voice:
+        voice.access_requests.create(
+            company="Acme", contact_name="Ada", email="ada@acme.test", use_case="reminders"
+        )
+    assert "authorization" not in seen[0].headers
+    assert json.loads(seen[0].content)["company"] == "Acme"

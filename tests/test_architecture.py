@@ -29,7 +29,7 @@ GENERATED = {"stateset_voice_facts", "stateset_voice_public", "stateset_voice_ad
 #: surface (``__init__``, ``stores``, ``_version``); the outer rooms reach the layers below only
 #: through it.
 ALLOWED: dict[str, set[str]] = {
-    "_shared": set(),
+    "_shared": {"stateset_voice_facts"},
     "_reliability": {"_shared", "stateset_voice_facts"},
     "_storage": {"_shared"},
     "_clients": {"_shared", "_reliability", "_storage", *GENERATED},

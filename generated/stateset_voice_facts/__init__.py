@@ -15,7 +15,7 @@ this module and fails on any difference. ``contracts/`` holds byte copies of the
 
 from __future__ import annotations
 
-from typing import Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypedDict
 
 
 class FieldFacts(TypedDict):
@@ -2161,3 +2161,29 @@ EVENTS: Final[dict[str, EventFacts]] = {
     "session.ended": {"api": "public", "model": "SessionEndedEvent"},
     "evaluation.completed": {"api": "public", "model": "EvaluationCompletedEvent"},
 }
+
+if TYPE_CHECKING:
+    from stateset_voice_public.models import (
+        CallAnsweredEvent,
+        CallCompletedEvent,
+        CallFailedEvent,
+        CallQueuedEvent,
+        CallRingingEvent,
+        EvaluationCompletedEvent,
+        SessionEndedEvent,
+        SessionEscalatedEvent,
+        SessionStartedEvent,
+    )
+
+    KnownEvent: TypeAlias = (
+        CallQueuedEvent
+        | CallRingingEvent
+        | CallAnsweredEvent
+        | CallCompletedEvent
+        | CallFailedEvent
+        | SessionStartedEvent
+        | SessionEscalatedEvent
+        | SessionEndedEvent
+        | EvaluationCompletedEvent
+    )
+    """Any event model of the catalog."""

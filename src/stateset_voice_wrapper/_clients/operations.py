@@ -21,8 +21,8 @@ import stateset_voice_facts as facts
 
 from .._shared.defaults import DEFAULT_ITER_PAGE_SIZE
 from .._shared.errors import InvalidParameterError
+from .._shared.schema import Checker, argument_checker, describe_value, response_checker
 from .methods import CLEAR, Clear
-from .schema import Checker, argument_checker, describe_value, response_checker
 
 __all__ = [
     "CLEAR",

@@ -18,9 +18,9 @@ from urllib.parse import quote
 import attrs
 
 from .._shared.errors import InvalidParameterError
+from .._shared.schema import describe_value
 from .methods import CLEAR
 from .operations import IDEMPOTENCY_HEADER, Operation
-from .schema import describe_value
 
 __all__ = ["MAX_ARGUMENT_DEPTH", "BuiltRequest", "build_request"]
 

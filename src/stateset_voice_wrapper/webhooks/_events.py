@@ -1,51 +1,40 @@
 """Parse StateSet webhook deliveries into the generated event models.
 
-The event catalog is the contract's: :func:`_event_classes` maps each
-``WebhookEventType`` to its generated model, and nothing else here knows the
-list. A type the catalog does not know yet is kept as an :class:`UnknownEvent`
-(the contract requires consumers not to drop them) and logged.
+The event catalog is the contract's: ``stateset_voice_facts.EVENTS`` (generated from the
+contract's ``webhooks``) maps each event type to its generated model, and nothing here lists
+it. A type the catalog does not know yet is kept as an :class:`UnknownEvent` (the contract
+requires consumers not to drop them) and logged.
 
-The generated ``from_dict`` methods trust their input (a string where a number
-belongs goes straight through), so payloads are first checked against the
-models' own type hints; malformed payloads raise :class:`InvalidEventError`
-with the path of the offending field and never its value.
+The generated ``from_dict`` methods trust their input (a string where a number belongs goes
+straight through), so payloads are first checked against the contract's schema for the event
+(JSON types, required fields, nullability; a new enum value or field is kept, as in API
+responses). Malformed payloads raise :class:`InvalidEventError` with the path of the offending
+field and never its value.
 
-The generated models are imported on first use, not at import time: importing
-them costs far more than the package's import budget.
+The generated models are imported on first use, not at import time: importing them costs far
+more than the package's import budget.
 """
 
 from __future__ import annotations
 
 import datetime
-import enum
 import functools
 import json
 import logging
 import operator
-import sys
 import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
 
-import attrs
+import stateset_voice_facts as facts
 
+from .._shared.schema import response_checker
 from ._errors import InvalidEventError
 
 if TYPE_CHECKING:
-    from stateset_voice_public.models import (
-        CallAnsweredEvent,
-        CallCompletedEvent,
-        CallFailedEvent,
-        CallQueuedEvent,
-        CallRingingEvent,
-        EvaluationCompletedEvent,
-        SessionEndedEvent,
-        SessionEscalatedEvent,
-        SessionStartedEvent,
-        WebhookEventEnvelope,
-    )
+    from stateset_voice_facts import KnownEvent
+    from stateset_voice_public.models import WebhookEventEnvelope
 
 __all__ = [
     "KnownEvent",
@@ -58,25 +47,18 @@ __all__ = [
 
 _logger = logging.getLogger("stateset_voice").getChild("webhooks")
 _MAX_LOGGED_TYPE: Final = 100
+_MISSING: Final = object()
+#: The schema an event of a type outside the catalog is checked against.
+_ENVELOPE: Final = "WebhookEventEnvelope"
 
 
 @functools.cache
 def _event_classes() -> Mapping[str, type[KnownEvent]]:
-    """The event catalog: ``type`` string -> generated model class (the one place it is listed)."""
-    from stateset_voice_public import models as m
+    """The event catalog: ``type`` string -> generated model class, from the facts."""
+    from stateset_voice_public import models
 
     return types.MappingProxyType(
-        {
-            "call.queued": m.CallQueuedEvent,
-            "call.ringing": m.CallRingingEvent,
-            "call.answered": m.CallAnsweredEvent,
-            "call.completed": m.CallCompletedEvent,
-            "call.failed": m.CallFailedEvent,
-            "session.started": m.SessionStartedEvent,
-            "session.escalated": m.SessionEscalatedEvent,
-            "session.ended": m.SessionEndedEvent,
-            "evaluation.completed": m.EvaluationCompletedEvent,
-        }
+        {event_type: getattr(models, event["model"]) for event_type, event in facts.EVENTS.items()}
     )
 
 
@@ -153,19 +135,6 @@ class UnknownEvent:
 
 
 if TYPE_CHECKING:
-    KnownEvent: TypeAlias = (
-        CallQueuedEvent
-        | CallRingingEvent
-        | CallAnsweredEvent
-        | CallCompletedEvent
-        | CallFailedEvent
-        | SessionStartedEvent
-        | SessionEscalatedEvent
-        | SessionEndedEvent
-        | EvaluationCompletedEvent
-    )
-    """Any event model of the contract's catalog."""
-
     WebhookEvent: TypeAlias = KnownEvent | UnknownEvent
     """What :func:`parse_event` returns: a catalog model, or :class:`UnknownEvent`."""
 
@@ -180,125 +149,12 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-# --- structural checking against the generated models' type hints -------------------------
-
-_MISSING: Final = object()
-
-
-@functools.cache
-def _type_hints(cls: type) -> dict[str, Any]:
-    from stateset_voice_public import models
-
-    return typing.get_type_hints(
-        cls, globalns=vars(sys.modules[cls.__module__]), localns=vars(models)
-    )
-
-
-def _json_key(name: str) -> str:
-    # The generator appends "_" to names that clash with Python builtins (type -> type_).
-    return name[:-1] if name.endswith("_") else name
-
-
-def _describe(hint: Any) -> str:
-    from stateset_voice_public.types import Unset
-
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        arms = [a for a in typing.get_args(hint) if a is not Unset]
-        return " or ".join(_describe(a) for a in arms)
-    if origin is typing.Literal:
-        return " or ".join(repr(a) for a in typing.get_args(hint))
-    if origin is list:
-        return "an array"
-    if hint is type(None):
-        return "null"
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return f"one of the {hint.__name__} values"
-    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
-    if hint in names:
-        return names[hint]
-    if hint is datetime.datetime:
-        return "an ISO 8601 date-time string"
-    return "an object"
-
-
-def _check(value: Any, hint: Any, path: str) -> str | None:
-    """Why ``value`` (decoded JSON) does not fit ``hint``, or ``None`` when it does."""
-    from stateset_voice_public.types import Unset
-
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        arms = [a for a in typing.get_args(hint) if a is not Unset]
-        errors = [_check(value, arm, path) for arm in arms]
-        if any(error is None for error in errors):
-            return None
-        concrete = [e for a, e in zip(arms, errors, strict=True) if a is not type(None)]
-        if len(concrete) == 1 and value is not None:
-            return concrete[0]
-        return f"field {path!r} must be {_describe(hint)}"
-    ok: bool
-    if hint is Any:
-        ok = True
-    elif origin is typing.Literal:
-        ok = any(type(value) is type(a) and value == a for a in typing.get_args(hint))
-    elif origin is list:
-        if not isinstance(value, list):
-            return f"field {path!r} must be an array"
-        (item_hint,) = typing.get_args(hint) or (Any,)
-        for index, item in enumerate(value):
-            error = _check(item, item_hint, f"{path}[{index}]")
-            if error is not None:
-                return error
-        return None
-    elif origin is dict or hint is dict:
-        ok = isinstance(value, dict)
-    elif hint is type(None):
-        ok = value is None
-    elif hint is bool:
-        ok = isinstance(value, bool)
-    elif hint is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif hint is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif hint is str:
-        ok = isinstance(value, str)
-    elif hint is datetime.datetime:
-        ok = isinstance(value, str) and _is_datetime(value)
-    elif isinstance(hint, type) and issubclass(hint, enum.Enum):
-        ok = any(type(value) is type(m.value) and value == m.value for m in hint)
-    elif isinstance(hint, type) and attrs.has(hint):
-        if not isinstance(value, dict):
-            return f"field {path!r} must be an object"
-        return _check_object(value, hint, path)
-    else:  # pragma: no cover - a generated type this checker does not know yet
-        ok = True
-    return None if ok else f"field {path!r} must be {_describe(hint)}"
-
-
-def _is_datetime(value: str) -> bool:
+def _problem(document: Mapping[str, Any], schema_name: str) -> str | None:
+    """What is wrong with ``document`` against the contract's schema, or None."""
     try:
-        datetime.datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _check_object(value: Mapping[str, Any], cls: type, path: str) -> str | None:
-    hints = _type_hints(cls)
-    for attribute in attrs.fields(cls):
-        if attribute.name == "additional_properties":
-            continue
-        key = _json_key(attribute.name)
-        where = f"{path}.{key}" if path else key
-        item = value.get(key, _MISSING)
-        if item is _MISSING:
-            if attribute.default is attrs.NOTHING:
-                return f"missing required field {where!r}"
-            continue
-        error = _check(item, hints[attribute.name], where)
-        if error is not None:
-            return error
-    return None
+        return response_checker("public", {"$ref": schema_name})(document, "event")
+    except RecursionError:
+        return "the event is nested too deeply"
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -354,7 +210,7 @@ def parse_event(payload: bytes | bytearray | str | Mapping[str, Any]) -> Webhook
         raise InvalidEventError("field 'type' must be a non-empty string")
 
     model = event_model_for(event_type)
-    error = _check_object(document, model or WebhookEventEnvelope, "")
+    error = _problem(document, facts.EVENTS[event_type]["model"] if model else _ENVELOPE)
     if error is not None:
         raise InvalidEventError(f"invalid {event_type[:_MAX_LOGGED_TYPE]!r} event: {error}")
     try:

@@ -7,7 +7,7 @@ Two strictnesses, for the two directions of a request:
   ``required`` and closed objects. A failure is a message naming the parameter and the rule,
   which the caller raises as :class:`InvalidParameterError` before anything is sent.
 - **responses** (:func:`response_checker`): only what keeps a parsed model honest: JSON types,
-  ``required`` fields and nullability. A new enum value or a new field is not an error (the
+  ``required`` fields, nullability, and date-times the models can read. A new enum value or a new field is not an error (the
   generated enums keep unknown values, the models keep unknown fields), so a server that adds
   ``"scheduled"`` never fails a call; a wrong type (``"duration_seconds": "abc"``) is.
 
@@ -17,6 +17,7 @@ a few thousand tight checks, not a walk over the schema dictionaries.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import math
 import re
@@ -83,6 +84,17 @@ _ARTICLE = {
 }
 
 
+def _parsable_datetime(value: Any, where: str) -> str | None:
+    """A response's date-time must be one the generated models can read."""
+    if not isinstance(value, str):
+        return None  # the type check reports it
+    try:
+        datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return f"{where} must be an ISO 8601 date-time"
+    return None
+
+
 def _type_test(name: str) -> Callable[[Any], bool]:
     if name == "string":
         return lambda v: isinstance(v, str)
@@ -137,6 +149,8 @@ class _Compiler:
             checks.append(self._type(kind))
         if self.strict:
             checks.extend(self._rules(schema))
+        elif schema.get("format") == "date-time":
+            checks.append(_parsable_datetime)
         if "properties" in schema or "required" in schema:
             checks.append(self._object(schema))
         if "items" in schema:
@@ -171,6 +185,11 @@ class _Compiler:
 
     def _any(self, options: list[Mapping[str, Any]]) -> Checker:
         compiled = [self.compile(option) for option in options]
+        # Each option's JSON type, when it names one, so a failure can say which option the
+        # value was meant for ("must be an integer or null, got a string").
+        kinds = [self._kind(option) for option in options]
+        tests = [None if kind is None else _type_test(kind) for kind in kinds]
+        expected = " or ".join(_ARTICLE.get(k, k) for k in dict.fromkeys(k for k in kinds if k))
 
         def check_any(value: Any, where: str) -> str | None:
             problems = []
@@ -179,9 +198,21 @@ class _Compiler:
                 if problem is None:
                     return None
                 problems.append(problem)
-            return problems[0] if len(problems) == 1 else " and ".join(dict.fromkeys(problems))
+            for test, problem in zip(tests, problems, strict=True):
+                if test is not None and test(value):
+                    return problem  # the option of the value's own type: its deeper reason
+            if all(kind is not None for kind in kinds):
+                found = _json_type(value)
+                return f"{where} must be {expected}, got {_ARTICLE.get(found, found)}"
+            return problems[0]
 
         return check_any
+
+    def _kind(self, schema: Mapping[str, Any]) -> str | None:
+        while "$ref" in schema:
+            schema = self.schemas[schema["$ref"]]
+        kind = schema.get("type")
+        return kind if isinstance(kind, str) else None
 
     def _items(self, item: Checker) -> Checker:
         def check_items(value: Any, where: str) -> str | None:

@@ -139,7 +139,7 @@ def test_stored_access_requests_are_bounded_expire_and_keep_declared_fields_only
         body = {**ACCESS_REQUEST, "company": f"Acme {i}", "undeclared": "z" * 30_000}
         assert httpx.post(url, json=body).status_code == 201
     assert instance.table_sizes()["access_requests"] == 5
-    kept = [record for _, record in instance._core().store.access_requests]
+    kept = list(instance._core().store.access_requests)
     assert [r["request"]["company"] for r in kept] == [f"Acme {i}" for i in range(7, 12)]
     assert all("undeclared" not in r["request"] for r in kept)
     instance.advance(seconds=61)

@@ -152,7 +152,7 @@ def create_access_request(ctx: Ctx) -> Reply:
         "status": "received",
         "created_at": isoformat(ctx.store.clock.wall_now()),
     }
-    ctx.store.add_access_request(record, ctx.body)
+    ctx.store.access_requests.add(record, ctx.body)
     ctx.count_creation()
     return json_reply(201, record)
 

@@ -18,10 +18,10 @@ Timestamps: calls, sessions and evaluations keep sandbox-clock seconds and are s
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._access import AccessRequests
 from ._clock import SandboxClock
 from ._constants import DEFAULT_TENANT_ID, WEBHOOK_API_VERSION
 from ._content import FAILURE_REASONS, conversation, opening_turn, outcome_for_number
@@ -69,12 +69,12 @@ class Store:
         self.evaluations: dict[str, Evaluation] = {}
         self.agent_versions: dict[str, AgentVersion] = {}
         self.routes: dict[str, PhoneRoute] = {}
-        # (sandbox time, record), oldest first: anyone may add one, so it is bounded.
-        self.access_requests: deque[tuple[float, dict[str, Any]]] = deque(
-            maxlen=max_access_requests
+        self.access_requests = AccessRequests(
+            clock=clock.now,
+            max_requests=max_access_requests,
+            ttl_seconds=access_request_ttl_seconds,
+            fields=access_request_fields,
         )
-        self.access_request_ttl_seconds = access_request_ttl_seconds
-        self.access_request_fields = frozenset(access_request_fields)
         self.inbound_signatures = {"valid": 0, "invalid": 0}
         self.responses = {"total": 0, "server_errors": 0}
         self.default_webhook_url: str | None = None
@@ -136,21 +136,6 @@ class Store:
         )
         self.routes[route.route_id] = route
         return route
-
-    def add_access_request(self, record: dict[str, Any], request: Any) -> None:
-        """Keep ``record`` with the fields of ``request`` that the contract declares.
-
-        The oldest requests go first: past ``max_access_requests``, or once older than
-        ``access_request_ttl_seconds``. Undeclared fields are not kept.
-        """
-        now = self.clock.now()
-        while self.access_requests and (
-            now - self.access_requests[0][0] > self.access_request_ttl_seconds
-        ):
-            self.access_requests.popleft()
-        fields = request if isinstance(request, dict) else {}
-        kept = {k: v for k, v in fields.items() if k in self.access_request_fields}
-        self.access_requests.append((now, {**record, "request": kept}))
 
     # -- calls ---------------------------------------------------------------------------
 

@@ -95,6 +95,7 @@ def test_an_anonymous_body_over_64_kib_is_refused_before_it_is_read(sandbox: San
     url = sandbox.base_url + "/api/v1/access-requests"
     declared = httpx.post(url, content=body, headers={"Content-Type": "application/json"})
     assert declared.status_code == 413
+    assert declared.json()["code"] == "payload_too_large"
     assert declared.json()["request_id"] == declared.headers["x-request-id"]
     assert declared.headers["Connection"] == "close"
 
@@ -448,6 +449,7 @@ def test_a_body_that_never_arrives_in_full_is_408_and_closed(impatient: Sandbox)
         answer = _read_until_closed(conn)
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert b"Connection: close" in answer
+    assert b'"code":"request_timeout"' in answer
     assert impatient.requests()[-1]["status"] == 408
 
 

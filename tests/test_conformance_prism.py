@@ -10,10 +10,12 @@ README's and docs/sandbox.md's typical requests through it, then schemathesis's 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -88,7 +90,10 @@ def _start_prism(contract: Path, upstream: str, log: Path) -> tuple[subprocess.P
         str(port),
     ]
     out = log.open("wb")
-    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    # Its own process group: npx starts Prism as a child, which must stop with it.
+    process = subprocess.Popen(
+        command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 180  # npx may fetch the package first
     while time.monotonic() < deadline:
         if "Prism is listening" in log.read_text(errors="replace"):
@@ -96,8 +101,19 @@ def _start_prism(contract: Path, upstream: str, log: Path) -> tuple[subprocess.P
         if process.poll() is not None:
             raise RuntimeError(f"prism exited: {log.read_text(errors='replace')[-2000:]}")
         time.sleep(0.2)  # polling a child process's startup, not test logic
-    process.kill()
+    _stop(process)
     raise RuntimeError("prism did not start listening within 180 s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop npx and the Prism server it started (the whole process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 def typical_public(http: httpx.Client, sandbox: Sandbox) -> None:
@@ -227,8 +243,7 @@ def run_through_prism(contract: str, tmp_path: Path) -> None:
             )
             assert proxy.violations() == []
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            _stop(process)
 
 
 def _schemathesis_through(proxy: Proxy, sandbox: Sandbox, contract: str, tmp_path: Path) -> int:

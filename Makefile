@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench chaos clean
+.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench chaos clean conformance prism
 
 $(STAMP): pyproject.toml requirements/dev.txt requirements/codegen.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,19 @@ bench: venv
 # 2,000 calls.create under 20% injected faults, then again after the outage; fails on a duplicate.
 chaos: venv
 	$(BIN)/python benchmarks/chaos.py
+
+# Schemathesis against a sandbox, far longer than `make check` and with fresh seeds (each test
+# id names its seed). Tune with CONFORMANCE_SEEDS=n and CONFORMANCE_EXAMPLES=n.
+CONFORMANCE_SEEDS ?= 4
+CONFORMANCE_EXAMPLES ?= 300
+conformance: venv
+	STATESET_CONFORMANCE_RANDOM_SEEDS=$(CONFORMANCE_SEEDS) \
+	STATESET_CONFORMANCE_MAX_EXAMPLES=$(CONFORMANCE_EXAMPLES) \
+	$(BIN)/python -m pytest tests/test_conformance_schemathesis.py -p no:cacheprovider -rA -s
+
+# Opt-in, needs Node's npx and the npm registry: a Prism validation proxy in front of a sandbox.
+prism: venv
+	STATESET_PRISM=1 $(BIN)/python -m pytest tests/test_conformance_prism.py -p no:cacheprovider -rA -s
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

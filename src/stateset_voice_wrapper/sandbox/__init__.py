@@ -31,6 +31,7 @@ from ._cli import main
 from ._content import outcome_for_number
 from ._core import SandboxConfig
 from ._faults import ERROR_KINDS, FaultRule
+from ._limits import SandboxLimits
 from ._server import Sandbox, SandboxServer
 from ._spec import ContractsNotFoundError, locate_contracts_dir
 
@@ -40,6 +41,7 @@ __all__ = [
     "FaultRule",
     "Sandbox",
     "SandboxConfig",
+    "SandboxLimits",
     "SandboxServer",
     "locate_contracts_dir",
     "main",

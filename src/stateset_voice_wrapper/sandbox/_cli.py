@@ -89,6 +89,11 @@ def build_parser(prog: str = "stateset-voice sandbox") -> argparse.ArgumentParse
         action="store_true",
         help="allow binding a non-loopback interface (the keys are printed: think twice)",
     )
+    parser.add_argument(
+        "--allow-remote-webhooks",
+        action="store_true",
+        help="allow webhook deliveries and Twilio posts to hosts other than loopback",
+    )
     return parser
 
 
@@ -154,6 +159,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int
             webhook_duplicate_probability=args.webhook_duplicates,
             faults=tuple(_load_faults(args.faults)),
             allow_remote=args.allow_remote,
+            allow_remote_webhooks=args.allow_remote_webhooks,
         )
         if not args.quiet:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

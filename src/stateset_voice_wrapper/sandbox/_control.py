@@ -16,21 +16,29 @@
 ``POST /_sandbox/twilio/inbound``        ``{"url", "params"?, "valid_signature"?}``: POST a
                                          Twilio-signed inbound call to ``url``
 ``POST /_sandbox/rate-limit``            ``{"limit": n, "refill_per_second": r}``
+
+Bodies are strict JSON: ``NaN``, ``Infinity`` and numbers beyond a float are refused, and every
+number must be finite and in range (``{"steps": "nan"}`` used to stop the clock for good, and
+``{"refill_per_second": NaN}`` made every later request fail). A control request that cannot
+be carried out is a 422 ``invalid_control`` with the reason.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
-from collections.abc import Awaitable, Callable
+import math
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from ._bodies import BodyError, parse_json, read_body, refuse_body
 from ._core import SandboxCore
 from ._http import api_error, json_reply, to_response
 from ._keys import CORE, HEADERS, REQUEST_ID
+from ._util import same_secret
+
+_MAX_FLUSH_SECONDS = 3600.0
 
 ControlHandler = Callable[[SandboxCore, web.Request, Any], Awaitable[Any]]
 
@@ -47,12 +55,33 @@ async def _get_faults(core: SandboxCore, request: web.Request, body: Any) -> Any
     return core.faults.describe()
 
 
+def _object(body: Any, expected: str) -> dict[str, Any]:
+    """``body`` as a JSON object (no body counts as ``{}``)."""
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ValueError(f"expected {expected}")
+    return body
+
+
+def _flag(body: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be true or false")
+    return value
+
+
+def _rules(rules: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+        raise ValueError('expected {"rules": [...], "append": false} or a list of rules')
+    return rules
+
+
 async def _set_faults(core: SandboxCore, request: web.Request, body: Any) -> Any:
     if isinstance(body, list):
-        return core.set_faults(body)
-    if not isinstance(body, dict) or not isinstance(body.get("rules", []), list):
-        raise ValueError('expected {"rules": [...], "append": false} or a list of rules')
-    return core.set_faults(body.get("rules", []), append=bool(body.get("append", False)))
+        return core.set_faults(_rules(body))
+    body = _object(body, '{"rules": [...], "append": false} or a list of rules')
+    return core.set_faults(_rules(body.get("rules", [])), append=_flag(body, "append", False))
 
 
 async def _clear_faults(core: SandboxCore, request: web.Request, body: Any) -> Any:
@@ -60,15 +89,10 @@ async def _clear_faults(core: SandboxCore, request: web.Request, body: Any) -> A
 
 
 async def _advance(core: SandboxCore, request: web.Request, body: Any) -> Any:
-    body = body or {}
-    if not isinstance(body, dict):
-        raise ValueError('expected {"steps": n}, {"seconds": s} or {"settle": true}')
-    steps = body.get("steps")
-    seconds = body.get("seconds")
+    body = _object(body, '{"steps": n}, {"seconds": s} or {"settle": true}')
+    # core.advance refuses anything but finite numbers >= 0 (strings, NaN, infinities).
     return core.advance(
-        steps=None if steps is None else float(steps),
-        seconds=None if seconds is None else float(seconds),
-        settle=bool(body.get("settle", False)),
+        steps=body.get("steps"), seconds=body.get("seconds"), settle=_flag(body, "settle", False)
     )
 
 
@@ -84,7 +108,12 @@ async def _idempotency(core: SandboxCore, request: web.Request, body: Any) -> An
 
 async def _requests(core: SandboxCore, request: web.Request, body: Any) -> Any:
     records = list(core.request_log)
-    limit = int(request.query.get("limit", len(records)))
+    raw = request.query.get("limit")
+    if raw is None:
+        return {"items": records}
+    if not raw.isdigit():
+        raise ValueError("limit must be a whole number >= 0")
+    limit = int(raw)
     return {"items": records[-limit:] if limit else []}
 
 
@@ -103,20 +132,30 @@ async def _configure_webhooks(core: SandboxCore, request: web.Request, body: Any
 
 
 async def _flush(core: SandboxCore, request: web.Request, body: Any) -> Any:
-    timeout = float((body or {}).get("timeout", 10.0))
+    timeout = _object(body, '{"timeout": seconds}').get("timeout", 10.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError("timeout must be a number")
+    if not math.isfinite(timeout) or not 0 <= timeout <= _MAX_FLUSH_SECONDS:
+        raise ValueError(f"timeout must be a number of seconds from 0 to {_MAX_FLUSH_SECONDS:g}")
     return {"drained": await core.webhooks.flush(timeout), "pending": core.webhooks.pending}
 
 
 async def _twilio_inbound(core: SandboxCore, request: web.Request, body: Any) -> Any:
-    if not isinstance(body, dict) or not isinstance(body.get("url"), str):
-        raise ValueError('expected {"url": "...", "params": {...}, "valid_signature": true}')
-    params = core.twilio_params(body.get("params") or {})
+    expected = '{"url": "...", "params": {...}, "valid_signature": true}'
+    body = _object(body, expected)
+    params = body.get("params") or {}
+    if not isinstance(body.get("url"), str) or not isinstance(params, dict):
+        raise ValueError("expected " + expected)
+    if not all(
+        isinstance(v, str | int | float) and not isinstance(v, bool) for v in params.values()
+    ):
+        raise ValueError("Twilio parameter values must be strings or numbers")
     try:
         return await core.webhooks.post_twilio_inbound(
             body["url"],
             auth_token=core.twilio_auth_token,
-            params=params,
-            valid_signature=bool(body.get("valid_signature", True)),
+            params=core.twilio_params(params),
+            valid_signature=_flag(body, "valid_signature", True),
         )
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
         raise ValueError(f"could not POST to {body['url']}: {type(exc).__name__}: {exc}") from exc
@@ -125,8 +164,9 @@ async def _twilio_inbound(core: SandboxCore, request: web.Request, body: Any) ->
 async def _rate_limit(core: SandboxCore, request: web.Request, body: Any) -> Any:
     if not isinstance(body, dict) or "limit" not in body:
         raise ValueError('expected {"limit": n, "refill_per_second": r}')
-    refill = float(body.get("refill_per_second", core.limiter.refill_per_second))
-    return core.set_rate_limit(limit=int(body["limit"]), refill_per_second=refill)
+    refill = body.get("refill_per_second", core.limiter.refill_per_second)
+    # set_rate_limit refuses anything but an integer >= 1 and a positive finite rate.
+    return core.set_rate_limit(limit=body["limit"], refill_per_second=refill)
 
 
 def _endpoint(handler: ControlHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -135,14 +175,20 @@ def _endpoint(handler: ControlHandler) -> Callable[[web.Request], Awaitable[web.
         request_id = request[REQUEST_ID]
         headers = request[HEADERS]
         given = request.headers.get("x-admin-key", "")
-        if not hmac.compare_digest(given, core.admin_key):
+        if not same_secret(given, core.admin_key):
             message = "Control endpoints need the sandbox admin key in x-admin-key."
             return to_response(api_error(401, message, request_id), headers)
-        raw = await request.read()
+        limits = core.limits
         try:
-            body = json.loads(raw) if raw else None
+            raw = await read_body(
+                request, max_bytes=limits.max_body_bytes, timeout=limits.body_timeout_seconds
+            )
+        except BodyError as exc:
+            return await refuse_body(request, exc, request_id, headers)
+        try:
+            body = parse_json(raw, max_depth=limits.max_json_depth) if raw else None
             result = await handler(core, request, body)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError) as exc:  # JsonError is a ValueError
             detail = {"field": "body", "message": str(exc), "code": "invalid"}
             reply = api_error(422, str(exc), request_id, code="invalid_control", details=[detail])
             return to_response(reply, headers)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import math
 import os
 import random
 import secrets
@@ -28,12 +30,12 @@ from ._constants import (
     DEFAULT_WEBHOOK_DUPLICATE_PROBABILITY,
     DEFAULT_WEBHOOK_MAX_ATTEMPTS,
     DEFAULT_WEBHOOK_TIMEOUT_SECONDS,
-    REQUEST_LOG_SIZE,
 )
 from ._faults import FaultPlan, FaultRule
 from ._idempotency import IdempotencyStore
-from ._ratelimit import TokenBucketLimiter
-from ._spec import Contracts, load_contracts
+from ._limits import SandboxLimits
+from ._ratelimit import TokenBucketLimiter, check_rate
+from ._spec import Contracts, load_contracts, resolve_refs
 from ._state import Store
 from ._util import IdFactory
 from ._webhooks import WebhookDispatcher, WebhookSettings
@@ -62,6 +64,29 @@ class SandboxConfig:
     runtime_key: str | None = None
     admin_key: str | None = None
     allow_remote: bool = False
+    allow_remote_webhooks: bool = False
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+
+
+def _body_properties(contracts: Contracts, operation_id: str) -> list[str]:
+    """The properties the contract declares for an operation's JSON request body."""
+    op = contracts.operation(operation_id)
+    document = contracts.documents[op.api]
+    raw = document["paths"][op.path][op.method.lower()]
+    body = resolve_refs(document, raw.get("requestBody", {}))
+    schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+    return sorted(schema.get("properties", {}))
+
+
+def _number(name: str, value: Any, *, minimum: float = 0.0) -> float:
+    """A finite number >= ``minimum`` from a control request (booleans and strings refused)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be a number")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum:g}")
+    return float(value)
 
 
 def to_rules(specs: Sequence[FaultSpec]) -> list[FaultRule]:
@@ -81,20 +106,34 @@ class SandboxCore:
         self.twilio_auth_token = keys.token(16)
         self.tenant_id = DEFAULT_TENANT_ID
         self.contracts: Contracts = load_contracts(config.contracts_dir)
+        self.limits = limits = config.limits
         self.clock = SandboxClock(auto=config.auto_advance)
         self.events: list[dict[str, Any]] = []
-        self.request_log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.request_log: deque[dict[str, Any]] = deque(maxlen=limits.max_request_log)
         self._request_ids = IdFactory(random.Random(f"{self.seed}:requests"))
         self.store = Store(
             ids=IdFactory(random.Random(f"{self.seed}:ids")),
             clock=self.clock,
             step_seconds=config.step_seconds,
             emit=self._on_event,
+            max_access_requests=limits.max_access_requests,
+            access_request_ttl_seconds=limits.access_request_ttl_seconds,
+            access_request_fields=_body_properties(self.contracts, "create_access_request"),
         )
         self.store.default_webhook_url = config.webhook_url
-        self.idempotency = IdempotencyStore()
+        self.idempotency = IdempotencyStore(
+            clock=self.clock.now,
+            ttl_seconds=limits.idempotency_ttl_seconds,
+            max_keys=limits.max_idempotency_keys,
+            max_anonymous_keys=limits.max_anonymous_idempotency_keys,
+            anonymous_operations=frozenset(
+                op.operation_id for op in self.contracts.operations if op.anonymous
+            ),
+        )
         self.limiter = TokenBucketLimiter(
-            capacity=config.rate_limit, refill_per_second=config.rate_limit_refill_per_second
+            capacity=config.rate_limit,
+            refill_per_second=config.rate_limit_refill_per_second,
+            max_buckets=limits.max_rate_limit_buckets,
         )
         self.faults = FaultPlan(random.Random(f"{self.seed}:faults"), to_rules(config.faults))
         self.webhooks = WebhookDispatcher(
@@ -106,6 +145,7 @@ class SandboxCore:
                 timeout_seconds=config.webhook_timeout_seconds,
                 duplicate_probability=config.webhook_duplicate_probability,
             ),
+            allow_remote=config.allow_remote_webhooks,
         )
         self._ticker: asyncio.Task[None] | None = None
 
@@ -143,13 +183,22 @@ class SandboxCore:
     def advance(
         self, *, steps: float | None = None, seconds: float | None = None, settle: bool = False
     ) -> dict[str, Any]:
-        """Move the sandbox clock and apply the transitions that became due."""
+        """Move the sandbox clock and apply the transitions that became due.
+
+        Raises:
+            ValueError, TypeError: for a step count or duration that is not a finite number
+                >= 0 (NaN would stop the clock for good), or a move past the clock's range.
+        """
+        if not isinstance(settle, bool):
+            raise TypeError("settle must be true or false")
         if settle:
             transitions = self.store.settle()
         else:
             if steps is None and seconds is None:
                 steps = 1
-            amount = (seconds or 0.0) + (steps or 0.0) * self.store.step_seconds
+            amount = 0.0 if seconds is None else _number("seconds", seconds)
+            if steps is not None:
+                amount += _number("steps", steps) * self.store.step_seconds
             transitions = self.store.advance(amount)
         return {"now": self.clock.now(), "transitions": transitions}
 
@@ -162,6 +211,13 @@ class SandboxCore:
         return self.faults.describe()
 
     def set_rate_limit(self, *, limit: int, refill_per_second: float) -> dict[str, Any]:
+        """Change the token buckets (every bucket starts full again).
+
+        Raises:
+            ValueError, TypeError: for a limit that is not an integer >= 1, or a refill rate
+                that is not a positive finite number.
+        """
+        limit, refill_per_second = check_rate(limit, refill_per_second)
         self.limiter.configure(capacity=limit, refill_per_second=refill_per_second)
         return {"limit": limit, "refill_per_second": refill_per_second}
 
@@ -177,12 +233,13 @@ class SandboxCore:
         if unknown:
             raise ValueError(f"unknown webhook settings: {', '.join(sorted(unknown))}")
         settings = self.webhooks.settings
+        # WebhookSettings checks each value's type and range (NaN and infinity included).
         merged = WebhookSettings(
-            max_attempts=int(changes.get("max_attempts", settings.max_attempts)),
-            backoff_seconds=float(changes.get("backoff_seconds", settings.backoff_seconds)),
-            timeout_seconds=float(changes.get("timeout_seconds", settings.timeout_seconds)),
-            duplicate_probability=float(
-                changes.get("duplicate_probability", settings.duplicate_probability)
+            max_attempts=changes.get("max_attempts", settings.max_attempts),
+            backoff_seconds=changes.get("backoff_seconds", settings.backoff_seconds),
+            timeout_seconds=changes.get("timeout_seconds", settings.timeout_seconds),
+            duplicate_probability=changes.get(
+                "duplicate_probability", settings.duplicate_probability
             ),
         )
         self.webhooks.settings = merged
@@ -236,4 +293,18 @@ class SandboxCore:
                 "limit": self.limiter.capacity,
                 "refill_per_second": self.limiter.refill_per_second,
             },
+            "limits": dataclasses.asdict(self.limits),
+            "tables": self.table_sizes(),
+        }
+
+    def table_sizes(self) -> dict[str, int]:
+        """How many entries each table that requests can grow holds now (each is bounded)."""
+        return {
+            "rate_limit_buckets": self.limiter.size,
+            "idempotency_records": self.idempotency.size,
+            "idempotency_creations": sum(
+                len(counts) for counts in self.idempotency.all_creations().values()
+            ),
+            "access_requests": len(self.store.access_requests),
+            "request_log": len(self.request_log),
         }

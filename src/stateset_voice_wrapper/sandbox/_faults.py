@@ -22,6 +22,7 @@ the case that makes idempotency keys matter). ``any`` picks ``before`` or ``afte
 from __future__ import annotations
 
 import fnmatch
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -35,6 +36,29 @@ FAULT_KINDS: Final = (*ERROR_KINDS, "latency", "mixed")
 PHASES: Final = ("before", "during", "after", "any")
 
 Phase = Literal["before", "during", "after"]
+MAX_LATENCY_MS: Final = 600_000
+"""Longest injected latency: ten minutes, far past any client timeout worth testing."""
+MAX_RETRY_AFTER_SECONDS: Final = 86_400
+_INTEGER_FIELDS: Final = ("latency_ms", "retry_after", "status")
+
+
+def _check_types(rule: FaultRule) -> None:
+    """Refuse values of the wrong JSON type (a rule often arrives as JSON from a client)."""
+    if not isinstance(rule.kind, str) or not isinstance(rule.when, str):
+        raise TypeError("fault kind and when must be strings")
+    for name in ("path", "method"):
+        if getattr(rule, name) is not None and not isinstance(getattr(rule, name), str):
+            raise TypeError(f"fault {name} must be a string or null")
+    if isinstance(rule.rate, bool) or not isinstance(rule.rate, int | float):
+        raise TypeError("fault rate must be a number")
+    if not math.isfinite(rule.rate):
+        raise ValueError("fault rate must be a finite number")
+    for name in _INTEGER_FIELDS:
+        value = getattr(rule, name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"fault {name} must be an integer")
+    if rule.times is not None and (isinstance(rule.times, bool) or not isinstance(rule.times, int)):
+        raise TypeError("fault times must be an integer or null")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +89,7 @@ class FaultRule:
     """HTTP status of the ``html`` proxy page."""
 
     def __post_init__(self) -> None:
+        _check_types(self)
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
         if not 0.0 <= self.rate <= 1.0:
@@ -73,8 +98,10 @@ class FaultRule:
             raise ValueError(f"unknown fault phase {self.when!r}; expected one of {PHASES}")
         if self.times is not None and self.times < 0:
             raise ValueError("fault times must be >= 0")
-        if self.latency_ms < 0 or self.retry_after < 0:
-            raise ValueError("latency_ms and retry_after must be >= 0")
+        if not 0 <= self.latency_ms <= MAX_LATENCY_MS:
+            raise ValueError(f"latency_ms must be between 0 and {MAX_LATENCY_MS}")
+        if not 0 <= self.retry_after <= MAX_RETRY_AFTER_SECONDS:
+            raise ValueError(f"retry_after must be between 0 and {MAX_RETRY_AFTER_SECONDS}")
         if not 400 <= self.status <= 599:
             raise ValueError("html fault status must be a 4xx or 5xx status")
 

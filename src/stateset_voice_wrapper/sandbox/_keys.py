@@ -9,6 +9,8 @@ from aiohttp import web
 from ._core import SandboxCore
 
 CORE = web.AppKey("core", SandboxCore)
+OPERATIONS = web.AppKey("operations", frozenset[str])
+"""Route names that are contract operations (their operation ids)."""
 REQUEST_ID = web.RequestKey("request_id", str)
 HEADERS = web.RequestKey("headers", dict[str, str])
 NOTES = web.RequestKey("notes", dict[str, Any])

@@ -12,6 +12,9 @@ from ._util import JSON, isoformat, parse_timestamp
 
 _XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>'
 TWIML_REJECT = _XML_HEAD + '<Response><Reject reason="rejected"/></Response>'
+"""Refuses a call: the 403 to an unsigned post, and the 200 to a signed post it cannot use."""
+TWIML_BUSY = _XML_HEAD + '<Response><Reject reason="busy"/></Response>'
+"""The 200 to a signed post over the rate limit: the caller hears a busy signal."""
 
 
 def _tenant(ctx: Ctx) -> str:
@@ -149,7 +152,7 @@ def create_access_request(ctx: Ctx) -> Reply:
         "status": "received",
         "created_at": isoformat(ctx.store.clock.wall_now()),
     }
-    ctx.store.access_requests.append({**record, "request": ctx.body})
+    ctx.store.access_requests.add(record, ctx.body)
     ctx.count_creation()
     return json_reply(201, record)
 

@@ -24,6 +24,8 @@ from ._constants import (
     DEFAULT_WEBHOOK_TIMEOUT_SECONDS,
 )
 from ._core import FaultSpec, SandboxConfig, SandboxCore
+from ._limits import SandboxLimits
+from ._requestlog import server_logger
 
 _T = TypeVar("_T")
 _CONTROL_TIMEOUT = 30.0
@@ -62,7 +64,16 @@ class SandboxServer:
 
     async def start(self) -> None:
         await self.core.start()
-        runner = web.AppRunner(build_app(self.core), access_log=None, shutdown_timeout=0.5)
+        # aiohttp closes a connection that has not sent a complete request (its headers)
+        # within keepalive_timeout of opening or of the last response, which makes it the
+        # header read timeout; bodies have their own deadline (_bodies.read_body).
+        runner = web.AppRunner(
+            build_app(self.core),
+            access_log=None,
+            shutdown_timeout=0.5,
+            keepalive_timeout=self.core.limits.header_timeout_seconds,
+            logger=server_logger,
+        )
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.config.host, self.config.port, reuse_address=True)
@@ -104,7 +115,9 @@ class Sandbox:
     ``auto_advance`` (False: only :meth:`advance` moves calls), ``rate_limit`` and
     ``rate_limit_refill_per_second`` (token bucket per credential), ``webhook_url`` and the
     ``webhook_*`` delivery settings, ``faults`` (rules active from the start), ``runtime_key`` /
-    ``admin_key`` (fixed keys instead of generated ones), ``allow_remote``.
+    ``admin_key`` (fixed keys instead of generated ones), ``allow_remote`` (bind a non-loopback
+    interface), ``allow_remote_webhooks`` (send webhooks and Twilio posts off this machine),
+    ``limits`` (a :class:`SandboxLimits`: table bounds, expiries, read timeouts).
     """
 
     def __init__(
@@ -127,6 +140,8 @@ class Sandbox:
         runtime_key: str | None = None,
         admin_key: str | None = None,
         allow_remote: bool = False,
+        allow_remote_webhooks: bool = False,
+        limits: SandboxLimits | None = None,
     ) -> None:
         self.config = SandboxConfig(
             host=host,
@@ -146,6 +161,8 @@ class Sandbox:
             runtime_key=runtime_key,
             admin_key=admin_key,
             allow_remote=allow_remote,
+            allow_remote_webhooks=allow_remote_webhooks,
+            limits=limits or SandboxLimits(),
         )
         check_bind_host(host, allow_remote=allow_remote)
         self._server: SandboxServer | None = None
@@ -353,6 +370,12 @@ class Sandbox:
             )
 
         return self._run(send())
+
+    def table_sizes(self) -> dict[str, int]:
+        """Entries held now by each table that requests can grow (all bounded by ``limits``)."""
+        core = self._core()
+        sizes: dict[str, int] = self._run(self._call(core.table_sizes))
+        return sizes
 
     def info(self) -> dict[str, Any]:
         core = self._core()

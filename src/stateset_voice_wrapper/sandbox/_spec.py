@@ -20,12 +20,18 @@ from openapi_core.deserializing.media_types.util import plain_loads
 from .. import StateSetVoiceError
 from .._contracts import CONTRACTS
 from ._constants import PROCESS_ENV_CONTRACTS_DIR
+from ._formats import FORMAT_VALIDATORS, check_formats_supported
 
 ApiName = Literal["public", "admin"]
 _METHODS = ("get", "put", "post", "delete", "patch")
 # TwiML answers are ``text/xml`` with a ``type: string`` schema: read them as text (openapi-core
-# reads only text/plain and text/html that way and would see bytes).
-_CONFIG = Config(extra_media_type_deserializers={"text/xml": plain_loads})
+# reads only text/plain and text/html that way and would see bytes). Every ``format`` the
+# contracts use gets a real validator (see _formats.py): openapi-core skips unknown ones.
+_CONFIG = Config(
+    extra_media_type_deserializers={"text/xml": plain_loads},
+    extra_format_validators=dict(FORMAT_VALIDATORS),
+)
+_MAX_REF_DEPTH = 32
 
 
 class ContractsNotFoundError(StateSetVoiceError, FileNotFoundError):
@@ -49,6 +55,29 @@ class Operation:
     success_status: int
     statuses: frozenset[int]
     """Every response status the contract documents for it."""
+    query_parameters: tuple[QueryParameter, ...] = ()
+    """Its query parameters, with their schemas resolved (``$ref`` inlined)."""
+    body_media_types: tuple[str, ...] = ()
+    """Media types of its request body (none: it takes no body)."""
+
+    @property
+    def anonymous(self) -> bool:
+        """Whether anyone may call it: it names no security scheme."""
+        return not self.security
+
+
+@dataclass(frozen=True, slots=True)
+class QueryParameter:
+    """One query parameter of an operation: name, whether required, and its schema."""
+
+    name: str
+    required: bool
+    schema_json: str
+    """The resolved schema as canonical JSON (kept as text so an Operation stays hashable)."""
+
+    def schema(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.schema_json)
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +148,42 @@ def locate_contracts_dir(explicit: str | os.PathLike[str] | None = None) -> Path
     )
 
 
+def resolve_refs(doc: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    """``node`` with every local ``$ref`` replaced by what it points to."""
+    if depth > _MAX_REF_DEPTH:
+        raise ValueError("contract $ref chain too deep (a cycle?)")
+    if isinstance(node, list):
+        return [resolve_refs(doc, item, depth + 1) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = doc
+        for part in ref[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        resolved = resolve_refs(doc, target, depth + 1)
+        return {**resolved, **resolve_refs(doc, siblings, depth + 1)} if siblings else resolved
+    return {key: resolve_refs(doc, value, depth + 1) for key, value in node.items()}
+
+
+def _query_parameters(doc: dict[str, Any], params: list[Any]) -> tuple[QueryParameter, ...]:
+    found: list[QueryParameter] = []
+    for raw in params:
+        param = resolve_refs(doc, raw)
+        if param.get("in") != "query":
+            continue
+        schema = param.get("schema", {})
+        found.append(
+            QueryParameter(
+                name=param["name"],
+                required=bool(param.get("required", False)),
+                schema_json=json.dumps(schema, sort_keys=True),
+            )
+        )
+    return tuple(found)
+
+
 def _index_operations(api: ApiName, doc: dict[str, Any]) -> list[Operation]:
     default_security = doc.get("security", [])
     ops: list[Operation] = []
@@ -146,6 +211,10 @@ def _index_operations(api: ApiName, doc: dict[str, Any]) -> list[Operation]:
                     idempotency_key=idempotent,
                     success_status=min(statuses),
                     statuses=statuses,
+                    query_parameters=_query_parameters(doc, params),
+                    body_media_types=tuple(
+                        resolve_refs(doc, raw.get("requestBody", {})).get("content", {})
+                    ),
                 )
             )
     return ops
@@ -164,6 +233,7 @@ def _load_cached(directory: str, _stamp: tuple[int, ...]) -> Contracts:
         name: ApiName = "public" if contract.name == "public" else "admin"
         data = (base / contract.file_name).read_bytes()
         doc = json.loads(data)
+        check_formats_supported(name, doc)
         raw[name] = data
         documents[name] = doc
         validators[name] = OpenAPI.from_dict(doc, config=_CONFIG)

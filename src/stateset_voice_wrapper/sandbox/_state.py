@@ -18,9 +18,10 @@ Timestamps: calls, sessions and evaluations keep sandbox-clock seconds and are s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._access import AccessRequests
 from ._clock import SandboxClock
 from ._constants import DEFAULT_TENANT_ID, WEBHOOK_API_VERSION
 from ._content import FAILURE_REASONS, conversation, opening_turn, outcome_for_number
@@ -43,7 +44,15 @@ class Store:
     """All sandbox data, and the transitions of every call."""
 
     def __init__(
-        self, *, ids: IdFactory, clock: SandboxClock, step_seconds: float, emit: Emit
+        self,
+        *,
+        ids: IdFactory,
+        clock: SandboxClock,
+        step_seconds: float,
+        emit: Emit,
+        max_access_requests: int = 1_000,
+        access_request_ttl_seconds: float = 24 * 3600.0,
+        access_request_fields: Iterable[str] = (),
     ) -> None:
         if step_seconds <= 0:
             raise ValueError("step_seconds must be positive")
@@ -60,7 +69,12 @@ class Store:
         self.evaluations: dict[str, Evaluation] = {}
         self.agent_versions: dict[str, AgentVersion] = {}
         self.routes: dict[str, PhoneRoute] = {}
-        self.access_requests: list[dict[str, Any]] = []
+        self.access_requests = AccessRequests(
+            clock=clock.now,
+            max_requests=max_access_requests,
+            ttl_seconds=access_request_ttl_seconds,
+            fields=access_request_fields,
+        )
         self.inbound_signatures = {"valid": 0, "invalid": 0}
         self.responses = {"total": 0, "server_errors": 0}
         self.default_webhook_url: str | None = None

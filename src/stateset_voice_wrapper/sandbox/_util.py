@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import hmac
 import json
 import random
 from typing import Any, Final
@@ -31,6 +32,17 @@ class IdFactory:
         return f"{self._rng.getrandbits(nbytes * 8):0{nbytes * 2}x}"
 
 
+def same_secret(given: str, expected: str) -> bool:
+    """Compare a client-sent credential with the real one in constant time.
+
+    Header values can hold any byte (decoded with surrogate escapes), which
+    ``hmac.compare_digest`` refuses for ``str``; compared as bytes they are simply unequal.
+    """
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
+
+
 def isoformat(unix_seconds: float) -> str:
     """RFC 3339 UTC timestamp with milliseconds, e.g. ``2026-11-20T15:04:05.123Z``."""
     moment = _dt.datetime.fromtimestamp(unix_seconds, _dt.UTC)
@@ -46,8 +58,17 @@ def parse_timestamp(text: str) -> float:
 
 
 def dumps(value: JSON) -> bytes:
-    """The sandbox's wire form of a JSON body."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    """The sandbox's wire form of a JSON body: always valid JSON text in UTF-8.
+
+    NaN and infinities have no JSON form, so they raise ``ValueError`` rather than going out as
+    ``NaN`` (which no JSON parser has to accept). A string that UTF-8 cannot encode (an
+    unpaired surrogate; request bodies are refused with one) is sent as a ``\\u`` escape.
+    """
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode("ascii")
 
 
 def canonical_body(body: bytes) -> bytes:

@@ -5,6 +5,13 @@ A malformed request (JSON that does not parse, a parameter of the wrong type, an
 content type) is a 400; a well-formed request that breaks the schema is a 422. Either way the
 ``details`` list names each field with a dotted path and a message that never echoes the value
 (values can be phone numbers).
+
+An empty query value (``?agent_key=``) is checked here against its parameter's schema, not by
+openapi-core: openapi-core refuses every empty query value (its issue #1210), which made
+``agent_key=`` a 400 "is required" although ``type: string`` allows ``""``. Dropping empty
+values instead would be wrong too: ``created_before=`` is not a date-time and ``status=`` is
+not one of the statuses. So ``""`` is valid exactly when the schema says so; a valid one is
+passed to the operation as it is (``agent_key=`` matches an agent key equal to ``""``: none).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from jsonschema import FormatChecker
+from multidict import MultiDict
 from openapi_core import OpenAPI
 from openapi_core.casting.schemas.exceptions import CastError
 from openapi_core.datatypes import RequestParameters
@@ -21,14 +30,30 @@ from openapi_core.deserializing.media_types.exceptions import MediaTypeDeseriali
 from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
 from openapi_core.validation.request.exceptions import (
     MissingRequestBodyError,
+    MissingRequiredParameter,
     ParameterValidationError,
     RequestBodyValidationError,
     SecurityValidationError,
 )
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
+from openapi_schema_validator import OAS31Validator, oas31_format_checker
+
+from ._formats import FORMAT_VALIDATORS
+from ._spec import QueryParameter
 
 _E164_PATTERN: Final = "^\\+[1-9][0-9]{6,14}$"
 _REQUIRED_RE: Final = re.compile(r"^'(.+)' is a required property$")
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    checker.checkers.update(oas31_format_checker.checkers)
+    for name, func in FORMAT_VALIDATORS.items():
+        checker.checks(name)(func)
+    return checker
+
+
+_FORMAT_CHECKER: Final = _format_checker()
 
 
 class ContractRequest:
@@ -142,13 +167,50 @@ def _describe(exc: Exception) -> tuple[bool, list[dict[str, str]]]:
     return True, [_detail("", str(exc) or type(exc).__name__, "invalid")]
 
 
-def validate_request(validator: OpenAPI, request: ContractRequest) -> RequestProblem | None:
-    """Validate ``request``; return the problem to answer with, or None when it is valid."""
+def _empty_value_details(param: QueryParameter) -> tuple[bool, list[dict[str, str]]]:
+    """Return (malformed?, field errors) for ``param`` sent with an empty value."""
+    validator = OAS31Validator(param.schema(), format_checker=_FORMAT_CHECKER)
     malformed = False
     details: list[dict[str, str]] = []
+    for error in validator.iter_errors(""):
+        if error.validator == "type":
+            # What openapi-core says when it cannot cast a value to the parameter's type.
+            malformed = True
+            details.append(
+                _detail(param.name, f"must be of type {error.validator_value}", "invalid_type")
+            )
+        else:
+            details.append(_schema_error_detail(param.name, error))
+    return malformed, details
+
+
+def validate_request(
+    validator: OpenAPI,
+    request: ContractRequest,
+    query_parameters: tuple[QueryParameter, ...] = (),
+) -> RequestProblem | None:
+    """Validate ``request``; return the problem to answer with, or None when it is valid.
+
+    ``query_parameters`` are the operation's own (``Operation.query_parameters``): their empty
+    values are checked here, the rest by openapi-core.
+    """
+    malformed = False
+    details: list[dict[str, str]] = []
+    query = request.parameters.query
+    checked = {p.name: p for p in query_parameters if query.get(p.name) == ""}
+    if checked:
+        for param in checked.values():
+            is_malformed, found = _empty_value_details(param)
+            malformed = malformed or is_malformed
+            details.extend(found)
+        request.parameters.query = MultiDict(
+            (name, value) for name, value in query.items() if name not in checked
+        )
     for exc in validator.iter_request_errors(request):
         if isinstance(exc, SecurityValidationError):
             continue
+        if isinstance(exc, MissingRequiredParameter) and exc.name in checked:
+            continue  # present but empty: judged above
         is_malformed, found = _describe(exc)
         malformed = malformed or is_malformed
         details.extend(found)

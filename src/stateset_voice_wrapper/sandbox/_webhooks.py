@@ -6,12 +6,19 @@ the same body bytes. A non-2xx answer, an error or a timeout is retried after
 ``backoff * 2**(attempt-1)`` seconds, up to ``max_attempts`` attempts. An acknowledged event is
 sent once more with probability ``duplicate_probability`` (drawn from the seeded webhook stream),
 as at-least-once delivery allows; the duplicate carries the next attempt number.
+
+Outbound requests go to loopback only (``127.0.0.0/8``, ``::1``, ``localhost``) unless the
+sandbox was started with ``allow_remote_webhooks=True``: a URL is data that any admin-key
+holder, or a test generating ``format: uri`` values, can set, and the sandbox needs no network.
+A delivery to another host is recorded as a failed attempt without a connection being made.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import math
 import random
 import time
 from collections.abc import Mapping, Sequence
@@ -19,7 +26,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
+from .. import StateSetVoiceError
 from ..webhooks import compute_twilio_signature, stateset_signature_header
 from ._util import dumps
 
@@ -34,6 +43,14 @@ class WebhookSettings:
     duplicate_probability: float
 
     def __post_init__(self) -> None:
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
+            raise TypeError("webhook max_attempts must be an integer")
+        for name in ("backoff_seconds", "timeout_seconds", "duplicate_probability"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"webhook {name} must be a number")
+            if not math.isfinite(value):
+                raise ValueError(f"webhook {name} must be a finite number")
         if self.max_attempts < 1:
             raise ValueError("webhook max_attempts must be at least 1")
         if self.backoff_seconds < 0 or self.timeout_seconds <= 0:
@@ -61,12 +78,39 @@ class DeliveryRecord:
         return asdict(self)
 
 
+class RemoteDestinationError(StateSetVoiceError, ValueError):
+    """An outbound request to a host off this machine, which the sandbox was not allowed."""
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` names a loopback host (an IP literal in 127/8 or ::1, or localhost)."""
+    try:
+        host = URL(url).host
+    except (ValueError, TypeError):
+        return False
+    if not host:
+        return False
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class WebhookDispatcher:
     """Queue and worker that deliver events to their endpoints."""
 
     def __init__(
-        self, *, secrets: Sequence[str], rng: random.Random, settings: WebhookSettings
+        self,
+        *,
+        secrets: Sequence[str],
+        rng: random.Random,
+        settings: WebhookSettings,
+        allow_remote: bool = False,
     ) -> None:
+        self.allow_remote = allow_remote
         self.secrets = list(secrets)
         self.settings = settings
         self._rng = rng
@@ -86,6 +130,14 @@ class WebhookDispatcher:
                 await self._worker
         if self._session is not None:
             await self._session.close()
+
+    def check_destination(self, url: str) -> None:
+        """Raise :class:`RemoteDestinationError` unless ``url`` may be requested."""
+        if not self.allow_remote and not is_loopback_url(url):
+            raise RemoteDestinationError(
+                "not a loopback host; start the sandbox with allow_remote_webhooks=True "
+                "(--allow-remote-webhooks) to send requests off this machine"
+            )
 
     def enqueue(self, event: dict[str, Any], url: str) -> None:
         self._queue.put_nowait((event, url))
@@ -138,6 +190,7 @@ class WebhookDispatcher:
         status: int | None = None
         error: str | None = None
         try:
+            self.check_destination(url)
             async with self._session.post(
                 url,
                 data=body,
@@ -146,7 +199,7 @@ class WebhookDispatcher:
             ) as response:
                 await response.read()
                 status = response.status
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        except (aiohttp.ClientError, TimeoutError, OSError, RemoteDestinationError) as exc:
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         self.deliveries.append(
             DeliveryRecord(
@@ -171,8 +224,13 @@ class WebhookDispatcher:
         params: Mapping[str, str],
         valid_signature: bool = True,
     ) -> dict[str, Any]:
-        """POST a form-encoded Twilio voice webhook to ``url``, signed like Twilio signs it."""
+        """POST a form-encoded Twilio voice webhook to ``url``, signed like Twilio signs it.
+
+        Raises:
+            RemoteDestinationError: ``url`` is off this machine and remote requests are off.
+        """
         assert self._session is not None
+        self.check_destination(url)
         token = auth_token if valid_signature else auth_token + "-wrong"
         signature = compute_twilio_signature(auth_token=token, url=url, params=dict(params))
         async with self._session.post(

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench chaos clean
+.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench chaos adversarial clean
 
 $(STAMP): pyproject.toml requirements/dev.txt requirements/codegen.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ bench: venv
 # 2,000 calls.create under 20% injected faults, then again after the outage; fails on a duplicate.
 chaos: venv
 	$(BIN)/python benchmarks/chaos.py
+
+# The adversarial suite with far more fault schedules than `make check` draws (random seeds;
+# ADVERSARIAL_EXAMPLES=N to change the count, default 3000, about 0.25 s each).
+adversarial: venv
+	HYPOTHESIS_PROFILE=adversarial $(BIN)/python -m pytest -q -p no:randomly --timeout=0 \
+		tests/test_adversarial_properties.py tests/test_adversarial_fixes.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

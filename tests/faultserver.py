@@ -33,7 +33,7 @@ import json
 import socket
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -384,8 +384,15 @@ class FaultServer:
     """
 
     def __init__(
-        self, *script: Behaviour, default: Behaviour | None = None, app: CallApp | None = None
+        self,
+        *script: Behaviour,
+        default: Behaviour | None = None,
+        app: CallApp | None = None,
+        chooser: Callable[[RecordedRequest], Behaviour] | None = None,
     ) -> None:
+        #: When set, picks each connection's behaviour from the request it read (the script
+        #: and default are then unused), e.g. by its X-Request-Attempt header.
+        self.chooser = chooser
         self._script = list(script)
         self.app = app if app is not None else CallApp()
         self._default: Behaviour = (
@@ -485,6 +492,8 @@ class FaultServer:
                 return
             with self._lock:
                 self._requests.append(request)
+            if self.chooser is not None:
+                behaviour = self.chooser(request)
             if isinstance(behaviour, Script):
                 self._play(conn, behaviour, request)
                 return

@@ -776,3 +776,18 @@ def test_cancelling_during_a_backoff_sleep_spends_one_retry_and_raises_cancelled
         asyncio.run(go(server.url))
     assert budget.available == 95
     assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_an_answer_arriving_as_the_deadline_passes_leaves_no_connection_checked_out(
+    flavour: str,
+) -> None:
+    # Found by the fault-schedule property: with asyncio.timeout, a cancellation landing in
+    # httpcore's clean-up (shielded only from anyio scopes) left the connection busy.
+    for step in range(12):
+        wait = 0.27 + step * 0.004  # around the 0.3 s deadline
+        with FaultServer(Script(Wait(wait), SendAnswer())) as server:
+            out = run_one(
+                server, flavour=flavour, via="typed", op="get", deadline=0.3, max_retries=0
+            )
+        check_invariants(out, server, deadline=0.3)

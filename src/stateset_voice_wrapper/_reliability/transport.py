@@ -8,9 +8,9 @@ and transport failures leave it as typed errors (see ``mapping``); nothing the s
 network can cause leaves it as anything but a :class:`StateSetVoiceError`.
 
 The deadline is a hard bound on each attempt, from connect to the last body byte (see
-``deadline`` and docs/reliability.md): under asyncio the attempt runs inside
-``asyncio.timeout``; in both loops every socket operation of the inner httpx transport is
-capped at the time left.
+``deadline`` and docs/reliability.md): in both loops every socket operation of the inner
+httpx transport is capped at the time left, and an async attempt also runs inside an anyio
+cancel scope with that deadline.
 
 The decisions live in :class:`~.request.LogicalRequest`, which does no I/O; ``handle_request`` and
 ``handle_async_request`` are the two thin loops around it, so sync and async cannot drift.
@@ -171,7 +171,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     The deadline is a hard bound on every attempt through httpx's ``HTTPTransport`` /
     ``AsyncHTTPTransport``, the default ones and those passed in (every socket operation is
-    capped at the time left); under asyncio it also holds for any other inner transport.
+    capped at the time left); in async code it also holds for any other inner transport.
     Example::
 
         transport = ReliableTransport(deadline=10.0, limits=httpx.Limits(max_connections=500))
@@ -293,7 +293,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             token = attempt_guard.enter(guard)
             try:
                 try:
-                    async with deadline_scope(logical.remaining()) as scope:
+                    with deadline_scope(logical.remaining()) as scope:
                         response = await inner.handle_async_request(attempt)
                         head = response
                         try:

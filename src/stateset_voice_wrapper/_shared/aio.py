@@ -25,18 +25,23 @@ async def run_in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-def deadline_scope(seconds: float | None) -> contextlib.AbstractAsyncContextManager[Any]:
-    """``asyncio.timeout(seconds)`` when running under asyncio (a hard bound: the task is
-    cancelled at the deadline, whatever it awaits); a scope that does nothing otherwise (no
-    deadline, or another event loop such as trio)."""
-    import asyncio
+def deadline_scope(seconds: float | None) -> contextlib.AbstractContextManager[Any]:
+    """A hard bound on the block: ``anyio.fail_after(seconds)`` (a cancel scope, so the
+    block is cancelled at the deadline whatever it awaits), or a scope that does nothing when
+    there is no deadline.
 
-    if seconds is None or asyncio._get_running_loop() is None:
+    anyio (a dependency of httpx, whose async backend httpcore runs on) rather than
+    ``asyncio.timeout``: httpcore shields its connection clean-up with anyio cancel scopes,
+    which an anyio deadline respects and a bare ``task.cancel()`` does not; cancelled inside
+    that clean-up, a connection would stay checked out of the pool. It also works under trio.
+    """
+    if seconds is None:
         return contextlib.nullcontext()
-    return asyncio.timeout(max(seconds, 0.0))
+    import anyio
+
+    return anyio.fail_after(max(seconds, 0.0))
 
 
 def scope_expired(scope: object) -> bool:
     """Whether a scope from :func:`deadline_scope` ran out (its TimeoutError is ours)."""
-    expired = getattr(scope, "expired", None)
-    return bool(expired()) if callable(expired) else False
+    return bool(getattr(scope, "cancelled_caught", False))

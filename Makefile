@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench chaos clean conformance prism
+.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench chaos adversarial conformance prism clean
 
 $(STAMP): pyproject.toml requirements/dev.txt requirements/codegen.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -74,6 +74,12 @@ conformance: venv
 # Opt-in, needs Node's npx and the npm registry: a Prism validation proxy in front of a sandbox.
 prism: venv
 	STATESET_PRISM=1 $(BIN)/python -m pytest tests/test_conformance_prism.py -p no:cacheprovider -rA -s
+
+# The adversarial suite with far more fault schedules than `make check` draws (random seeds;
+# ADVERSARIAL_EXAMPLES=N to change the count, default 3000, about 0.25 s each).
+adversarial: venv
+	HYPOTHESIS_PROFILE=adversarial $(BIN)/python -m pytest -q -p no:randomly --timeout=0 \
+		tests/test_adversarial_properties.py tests/test_adversarial_fixes.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

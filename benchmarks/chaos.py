@@ -28,6 +28,22 @@ request that an error then ended.
 
 ``run_chaos(sandbox, calls=..., fault_rate=..., concurrency=..., seed=..., sleep=...)`` is the
 same run as a function; ``tests/test_chaos.py`` runs a short form of it with a no-op sleep.
+
+**Wire faults** the sandbox cannot inject come from the raw-socket server of
+``tests/faultserver.py`` (``run_wire_chaos``), one class at a time, each on the first attempt
+of a share of the calls, every later attempt answered well, then every key sent again:
+
+- ``interim-trickle``: ``100 Continue`` every 50 ms, forever; ``header-trickle``: the status
+  line, then one header line every 50 ms; ``late-stall``: the call is created and the whole
+  head sent, then the body stops three bytes short. Each must end in ``APITimeoutError``
+  within the deadline plus its margin, keep the key, and be recovered by the second send.
+- ``new-enum-value``: a 201 whose ``status`` is a value the contract does not list; expected:
+  success keeping the raw value (forward compatible). ``wrong-types``: a 201 whose
+  ``call_id`` is a number; expected: ``APIResponseValidationError``.
+
+The report gives, per class, what the client did (outcomes by type, the longest call against
+the deadline) and whether the class's expectation held; an expectation that depends on the
+typed clients (``new-enum-value``) is listed apart from the invariants.
 """
 
 from __future__ import annotations
@@ -64,13 +80,17 @@ from stateset_voice_wrapper.sandbox._constants import REQUEST_LOG_SIZE
 __all__ = [
     "FAULT_CLASSES",
     "PHASES",
+    "WIRE_CLASSES",
     "ChaosReport",
     "Outcome",
     "PassReport",
+    "WireClassReport",
     "call_key",
     "fault_rules",
     "run_chaos",
+    "run_wire_chaos",
     "to_number",
+    "wire_markdown",
 ]
 
 MAKE_CALL_PATH = "/api/v1/make-call"
@@ -681,6 +701,258 @@ def _violations(
     return found
 
 
+# -- wire faults from the raw-socket server -----------------------------------------------------
+
+WIRE_CLASSES = ("interim-trickle", "header-trickle", "late-stall", "new-enum-value", "wrong-types")
+"""The fault classes driven from ``tests/faultserver.py`` (the sandbox cannot inject them)."""
+
+#: What each class must end in on a faulted first attempt.
+WIRE_EXPECTED = {
+    "interim-trickle": "APITimeoutError",
+    "header-trickle": "APITimeoutError",
+    "late-stall": "APITimeoutError",
+    "new-enum-value": "success keeping the raw value",
+    "wrong-types": "APIResponseValidationError",
+}
+#: Classes whose expectation depends on the typed clients' model code, not on the transport.
+CLIENT_DEPENDENT = frozenset({"new-enum-value", "wrong-types"})
+
+
+def _faultserver() -> Any:
+    """``tests/faultserver.py`` as a module (tests/ is not a package)."""
+    import importlib.util
+
+    name = "stateset_chaos_faultserver"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().parents[1] / "tests" / "faultserver.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass(slots=True)
+class WireClassReport:
+    """What the client did under one wire fault class."""
+
+    fault_class: str
+    calls: int
+    faulted: int
+    expected: str
+    outcomes: dict[str, int]
+    """First send: outcome per faulted call (error type, or "success" / "success keeping the
+    raw value")."""
+    max_seconds: float
+    deadline: float
+    recovered: int
+    """Calls that succeeded on the second send."""
+    max_creations_per_key: int
+    expectation_met: bool
+    violations: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _wire_fault(fault_class: str, fs: Any) -> Any:
+    interim = b"HTTP/1.1 100 Continue\r\n\r\n"
+    if fault_class == "interim-trickle":
+        return fs.Script(fs.Repeat(interim, every=0.05))
+    if fault_class == "header-trickle":
+        return fs.Script(
+            fs.Send(b"HTTP/1.1 201 Created\r\n"), fs.Repeat(b"X-Pad: 1\r\n", every=0.05)
+        )
+    if fault_class == "late-stall":
+        return fs.Script(fs.SendAnswer(end=-3), fs.Stall())
+    return None  # the body classes rewrite the application's answer instead
+
+
+class _BodyFaultApp:
+    """The deduplicating application, with the first answer per key's body rewritten."""
+
+    def __init__(self, fs: Any, fault_class: str, faulted: set[str]) -> None:
+        self.inner = fs.CallApp()
+        self.fs = fs
+        self.fault_class = fault_class
+        self.faulted = faulted
+        self.calls = self.inner.calls
+        self.creations = self.inner.creations
+        self.done: set[str] = set()
+
+    def __call__(self, request: Any) -> Any:
+        answer = self.inner(request)
+        key = request.header("Idempotency-Key")
+        if key in self.faulted and key not in self.done:
+            self.done.add(key)
+            data = json.loads(answer.body)
+            if self.fault_class == "new-enum-value":
+                data["status"] = "ringing_v2"
+            else:
+                data["call_id"] = 12345
+            answer = self.fs.Answer(answer.status, answer.headers, json.dumps(data).encode())
+        return answer
+
+
+async def _wire_pass(
+    url: str, keys: Sequence[str], *, concurrency: int, deadline: float, seed: int
+) -> list[tuple[str, Any, Exception | None, float]]:
+    config = ReliabilityConfig(
+        deadline=deadline,
+        budget=RetryBudget(capacity=1e9),
+        async_sleep=_no_sleep,
+        random=random.Random(seed).random,
+    )
+    results: list[tuple[str, Any, Exception | None, float]] = []
+    async with AsyncVoiceClient(
+        "sk_test_chaos_wire_key", base_url=url, reliability=config
+    ) as voice:
+        todo = iter(enumerate(keys))
+
+        async def worker() -> None:
+            for index, key in todo:
+                started = time.perf_counter()
+                try:
+                    call = await voice.calls.create(
+                        to=to_number(index),
+                        from_=FROM_NUMBER,
+                        agent_key=AGENT_KEY,
+                        idempotency_key=key,
+                    )
+                    results.append((key, call, None, time.perf_counter() - started))
+                except Exception as exc:  # an untyped one is a finding of the run
+                    results.append((key, None, exc, time.perf_counter() - started))
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return results
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+def run_wire_chaos(
+    *,
+    calls: int = 40,
+    fault_share: float = 0.5,
+    concurrency: int = 8,
+    deadline: float = 1.0,
+    seed: int = 7,
+    classes: Sequence[str] = WIRE_CLASSES,
+) -> list[WireClassReport]:
+    """Each wire fault class on the first attempt of ``fault_share`` of ``calls`` creates,
+    then every key again; one report per class."""
+    from stateset_voice_wrapper._shared.defaults import DEADLINE_MARGIN
+
+    fs = _faultserver()
+    reports = []
+    rng = random.Random(seed)
+    for fault_class in classes:
+        keys = [f"wire-{seed}-{fault_class}-{i:04d}" for i in range(calls)]
+        faulted = {k for k in keys if rng.random() < fault_share}
+        fault = _wire_fault(fault_class, fs)
+        app = _BodyFaultApp(fs, fault_class, faulted if fault is None else set())
+        ok = fs.Script(fs.SendAnswer())
+
+        done: set[str] = set()
+
+        def choose(
+            request: Any,
+            fault: Any = fault,
+            ok: Any = ok,
+            done: set[str] = done,
+            faulted: set[str] = faulted,
+        ) -> Any:
+            # Only the first request of a faulted key meets the fault: its retries, and the
+            # second send, are answered well.
+            key = request.header("Idempotency-Key")
+            if fault is not None and key in faulted and key not in done:
+                done.add(key)
+                return fault
+            return ok
+
+        server = fs.FaultServer(app=app, chooser=choose).start()
+        try:
+            first = asyncio.run(
+                _wire_pass(server.url, keys, concurrency=concurrency, deadline=deadline, seed=seed)
+            )
+            second = asyncio.run(
+                _wire_pass(server.url, keys, concurrency=concurrency, deadline=deadline, seed=seed)
+            )
+        finally:
+            server.stop()
+        outcomes: Counter[str] = Counter()
+        violations: list[str] = []
+        for key, call, error, _ in first:
+            if key not in faulted:
+                if error is not None:
+                    violations.append(f"{fault_class}: unfaulted {key} failed with {error!r}")
+                continue
+            if error is None:
+                raw = getattr(call.status, "value", call.status)
+                outcomes["success keeping the raw value" if raw == "ringing_v2" else "success"] += 1
+                continue
+            outcomes[type(error).__name__] += 1
+            if not isinstance(error, StateSetVoiceError):
+                violations.append(f"{fault_class}: {key} raised an untyped {type(error).__name__}")
+            elif error.idempotency_key != key:
+                violations.append(f"{fault_class}: {key} raised without its key")
+        slowest = max((seconds for *_, seconds in first + second), default=0.0)
+        if slowest > deadline + DEADLINE_MARGIN + 0.25:
+            violations.append(
+                f"{fault_class}: a call took {slowest:.3f}s for a {deadline}s deadline"
+            )
+        recovered = sum(1 for _, call, error, _ in second if error is None)
+        if recovered != calls:
+            violations.append(f"{fault_class}: only {recovered} of {calls} keys recovered")
+        most = max(app.creations.values(), default=0)
+        if most > 1:
+            violations.append(f"{fault_class}: a key created {most} calls")
+        expected = WIRE_EXPECTED[fault_class]
+        met = bool(faulted) and outcomes.get(expected, 0) == len(faulted)
+        if not met and fault_class not in CLIENT_DEPENDENT:
+            violations.append(f"{fault_class}: expected {expected}, got {dict(outcomes)}")
+        reports.append(
+            WireClassReport(
+                fault_class=fault_class,
+                calls=calls,
+                faulted=len(faulted),
+                expected=expected,
+                outcomes=dict(outcomes),
+                max_seconds=round(slowest, 3),
+                deadline=deadline,
+                recovered=recovered,
+                max_creations_per_key=most,
+                expectation_met=met,
+                violations=violations,
+            )
+        )
+    return reports
+
+
+def wire_markdown(reports: Sequence[WireClassReport]) -> str:
+    lines = [
+        "| wire fault class | faulted / calls | first send: what the client did | expected | slowest call / deadline | recovered | max calls per key |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in reports:
+        did = ", ".join(f"{k} {v}" for k, v in sorted(r.outcomes.items())) or "none"
+        mark = (
+            "yes"
+            if r.expectation_met
+            else ("NO (typed-client work pending)" if r.fault_class in CLIENT_DEPENDENT else "NO")
+        )
+        lines.append(
+            f"| {r.fault_class} | {r.faulted} / {r.calls} | {did} | {r.expected}: {mark} |"
+            f" {r.max_seconds:.3f} s / {r.deadline:g} s | {r.recovered} | {r.max_creations_per_key} |"
+        )
+    lines += [f"- VIOLATION: {v}" for r in reports for v in r.violations]
+    return "\n".join(lines)
+
+
 # -- command line -----------------------------------------------------------------------------
 
 
@@ -704,6 +976,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="private retry budget size (default: enough for every possible retry)",
     )
+    parser.add_argument(
+        "--wire-calls", type=int, default=200, help="calls per wire fault class (0: skip them)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     parser.add_argument("--verbose", action="store_true", help="log every retry")
     args = parser.parse_args(argv)
@@ -723,9 +998,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=args.timeout,
         )
     print(report.to_markdown())
+    wire = run_wire_chaos(calls=args.wire_calls, seed=args.seed) if args.wire_calls else []
+    if wire:
+        print()
+        print(wire_markdown(wire))
     if args.json is not None:
-        args.json.write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
-    return 0 if report.ok else 1
+        data = {**report.to_dict(), "wire": [r.to_dict() for r in wire]}
+        args.json.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    wire_ok = all(not r.violations for r in wire)
+    return 0 if report.ok and wire_ok else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,15 @@ Example::
 
 Nothing here sleeps on a timer: a :class:`Hang` or a delayed :class:`Respond` waits on an event
 that :meth:`FaultServer.stop` sets, so every thread ends when the server stops.
+
+For faults in every phase of an exchange, a :class:`Script` plays steps on one connection:
+read all or part of the request (or nothing), :class:`Commit` the request to the server's
+application (a :class:`CallApp` that creates one call per Idempotency-Key and replays it), send
+the application's answer or any bytes, whole, cut at any byte, or trickled at a rate, repeat
+interim ``1xx`` responses, stall, close (FIN) or reset (RST). Example: the status line, then
+one header line every 50 ms until the server stops::
+
+    Script(Send(b"HTTP/1.1 200 OK\r\n"), Repeat(b"X-Pad: 1\r\n", every=0.05))
 """
 
 from __future__ import annotations
@@ -24,20 +33,31 @@ import json
 import socket
 import struct
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 __all__ = [
+    "Answer",
     "Behaviour",
+    "CallApp",
+    "Close",
     "CloseBeforeResponse",
+    "Commit",
     "FaultServer",
     "HalfBody",
     "Hang",
     "RecordedRequest",
+    "Repeat",
     "Reset",
+    "ResetNow",
     "Respond",
+    "Script",
+    "Send",
+    "SendAnswer",
+    "Stall",
+    "Wait",
     "json_response",
     "refused_port",
 ]
@@ -81,7 +101,86 @@ class Hang:
     """Read the request and never answer (until the server stops): provokes read timeouts."""
 
 
-Behaviour = Respond | CloseBeforeResponse | HalfBody | Reset | Hang
+# -- scripted behaviours: one step at a time ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send ``data``; with ``every`` > 0, ``size`` bytes at a time with ``every`` seconds between."""
+
+    data: bytes
+    every: float = 0.0
+    size: int = 1
+
+
+@dataclass(frozen=True)
+class SendAnswer:
+    """Send bytes ``start:end`` of the application's answer (committing first if needed), at
+    once or trickled like :class:`Send`. ``end=None`` is the whole answer."""
+
+    start: int = 0
+    end: int | None = None
+    every: float = 0.0
+    size: int = 1
+
+
+@dataclass(frozen=True)
+class Commit:
+    """Hand the request to the application now (a make-call creates its call here)."""
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Send ``data`` every ``every`` seconds, ``times`` times (None: until the server stops)."""
+
+    data: bytes
+    every: float
+    times: int | None = None
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Wait ``seconds`` (on the stop event: the server's stop ends the wait)."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Send nothing more until the server stops."""
+
+
+@dataclass(frozen=True)
+class Close:
+    """Close the connection cleanly (FIN)."""
+
+
+@dataclass(frozen=True)
+class ResetNow:
+    """Reset the connection (RST)."""
+
+
+Step = Send | SendAnswer | Commit | Repeat | Wait | Stall | Close | ResetNow
+
+
+@dataclass(frozen=True)
+class Script:
+    """Steps played on one connection after reading the request.
+
+    ``read``: ``"full"`` reads the whole request (and records it), ``"none"`` reads nothing
+    (accept, then only the steps), an int reads at most that many bytes. After the last step the
+    connection is closed.
+    """
+
+    steps: tuple[Step, ...]
+    read: str | int = "full"
+
+    def __init__(self, *steps: Step, read: str | int = "full") -> None:
+        object.__setattr__(self, "steps", tuple(steps))
+        object.__setattr__(self, "read", read)
+
+
+Behaviour = Respond | CloseBeforeResponse | HalfBody | Reset | Hang | Script
 
 
 def json_response(
@@ -174,7 +273,95 @@ def _read_request(sock: socket.socket) -> RecordedRequest:
     return RecordedRequest(method=method, path=target, headers=headers, body=body)
 
 
-def _head(status: int, headers: Sequence[tuple[str, str]], content_length: int) -> bytes:
+@dataclass(frozen=True)
+class Answer:
+    """What an application answers: rendered with Content-Length, or chunked when ``chunked``."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    chunked: bool = False
+
+    def render(self) -> bytes:
+        if not self.chunked:
+            return _head(self.status, self.headers, len(self.body)) + self.body
+        headers = (*self.headers, ("Transfer-Encoding", "chunked"))
+        head = _head(self.status, headers, None)
+        pieces = [self.body[i : i + 7] for i in range(0, len(self.body), 7)]
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces)
+        return head + chunks + b"0\r\n\r\n"
+
+
+class CallApp:
+    """A deduplicating make-call server: one call per Idempotency-Key, replayed after that.
+
+    ``POST .../make-call`` with a key creates the call once (``creations[key]`` counts them: a
+    correct client never makes it exceed 1) and answers 201 with the call; a replay answers
+    the same call with ``Idempotent-Replayed: true``. ``GET .../call-logs/<id>`` answers a call
+    log. ``error`` makes every answer that status with a JSON error whose message echoes the
+    request's phone numbers, as some servers do. ``chunked`` renders answers chunked.
+    """
+
+    def __init__(self, *, error: int | None = None, chunked: bool = False) -> None:
+        self.error = error
+        self.chunked = chunked
+        self._lock = threading.Lock()
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.creations: dict[str, int] = {}
+
+    def __call__(self, request: RecordedRequest) -> Answer:
+        headers: tuple[tuple[str, str], ...] = (
+            ("Content-Type", "application/json"),
+            ("x-request-id", f"srv_{abs(hash(request.header('X-Request-Id'))) % 10**8:08d}"),
+        )
+        if self.error is not None:
+            try:
+                sent = request.json()
+            except ValueError:
+                sent = {}
+            message = f"cannot call {sent.get('to', '+15555550000')} from {sent.get('from', '+15555550001')}"
+            body = json.dumps({"code": "refused", "message": message}).encode()
+            return Answer(self.error, headers, body, self.chunked)
+        path = request.path.split("?")[0].rstrip("/")
+        if request.method == "POST" and path.endswith("/make-call"):
+            key = request.header("Idempotency-Key") or ""
+            with self._lock:
+                replayed = key in self.calls and bool(key)
+                if not replayed:
+                    sent = request.json()
+                    call = {
+                        "call_id": f"call_{len(self.creations) + 1:06d}",
+                        "status": "queued",
+                        "to": sent.get("to"),
+                        "from": sent.get("from"),
+                        "agent_key": sent.get("agent_key"),
+                        "created_at": "2024-05-01T12:00:00Z",
+                    }
+                    self.creations[key] = self.creations.get(key, 0) + 1
+                    if key:
+                        self.calls[key] = call
+                else:
+                    call = self.calls[key]
+            if replayed:
+                headers = (*headers, ("Idempotent-Replayed", "true"))
+            return Answer(201, headers, json.dumps(call).encode(), self.chunked)
+        if request.method == "GET" and "/call-logs/" in path:
+            log = {
+                "call_id": path.rsplit("/", 1)[1],
+                "status": "completed",
+                "direction": "outbound",
+                "to": "+15555555678",
+                "from": "+15555550100",
+                "agent_key": "front_desk",
+                "duration_seconds": 42,
+                "escalated": False,
+                "created_at": "2024-05-01T12:00:00Z",
+            }
+            return Answer(200, headers, json.dumps(log).encode(), self.chunked)
+        return Answer(404, headers, b'{"code": "not_found", "message": "no such route"}')
+
+
+def _head(status: int, headers: Sequence[tuple[str, str]], content_length: int | None) -> bytes:
     try:
         reason = http.HTTPStatus(status).phrase
     except ValueError:
@@ -182,7 +369,7 @@ def _head(status: int, headers: Sequence[tuple[str, str]], content_length: int) 
     names = {name.lower() for name, _ in headers}
     lines = [f"HTTP/1.1 {status} {reason}"]
     lines += [f"{name}: {value}" for name, value in headers]
-    if "content-length" not in names:
+    if "content-length" not in names and content_length is not None:
         lines.append(f"Content-Length: {content_length}")
     if "connection" not in names:
         lines.append("Connection: close")
@@ -196,8 +383,18 @@ class FaultServer:
     Use it as a context manager; :attr:`url` is ``http://127.0.0.1:<port>``.
     """
 
-    def __init__(self, *script: Behaviour, default: Behaviour | None = None) -> None:
+    def __init__(
+        self,
+        *script: Behaviour,
+        default: Behaviour | None = None,
+        app: CallApp | None = None,
+        chooser: Callable[[RecordedRequest], Behaviour] | None = None,
+    ) -> None:
+        #: When set, picks each connection's behaviour from the request it read (the script
+        #: and default are then unused), e.g. by its X-Request-Attempt header.
+        self.chooser = chooser
         self._script = list(script)
+        self.app = app if app is not None else CallApp()
         self._default: Behaviour = (
             default
             if default is not None
@@ -207,6 +404,8 @@ class FaultServer:
         self._stop = threading.Event()
         self._requests: list[RecordedRequest] = []
         self._connections: set[socket.socket] = set()
+        #: Connections accepted (each carries at most one request).
+        self.accepted = 0
         self._threads: list[threading.Thread] = []
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -273,6 +472,7 @@ class FaultServer:
             with self._lock:
                 behaviour = self._script.pop(0) if self._script else self._default
                 self._connections.add(conn)
+                self.accepted += 1
                 thread = threading.Thread(target=self._serve, args=(conn, behaviour), daemon=True)
                 self._threads.append(thread)
             thread.start()
@@ -280,12 +480,23 @@ class FaultServer:
     def _serve(self, conn: socket.socket, behaviour: Behaviour) -> None:
         try:
             conn.settimeout(_READ_TIMEOUT)
+            if isinstance(behaviour, Script) and behaviour.read != "full":
+                if isinstance(behaviour.read, int):
+                    with contextlib.suppress(OSError):
+                        conn.recv(max(1, behaviour.read))
+                self._play(conn, behaviour, None)
+                return
             try:
                 request = _read_request(conn)
             except (_BadRequest, OSError, ValueError):
                 return
             with self._lock:
                 self._requests.append(request)
+            if self.chooser is not None:
+                behaviour = self.chooser(request)
+            if isinstance(behaviour, Script):
+                self._play(conn, behaviour, request)
+                return
             self._act(conn, behaviour)
         finally:
             with self._lock:
@@ -309,6 +520,62 @@ class FaultServer:
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 case Hang():
                     self._stop.wait()
+
+    def _wait(self, seconds: float) -> bool:
+        """Wait ``seconds``; True when the server is stopping (the caller gives up)."""
+        return self._stop.wait(seconds) if seconds > 0 else self._stop.is_set()
+
+    def _trickle(self, conn: socket.socket, data: bytes, every: float, size: int) -> bool:
+        if every <= 0:
+            conn.sendall(data)
+            return False
+        for i in range(0, len(data), max(1, size)):
+            conn.sendall(data[i : i + max(1, size)])
+            if self._wait(every):
+                return True
+        return False
+
+    def _play(self, conn: socket.socket, script: Script, request: RecordedRequest | None) -> None:
+        answer: bytes | None = None
+
+        def committed() -> bytes:
+            nonlocal answer
+            if answer is None:
+                answer = self.app(request).render() if request is not None else b""
+            return answer
+
+        with contextlib.suppress(OSError):
+            for step in script.steps:
+                match step:
+                    case Commit():
+                        committed()
+                    case Send(data=data, every=every, size=size):
+                        if self._trickle(conn, data, every, size):
+                            return
+                    case SendAnswer(start=start, end=end, every=every, size=size):
+                        if self._trickle(conn, committed()[start:end], every, size):
+                            return
+                    case Repeat(data=data, every=every, times=times):
+                        sent = 0
+                        while times is None or sent < times:
+                            conn.sendall(data)
+                            sent += 1
+                            if self._wait(every):
+                                return
+                    case Wait(seconds=seconds):
+                        if self._wait(seconds):
+                            return
+                    case Stall():
+                        self._stop.wait()
+                        return
+                    case Close():
+                        conn.shutdown(socket.SHUT_RDWR)
+                        return
+                    case ResetNow():
+                        conn.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+                        return
 
 
 @contextlib.contextmanager

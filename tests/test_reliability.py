@@ -433,7 +433,9 @@ async def test_failure_after_sending_is_not_retried_for_a_post_without_key(
         )
     assert len(server.requests) == 1
     assert outcomes(info.value) == [outcome]
-    assert "not retried" in info.value.message
+    assert info.value.not_retried is not None
+    assert "carries no Idempotency-Key" in info.value.not_retried
+    assert "not retried" in str(info.value)
     assert info.value.idempotency_key is None
     assert fake.sleeps == []
 
@@ -710,30 +712,45 @@ async def test_retry_after_that_would_cross_the_deadline_ends_the_call_at_once(
     send: Sender, fake: FakeTime
 ) -> None:
     behaviour = Respond(503, headers=(("Retry-After", "4"),))
-    with FaultServer(default=behaviour) as server, pytest.raises(APITimeoutError) as info:
+    with FaultServer(default=behaviour) as server, pytest.raises(InternalServerError) as info:
         await send(reliable(fake, deadline=10.0, max_retries=5), "GET", server.url + CALL_LOG_PATH)
     assert fake.sleeps == [4.0, 4.0]  # 4 + 4 fit in 10 s; a third wait of 4 would not
     assert len(server.requests) == 3
-    assert "deadline" in info.value.message
+    # The last answer is the error: a 503, noting that the deadline forbade another wait.
+    assert info.value.status_code == 503
+    assert info.value.retry_after == 4.0
+    assert info.value.not_retried is not None
+    assert "deadline" in info.value.not_retried
     assert outcomes(info.value) == ["503"] * 3
 
 
 async def test_retry_after_longer_than_the_deadline_raises_without_sleeping(
     send: Sender, fake: FakeTime
 ) -> None:
-    behaviour = Respond(429, headers=(("Retry-After", "3600"),))
-    with FaultServer(default=behaviour) as server, pytest.raises(APITimeoutError):
+    behaviour = json_response(
+        429, {"code": "rate_limited", "message": "slow down"}, headers=(("Retry-After", "3600"),)
+    )
+    with FaultServer(default=behaviour) as server, pytest.raises(RateLimitError) as info:
         await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
     assert fake.sleeps == []
     assert len(server.requests) == 1
+    # A RateLimitError at once, keeping what the server said: not an APITimeoutError.
+    error = info.value
+    assert not isinstance(error, APIConnectionError)
+    assert (error.status_code, error.code, error.retry_after) == (429, "rate_limited", 3600.0)
+    assert error.not_retried is not None
+    assert "3600.00s Retry-After" in error.not_retried
+    assert error.may_have_reached_server
 
 
 async def test_backoff_that_would_cross_the_deadline_ends_the_call_at_once(
     send: Sender, fake: FakeTime
 ) -> None:
     transport = reliable(fake, deadline=1.0, random=lambda: 0.999, max_retries=5)
-    with FaultServer(default=Respond(503)) as server, pytest.raises(APITimeoutError):
+    with FaultServer(default=Respond(503)) as server, pytest.raises(InternalServerError) as info:
         await send(transport, "GET", server.url + CALL_LOG_PATH)
+    assert info.value.not_retried is not None
+    assert "backoff" in info.value.not_retried
     # 0.4995 s fits in 1 s; the next backoff (0.999 s) would not fit in the 0.5005 s left.
     assert fake.sleeps == pytest.approx([0.4995])
     assert len(server.requests) == 2

@@ -1,7 +1,10 @@
 """The process-wide retry budget: a token bucket that keeps an outage from becoming a retry storm.
 
 Every retry spends tokens (a timeout spends more, as it held a connection for longer); every
-success refunds a little. When the bucket cannot pay for a retry, the call fails at once with
+success refunds a little. A retry after a pool timeout spends ``pool_timeout_cost`` (default
+0): waiting for a free connection of this process's own pool is local congestion, which
+sends nothing to the server, so it must not take the tokens that retries of real server
+failures (a make-call after a 503) need. When the bucket cannot pay for a retry, the call fails at once with
 the error it already has. Sync and async clients share one bucket per process unless given their
 own.
 
@@ -20,10 +23,13 @@ import threading
 
 from .._shared.defaults import (
     DEFAULT_BUDGET_CAPACITY,
+    DEFAULT_BUDGET_POOL_TIMEOUT_COST,
     DEFAULT_BUDGET_RETRY_COST,
     DEFAULT_BUDGET_SUCCESS_REFUND,
     DEFAULT_BUDGET_TIMEOUT_COST,
 )
+from .._shared.errors import InvalidParameterError
+from .._shared.validate import check_seconds
 
 __all__ = ["RetryBudget", "get_retry_budget"]
 
@@ -38,14 +44,23 @@ class RetryBudget:
         retry_cost: float = DEFAULT_BUDGET_RETRY_COST,
         timeout_cost: float = DEFAULT_BUDGET_TIMEOUT_COST,
         success_refund: float = DEFAULT_BUDGET_SUCCESS_REFUND,
+        pool_timeout_cost: float = DEFAULT_BUDGET_POOL_TIMEOUT_COST,
     ) -> None:
         self._lock = threading.Lock()
         self._capacity = 0.0
         self._available = 0.0
-        self.retry_cost = retry_cost
-        self.timeout_cost = timeout_cost
-        self.success_refund = success_refund
-        self.configure(capacity=capacity, refill=True)
+        self.retry_cost = DEFAULT_BUDGET_RETRY_COST
+        self.timeout_cost = DEFAULT_BUDGET_TIMEOUT_COST
+        self.success_refund = DEFAULT_BUDGET_SUCCESS_REFUND
+        self.pool_timeout_cost = DEFAULT_BUDGET_POOL_TIMEOUT_COST
+        self.configure(
+            capacity=capacity,
+            retry_cost=retry_cost,
+            timeout_cost=timeout_cost,
+            success_refund=success_refund,
+            pool_timeout_cost=pool_timeout_cost,
+            refill=True,
+        )
 
     @property
     def capacity(self) -> float:
@@ -63,27 +78,50 @@ class RetryBudget:
         retry_cost: float | None = None,
         timeout_cost: float | None = None,
         success_refund: float | None = None,
+        pool_timeout_cost: float | None = None,
         refill: bool = False,
     ) -> None:
-        """Change the bucket's settings; ``refill=True`` also fills it to capacity."""
+        """Change the bucket's settings; ``refill=True`` also fills it to capacity.
+
+        Every value is a finite number ``>= 0``; anything else raises
+        :class:`InvalidParameterError` (a ``ValueError``) and changes nothing.
+        """
+        values = {
+            "capacity": capacity,
+            "retry_cost": retry_cost,
+            "timeout_cost": timeout_cost,
+            "success_refund": success_refund,
+            "pool_timeout_cost": pool_timeout_cost,
+        }
+        checked = {
+            name: check_seconds(name, value, allow_none=False, allow_zero=True, unit="tokens")
+            for name, value in values.items()
+            if value is not None
+        }
+        if not isinstance(refill, bool):
+            raise InvalidParameterError("refill must be a bool")
         with self._lock:
-            if capacity is not None:
-                if capacity < 0:
-                    raise ValueError("capacity must be >= 0")
-                self._capacity = float(capacity)
+            if "capacity" in checked:
+                self._capacity = float(checked["capacity"] or 0.0)
                 self._available = min(self._available, self._capacity)
-            if retry_cost is not None:
-                self.retry_cost = retry_cost
-            if timeout_cost is not None:
-                self.timeout_cost = timeout_cost
-            if success_refund is not None:
-                self.success_refund = success_refund
+            for name in ("retry_cost", "timeout_cost", "success_refund", "pool_timeout_cost"):
+                if name in checked:
+                    setattr(self, name, checked[name])
             if refill:
                 self._available = self._capacity
 
-    def try_acquire(self, *, timeout: bool) -> bool:
-        """Spend the cost of one retry; False (spending nothing) when the bucket cannot pay."""
-        cost = self.timeout_cost if timeout else self.retry_cost
+    def try_acquire(self, *, timeout: bool = False, pool_wait: bool = False) -> bool:
+        """Spend the cost of one retry; False (spending nothing) when the bucket cannot pay.
+
+        ``timeout``: the failed attempt timed out (costs ``timeout_cost``); ``pool_wait``: it
+        timed out waiting for a connection of the local pool (costs ``pool_timeout_cost``).
+        """
+        if pool_wait:
+            cost = self.pool_timeout_cost
+        else:
+            cost = self.timeout_cost if timeout else self.retry_cost
+        if cost <= 0:
+            return True
         with self._lock:
             if self._available < cost:
                 return False

@@ -3,18 +3,20 @@
 Both functions take the call's identity (IDs, key, attempts) so every error carries it. Bodies
 are parsed defensively: an HTML proxy page, a truncated or non-JSON body, or JSON of the wrong
 shape still gives a typed error with a readable message, never a JSONDecodeError or KeyError.
+Every text taken from the server or from a lower layer is redacted (``_shared/redact.py``)
+before it becomes part of a message: no credential, no phone number.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 import httpx
 
-from .._shared.defaults import HEADER_SERVER_REQUEST_ID, MAX_ERROR_BODY
+from .._shared.defaults import HEADER_SERVER_REQUEST_ID, MAX_ERROR_BODY, MAX_RESPONSE_BODY
 from .._shared.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -25,14 +27,20 @@ from .._shared.errors import (
     StateSetVoiceError,
     status_error_class,
 )
+from .._shared.redact import redact
 from .options import ResponseInfo
 
 __all__ = [
+    "BodyProblem",
     "RequestIdentity",
     "connection_error",
+    "decode_body",
     "response_validation_error",
     "status_error",
 ]
+
+#: Longest server message kept on an error (the raw body keeps everything).
+_MAX_MESSAGE = 1000
 
 
 @attrs.frozen
@@ -64,18 +72,49 @@ def _decode_json(body: bytes) -> Any:
         return None
 
 
-def _decoded(headers: httpx.Headers, body: bytes) -> bytes:
-    """The body with its Content-Encoding undone.
+class BodyProblem(StateSetVoiceError):
+    """A body that cannot be used: it does not decode, or it is larger than allowed."""
 
-    The transport keeps the raw bytes (so the response it returns is decoded exactly once, by
-    httpx); a gzip-compressed error body must be decompressed before it can be parsed.
+
+#: Raw bytes fed to the decoder at a time: bounds what one step of a decompression bomb makes.
+_DECODE_STEP = 8192
+
+
+def decode_body(headers: httpx.Headers, body: bytes, *, limit: int = MAX_RESPONSE_BODY) -> bytes:
+    """The body with its Content-Encoding undone, at most ``limit`` bytes; else BodyProblem.
+
+    httpx's own decoders do the work (gzip, deflate, and br/zstd where installed), fed in
+    small steps so that a few kilobytes that inflate to gigabytes stop at ``limit``.
     """
     encoding = headers.get("content-encoding")
-    if not body or not encoding:
+    if not body or not encoding or encoding.strip().lower() == "identity":
         return body
+    pieces = (body[i : i + _DECODE_STEP] for i in range(0, len(body), _DECODE_STEP))
+    response = httpx.Response(200, headers={"content-encoding": encoding}, stream=_Pieces(pieces))
+    out = bytearray()
     try:
-        return httpx.Response(200, headers={"content-encoding": encoding}, content=body).content
-    except httpx.DecodingError:
+        for chunk in response.iter_bytes():
+            out += chunk
+            if len(out) > limit:
+                raise BodyProblem(f"decodes to more than {limit} bytes")
+    except httpx.DecodingError as exc:
+        raise BodyProblem(f"is not valid {encoding!r} ({type(exc).__name__})") from exc
+    return bytes(out)
+
+
+class _Pieces(httpx.SyncByteStream):
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._pieces
+
+
+def _decoded(headers: httpx.Headers, body: bytes) -> bytes:
+    """An error body with its Content-Encoding undone, or the raw bytes if it does not decode."""
+    try:
+        return decode_body(headers, body)
+    except BodyProblem:
         return body
 
 
@@ -98,7 +137,9 @@ def _field_errors(raw: Any) -> list[FieldError]:
             out.append(
                 FieldError(
                     field=item["field"],
-                    message=message if isinstance(message, str) else "invalid",
+                    message=redact(message)[:_MAX_MESSAGE]
+                    if isinstance(message, str)
+                    else "invalid",
                     code=code if isinstance(code, str) else None,
                 )
             )
@@ -113,15 +154,21 @@ def status_error(
     identity: RequestIdentity,
     attempts: Sequence[AttemptRecord],
     retry_after: float | None,
+    not_retried: str | None = None,
 ) -> APIStatusError:
-    """Build the typed error for a final non-2xx answer."""
+    """Build the typed error for a final non-2xx answer.
+
+    The server's ``message`` (and each field error's) is redacted: a server that echoes the
+    numbers of a call (``cannot call +1555... from +1555...``) shows ``+***78`` instead. The raw
+    body stays on ``body``.
+    """
     request_id = headers.get(HEADER_SERVER_REQUEST_ID)
     body = _decoded(headers, body)
     data = _decode_json(body)
     code: str | None = None
     field_errors: list[FieldError] = []
     if isinstance(data, Mapping) and isinstance(data.get("message"), str):
-        message = data["message"]
+        message = redact(data["message"])[:_MAX_MESSAGE]
         code = data.get("code") if isinstance(data.get("code"), str) else None
         body_request_id = data.get("request_id")
         if request_id is None and isinstance(body_request_id, str):
@@ -140,6 +187,7 @@ def status_error(
         field_errors=field_errors,
         retry_after=retry_after,
         code=code,
+        not_retried=not_retried,
         **identity.error_kwargs(attempts, request_id),
     )
 
@@ -150,18 +198,31 @@ def connection_error(
     identity: RequestIdentity,
     attempts: Sequence[AttemptRecord],
     request_id: str | None = None,
-    note: str = "",
+    secrets: Sequence[str] = (),
+    may_have_reached_server: bool = True,
+    not_retried: str | None = None,
+    answered: bool = False,
 ) -> StateSetVoiceError:
-    """Build the typed error for an attempt that got no complete HTTP answer."""
+    """Build the typed error for an attempt that got no complete HTTP answer.
+
+    The lower layer's text is kept (httpx names hosts and ports) but redacted: h11 and
+    httpcore quote header values, so the request's credential headers (``secrets``), bytes
+    literals, bearer tokens, URL userinfo and phone numbers are removed, and it is bounded.
+    """
     name = type(exc).__name__
-    detail = str(exc).strip()
-    # httpx messages name hosts and ports, never credentials; keep them but bound their length.
+    detail = redact(str(exc).strip(), secrets=secrets)
     text = f"{name}: {detail[:200]}" if detail else name
     cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-    message = f"request failed without a complete response ({text})"
-    if note:
-        message = f"{message}; {note}"
-    return cls(message, **identity.error_kwargs(attempts, request_id))
+    if answered:
+        message = f"the response's body did not arrive complete ({text})"
+    else:
+        message = f"request failed without a complete response ({text})"
+    return cls(
+        message,
+        may_have_reached_server=may_have_reached_server,
+        not_retried=not_retried,
+        **identity.error_kwargs(attempts, request_id),
+    )
 
 
 def response_validation_error(
@@ -191,6 +252,7 @@ def response_validation_error(
         request_id=info.request_id or response.headers.get(HEADER_SERVER_REQUEST_ID),
         client_request_id=info.client_request_id,
         idempotency_key=info.idempotency_key,
+        attempts=info.attempt_records,
     )
     error.succeeded = created
     error.resource_id = resource_id

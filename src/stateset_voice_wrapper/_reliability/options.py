@@ -18,9 +18,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import attrs
 import httpx
@@ -31,15 +32,24 @@ from .._shared.defaults import (
     DEFAULT_BACKOFF_CAP,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_DEADLINE,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_KEEPALIVE_CONNECTIONS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_POOL_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_WRITE_TIMEOUT,
 )
-from .._shared.errors import InvalidParameterError
+from .._shared.errors import AttemptRecord, InvalidParameterError
+from .._shared.validate import (
+    check_header_value,
+    check_idempotency_key,
+    check_request_id,
+    check_seconds,
+)
 from .budget import RetryBudget, get_retry_budget
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "ReliabilityConfig",
     "RequestOptions",
     "RequestOverrides",
@@ -94,8 +104,23 @@ class RetryEvent:
     idempotency_key: str | None
 
 
-def _to_timeout(value: TimeoutTypes) -> httpx.Timeout:
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+_PHASES = ("connect", "read", "write", "pool")
+
+
+def _to_timeout(value: object) -> httpx.Timeout:
+    """An ``httpx.Timeout`` from seconds or a Timeout, each phase a finite number > 0 or None."""
+    if isinstance(value, httpx.Timeout):
+        for phase in _PHASES:
+            check_seconds(
+                f"timeout.{phase}", getattr(value, phase), allow_none=True, allow_zero=False
+            )
+        return value
+    seconds = check_seconds("timeout", value, allow_none=True, allow_zero=False)
+    return httpx.Timeout(seconds)
+
+
+def _optional_timeout(value: object) -> httpx.Timeout | None:
+    return None if value is None else _to_timeout(value)
 
 
 def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -104,8 +129,79 @@ def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: int) ->
 
 
 def _positive_or_none(_: object, attribute: attrs.Attribute[float], value: float | None) -> None:
-    if value is not None and not value > 0:
-        raise InvalidParameterError(f"{attribute.name} must be > 0 seconds or None, got {value!r}")
+    check_seconds(attribute.name, value, allow_none=True, allow_zero=False)
+
+
+def _non_negative_seconds(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    check_seconds(attribute.name, value, allow_none=False, allow_zero=True)
+
+
+def _callable(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not callable(value):
+        raise InvalidParameterError(
+            f"{attribute.name} must be callable, got {type(value).__name__}"
+        )
+
+
+def _optional_callable(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _callable(_, attribute, value)
+
+
+def _instance_of(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, kind):
+            raise InvalidParameterError(
+                f"{attribute.name} must be a {kind.__name__}, got {type(value).__name__}"
+            )
+
+    return check
+
+
+def _optional_key(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        check_idempotency_key(value)
+
+
+def _optional_request_id(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
+    if value is not None:
+        check_request_id(value)
+
+
+def _header_map(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise InvalidParameterError(
+            f"{attribute.name} must be a mapping, got {type(value).__name__}"
+        )
+    for name, item in value.items():
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise InvalidParameterError(f"{attribute.name} has an invalid header name {name!r}")
+        check_header_value(f"{attribute.name}[{name!r}]", item, max_length=_MAX_HEADER_VALUE)
+
+
+def _query_map(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise InvalidParameterError(
+            f"{attribute.name} must be a mapping, got {type(value).__name__}"
+        )
+    for name, item in value.items():
+        if not isinstance(name, str) or not isinstance(item, str):
+            raise InvalidParameterError(f"{attribute.name} maps strings to strings")
+
+
+#: An HTTP header name (RFC 9110 token).
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_MAX_HEADER_VALUE = 8192
+
+#: httpx's own default pool: at most 100 connections, 20 kept alive between requests.
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=DEFAULT_MAX_CONNECTIONS,
+    max_keepalive_connections=DEFAULT_MAX_KEEPALIVE_CONNECTIONS,
+)
 
 
 @attrs.frozen(kw_only=True)
@@ -114,21 +210,29 @@ class ReliabilityConfig:
 
     ``clock`` must be monotonic; ``wall_clock`` gives Unix time for HTTP-date ``Retry-After``.
     ``sleep``, ``async_sleep``, ``clock`` and ``random`` are injectable so tests never sleep.
+    ``limits`` sizes the connection pool of the inner transports ``ReliableTransport`` creates.
+    Every field is validated when the config is built: a bad value raises
+    :class:`InvalidParameterError` before anything is sent.
     """
 
     timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_to_timeout)
     deadline: float | None = attrs.field(default=DEFAULT_DEADLINE, validator=_positive_or_none)
     max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_non_negative_int)
-    backoff_base: float = DEFAULT_BACKOFF_BASE
-    backoff_cap: float = DEFAULT_BACKOFF_CAP
-    budget: RetryBudget = attrs.field(factory=get_retry_budget)
-    on_retry: Callable[[RetryEvent], None] | None = None
-    clock: Callable[[], float] = time.monotonic
-    wall_clock: Callable[[], float] = time.time
-    sleep: Callable[[float], None] = time.sleep
-    async_sleep: Callable[[float], Awaitable[None]] = asyncio_sleep
-    random: Callable[[], float] = random.random
-    auto_idempotency_keys: bool = True
+    backoff_base: float = attrs.field(default=DEFAULT_BACKOFF_BASE, validator=_non_negative_seconds)
+    backoff_cap: float = attrs.field(default=DEFAULT_BACKOFF_CAP, validator=_non_negative_seconds)
+    budget: RetryBudget = attrs.field(factory=get_retry_budget, validator=_instance_of(RetryBudget))
+    on_retry: Callable[[RetryEvent], None] | None = attrs.field(
+        default=None, validator=_optional_callable
+    )
+    clock: Callable[[], float] = attrs.field(default=time.monotonic, validator=_callable)
+    wall_clock: Callable[[], float] = attrs.field(default=time.time, validator=_callable)
+    sleep: Callable[[float], None] = attrs.field(default=time.sleep, validator=_callable)
+    async_sleep: Callable[[float], Awaitable[None]] = attrs.field(
+        default=asyncio_sleep, validator=_callable
+    )
+    random: Callable[[], float] = attrs.field(default=random.random, validator=_callable)
+    auto_idempotency_keys: bool = attrs.field(default=True, validator=_instance_of(bool))
+    limits: httpx.Limits = attrs.field(default=DEFAULT_LIMITS, validator=_instance_of(httpx.Limits))
 
 
 @attrs.define
@@ -145,23 +249,23 @@ class ResponseInfo:
     status_code: int | None = None
     replayed: bool = False
     attempts: int = 0
+    #: What each attempt got back, as on errors (``StateSetVoiceError.attempts``).
+    attempt_records: tuple[AttemptRecord, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
 class RequestOverrides:
     """Overrides for the logical requests made in a block; ``None`` means "the client's setting"."""
 
-    timeout: httpx.Timeout | None = attrs.field(
-        default=None, converter=attrs.converters.optional(_to_timeout)
-    )
+    timeout: httpx.Timeout | None = attrs.field(default=None, converter=_optional_timeout)
     deadline: float | None = attrs.field(default=None, validator=_positive_or_none)
     max_retries: int | None = attrs.field(
         default=None, validator=attrs.validators.optional(_non_negative_int)
     )
-    idempotency_key: str | None = None
-    client_request_id: str | None = None
-    extra_headers: Mapping[str, str] | None = None
-    extra_query: Mapping[str, str] | None = None
+    idempotency_key: str | None = attrs.field(default=None, validator=_optional_key)
+    client_request_id: str | None = attrs.field(default=None, validator=_optional_request_id)
+    extra_headers: Mapping[str, str] | None = attrs.field(default=None, validator=_header_map)
+    extra_query: Mapping[str, str] | None = attrs.field(default=None, validator=_query_map)
     #: Records the transport fills in: this block's own and every enclosing block's.
     records: tuple[ResponseInfo, ...] = ()
 
@@ -174,6 +278,11 @@ _CURRENT: contextvars.ContextVar[RequestOverrides | None] = contextvars.ContextV
 def current_overrides() -> RequestOverrides | None:
     """The overrides in force for requests made now in this thread or task, if any."""
     return _CURRENT.get()
+
+
+def _check_mapping(name: str, value: object) -> None:
+    if value is not None and not isinstance(value, Mapping):
+        raise InvalidParameterError(f"{name} must be a mapping, got {type(value).__name__}")
 
 
 def _merge(
@@ -198,8 +307,12 @@ def request_options(
     """Override reliability settings for the requests made inside the block.
 
     Nested blocks merge: an inner value wins, an inner ``None`` keeps the outer one; extra
-    headers and query parameters of nested blocks are combined, the inner ones winning.
+    headers and query parameters of nested blocks are combined, the inner ones winning. Every
+    value is validated here: a bad one raises :class:`InvalidParameterError` before anything
+    is sent.
     """
+    _check_mapping("extra_headers", extra_headers)
+    _check_mapping("extra_query", extra_query)
     outer = _CURRENT.get()
     merged = RequestOverrides(
         timeout=timeout if timeout is not None else (outer.timeout if outer else None),
@@ -207,8 +320,12 @@ def request_options(
         max_retries=max_retries
         if max_retries is not None
         else (outer.max_retries if outer else None),
-        idempotency_key=idempotency_key or (outer.idempotency_key if outer else None),
-        client_request_id=client_request_id or (outer.client_request_id if outer else None),
+        idempotency_key=idempotency_key
+        if idempotency_key is not None
+        else (outer.idempotency_key if outer else None),
+        client_request_id=client_request_id
+        if client_request_id is not None
+        else (outer.client_request_id if outer else None),
         extra_headers=_merge(outer.extra_headers if outer else None, extra_headers),
         extra_query=_merge(outer.extra_query if outer else None, extra_query),
         records=(outer.records if outer else ()) + (ResponseInfo(),),

@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -31,9 +32,13 @@ from .._shared.errors import (
     APIResponseValidationError,
     APITimeoutError,
     AttemptRecord,
+    InvalidParameterError,
     StateSetVoiceError,
 )
 from .._shared.ids import random_uuid
+from .._shared.redact import mask_phone_numbers
+from .._shared.validate import check_idempotency_key, check_request_id
+from .guard import AttemptGuard
 from .mapping import RequestIdentity, connection_error, status_error
 from .options import ReliabilityConfig, RequestOverrides, RetryEvent
 from .policy import (
@@ -45,27 +50,45 @@ from .policy import (
     retry_after_seconds,
 )
 
-__all__ = ["LogicalRequest", "Raise", "Return", "Sleep"]
+__all__ = [
+    "LogicalRequest",
+    "Raise",
+    "Return",
+    "Sleep",
+    "normalise_path",
+    "path_matcher",
+]
 
 logger = logging.getLogger(LOGGER_NAME)
 
 
-_PHONE = re.compile(r"(?:\+|%2[bB])\d{6,15}")
+_SLASHES = re.compile(r"/{2,}")
+
+
+def normalise_path(path: str) -> str:
+    """``path`` as the server routes it: runs of ``/`` collapsed, no trailing ``/``."""
+    path = _SLASHES.sub("/", path)
+    return path.rstrip("/") or "/"
 
 
 def _safe_path(url: httpx.URL) -> str:
     """The URL path for logs and errors: no query string, and nothing that looks like a phone number."""
-    return _PHONE.sub("+***", url.path)
+    return mask_phone_numbers(url.path)
 
 
-def _path_matcher(templates: tuple[str, ...]) -> Callable[[str], bool]:
-    # Match at the end of the path so a base URL with a prefix (a proxy's /voice) still matches;
-    # a {parameter} matches one path segment.
+def path_matcher(templates: Sequence[str]) -> Callable[[str], bool]:
+    """A predicate: does a request path (normalised first) end with one of ``templates``?
+
+    Templates are the contract's path templates; a ``{parameter}`` (or ``*``) matches one
+    segment. Matching at the end lets a base URL with a proxy's prefix
+    (``/voice/api/v1/make-call``) match too.
+    """
     alternatives = "|".join(
-        re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template)) for template in templates
+        re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(normalise_path(t))).replace(r"\*", "[^/]+")
+        for t in templates
     )
     compiled = re.compile(f"(?:.*)(?:{alternatives})")
-    return lambda path: compiled.fullmatch(path) is not None
+    return lambda path: compiled.fullmatch(normalise_path(path)) is not None
 
 
 @functools.cache
@@ -85,11 +108,15 @@ def _contract_rules() -> tuple[Callable[[str], bool], frozenset[str]]:
         for scheme in op["security"]
         if all(p["name"] != scheme["header"] for p in op["parameters"])
     )
-    return _path_matcher(creating), credentials
+    return path_matcher(creating), credentials
 
 
 def _needs_idempotency_key(path: str) -> bool:
     return _contract_rules()[0](path)
+
+
+#: Statuses after which the server has certainly not acted on the request.
+_NOT_SENT_OUTCOMES = ("ConnectError", "ConnectTimeout", "PoolTimeout")
 
 
 @attrs.frozen
@@ -142,20 +169,24 @@ class LogicalRequest:
         client_request_id = (options.client_request_id if options else None) or headers.get(
             HEADER_REQUEST_ID
         )
-        if not client_request_id:
+        if client_request_id:
+            check_request_id(client_request_id)
+        else:
             client_request_id = random_uuid()
         # Always (re)write it: an ID given through request_options must reach the server too.
         headers[HEADER_REQUEST_ID] = client_request_id
         key = headers.get(HEADER_IDEMPOTENCY_KEY) or (options.idempotency_key if options else None)
-        if (
-            not key
-            and config.auto_idempotency_keys
+        if key:
+            check_idempotency_key(key)
+        elif (
+            config.auto_idempotency_keys
             and request.method == "POST"
             and _needs_idempotency_key(request.url.path)
         ):
             key = random_uuid()
         if key:
             headers[HEADER_IDEMPOTENCY_KEY] = key
+        _check_header_values(request)
         self.idempotent = is_idempotent(request.method, key)
         self.identity = RequestIdentity(
             method=request.method,
@@ -168,6 +199,10 @@ class LogicalRequest:
         self.waited = 0.0
         self.attempt_started = self.started
         self.last_request_id: str | None = None
+        #: False once an attempt may have reached the server (see StateSetVoiceError).
+        self.nothing_sent = True
+        #: The body can be sent again (set by the transport after buffering a one-shot body).
+        self.replayable = True
 
     @staticmethod
     def _apply_extras(request: httpx.Request, options: RequestOverrides) -> None:
@@ -179,16 +214,18 @@ class LogicalRequest:
         if options.extra_query:
             request.url = request.url.copy_merge_params(dict(options.extra_query))
 
+    def _kwargs(self) -> dict[str, Any]:
+        kwargs = self.identity.error_kwargs(self.attempts, self.last_request_id)
+        kwargs["may_have_reached_server"] = not self.nothing_sent
+        return kwargs
+
     # -- time -------------------------------------------------------------------------------
 
     def remaining(self) -> float | None:
         return None if self.expires is None else self.expires - self.config.clock()
 
     def deadline_error(self, note: str) -> APITimeoutError:
-        return APITimeoutError(
-            f"deadline of {self.deadline:g}s exceeded: {note}",
-            **self.identity.error_kwargs(self.attempts, self.last_request_id),
-        )
+        return APITimeoutError(f"deadline of {self.deadline:g}s exceeded: {note}", **self._kwargs())
 
     def time_left(self) -> float | None:
         """Seconds left in the request's budget (None: no deadline); raise once it is spent."""
@@ -197,18 +234,35 @@ class LogicalRequest:
             raise self.deadline_error(f"gave up after {len(self.attempts)} attempt(s)")
         return remaining
 
+    def guard(self) -> AttemptGuard:
+        """The hard bound of the attempt being prepared: the time left, on the real clock."""
+        remaining = self.remaining()
+        return AttemptGuard(None if remaining is None else time.monotonic() + remaining)
+
     def check_body_deadline(self, response: httpx.Response) -> None:
         """:meth:`time_left` while a body arrives: the cut attempt is recorded first, with
         the server's request ID, so the error shows what the server had answered."""
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
-            self._record(APITimeoutError.__name__, response.headers.get(HEADER_SERVER_REQUEST_ID))
-            if self.records:
-                self._publish(response.status_code, replayed=False)
-            raise self.deadline_error(
-                f"the {response.status_code} response's body was still arriving"
-                f" (attempt {len(self.attempts)})"
-            )
+            raise self._deadline_cut(response, None).error
+
+    def _deadline_cut(self, head: httpx.Response | None, guard: AttemptGuard | None) -> Raise:
+        """The deadline ended the attempt in progress: record it and fail with the phase."""
+        request_id = head.headers.get(HEADER_SERVER_REQUEST_ID) if head is not None else None
+        if head is not None or guard is None or not guard.instrumented or guard.wrote:
+            self.nothing_sent = False
+        self._record(APITimeoutError.__name__, request_id)
+        if self.records:
+            self._publish(head.status_code if head is not None else None, replayed=False)
+        number = len(self.attempts)
+        if head is not None:
+            phase = f"the {head.status_code} response's body was still arriving"
+        elif self.nothing_sent:
+            phase = "the connection was still being set up"
+        else:
+            phase = "the response head had not arrived"
+        error = self.deadline_error(f"{phase} (attempt {number})")
+        return self._fail(APITimeoutError.__name__, error)
 
     # -- attempts ---------------------------------------------------------------------------
 
@@ -249,10 +303,12 @@ class LogicalRequest:
             record.status_code = status
             record.replayed = replayed
             record.attempts = len(self.attempts)
+            record.attempt_records = tuple(self.attempts)
 
     def on_response(self, response: httpx.Response, body: bytes) -> Decision:
         status = response.status_code
         headers = response.headers
+        self.nothing_sent = False
         self._record(str(status), headers.get(HEADER_SERVER_REQUEST_ID))
         if self.records:
             self._publish(status, replayed=headers.get(HEADER_REPLAYED) == "true")
@@ -274,7 +330,7 @@ class LogicalRequest:
             return Return(response)
         retry_after = retry_after_seconds(headers, now=self.config.wall_clock())
 
-        def final() -> StateSetVoiceError:
+        def final(not_retried: str | None = None) -> StateSetVoiceError:
             return status_error(
                 status_code=status,
                 headers=headers,
@@ -282,6 +338,7 @@ class LogicalRequest:
                 identity=self.identity,
                 attempts=self.attempts,
                 retry_after=retry_after,
+                not_retried=not_retried,
             )
 
         if not is_retryable(idempotent=self.idempotent, status_code=status):
@@ -290,30 +347,62 @@ class LogicalRequest:
             str(status), timeout=False, retry_after=retry_after, final=final
         )
 
-    def on_exception(self, exc: Exception) -> Decision:
+    def on_exception(
+        self,
+        exc: BaseException,
+        *,
+        guard: AttemptGuard | None = None,
+        head: httpx.Response | None = None,
+        deadline_cut: bool = False,
+    ) -> Decision:
+        """Decide after an attempt that ended in ``exc``; ``head`` is the response whose body
+        was being read, if any; ``deadline_cut`` says the deadline stopped the attempt."""
+        remaining = self.remaining()
+        if (
+            deadline_cut
+            or (guard is not None and guard.deadline_hit)
+            or (
+                isinstance(exc, httpx.TimeoutException) and remaining is not None and remaining <= 0
+            )
+        ):
+            return self._deadline_cut(head, guard)
         name = type(exc).__name__
-        self._record(name, None)
+        kind = classify_exception(exc)
+        sent = head is not None or kind is not FailureKind.NOT_SENT
+        if guard is not None and guard.instrumented and not guard.wrote and head is None:
+            sent = False  # the socket never got a byte of this request
+            if kind is FailureKind.MAYBE_SENT:
+                kind = FailureKind.NOT_SENT
+        if sent:
+            self.nothing_sent = False
+        self._record(name, head.headers.get(HEADER_SERVER_REQUEST_ID) if head else None)
         if self.records:
             self._publish(None, replayed=False)
-        kind = classify_exception(exc)
 
-        def final(note: str = "") -> StateSetVoiceError:
+        def final(not_retried: str | None = None) -> StateSetVoiceError:
             return connection_error(
                 exc,
                 identity=self.identity,
                 attempts=self.attempts,
                 request_id=self.last_request_id,
-                note=note,
+                secrets=_secrets(self.request),
+                may_have_reached_server=not self.nothing_sent,
+                not_retried=not_retried,
+                answered=head is not None,
             )
 
         if kind is FailureKind.FATAL:
             return self._fail(name, final(), exc)
         if not is_retryable(idempotent=self.idempotent, failure=kind):
-            note = "not retried: the request may have reached the server and carries no Idempotency-Key"
+            note = "the request may have reached the server and carries no Idempotency-Key"
             return self._fail(name, final(note), exc)
-        timed_out = isinstance(exc, httpx.TimeoutException)
         return self._schedule_retry(
-            name, timeout=timed_out, retry_after=None, final=final, cause=exc
+            name,
+            timeout=isinstance(exc, httpx.TimeoutException),
+            pool_wait=isinstance(exc, httpx.PoolTimeout),
+            retry_after=None,
+            final=final,
+            cause=exc,
         )
 
     def _schedule_retry(
@@ -322,12 +411,16 @@ class LogicalRequest:
         *,
         timeout: bool,
         retry_after: float | None,
-        final: Callable[[], StateSetVoiceError],
+        final: Callable[[str | None], StateSetVoiceError],
         cause: BaseException | None = None,
+        pool_wait: bool = False,
     ) -> Decision:
         retries_done = len(self.attempts) - 1
         if retries_done >= self.max_retries:
-            return self._fail(outcome, final(), cause)
+            return self._fail(outcome, final(None), cause)
+        if not self.replayable and not self.nothing_sent:
+            note = "the request body was a one-shot stream that could not be sent again"
+            return self._fail(outcome, final(note), cause)
         if retry_after is not None:
             delay = retry_after if self.expires is not None else min(retry_after, MAX_RETRY_AFTER)
         else:
@@ -339,12 +432,15 @@ class LogicalRequest:
             )
         remaining = self.remaining()
         if remaining is not None and delay >= remaining:
+            # The answer (or failure) this attempt got is the truth to report: a 429 stays a
+            # RateLimitError with its retry_after, noting that the deadline forbade the wait.
             why = "Retry-After" if retry_after is not None else "backoff"
-            error = self.deadline_error(
-                f"waiting {delay:.2f}s ({why}) after {outcome} would leave no time ({max(remaining, 0):.2f}s left)"
+            note = (
+                f"the deadline of {self.deadline:g}s leaves {max(remaining, 0):.2f}s,"
+                f" less than the {delay:.2f}s {why} wait"
             )
-            return self._fail(outcome, error, cause)
-        if not self.config.budget.try_acquire(timeout=timeout):
+            return self._fail(outcome, final(note), cause)
+        if not self.config.budget.try_acquire(timeout=timeout, pool_wait=pool_wait):
             logger.warning(
                 "%s %s: retry budget exhausted after %s; failing fast (client_request_id=%s request_id=%s)",
                 self.identity.method,
@@ -353,7 +449,7 @@ class LogicalRequest:
                 self.identity.client_request_id,
                 self.last_request_id,
             )
-            return Raise(final(), cause)
+            return Raise(final("the process-wide retry budget is exhausted"), cause)
         event = RetryEvent(
             method=self.identity.method,
             path=self.identity.path,
@@ -399,8 +495,53 @@ class LogicalRequest:
             " a proxy or captive portal is probably in the way",
             status_code=status,
             body=body[:2048],
-            **self.identity.error_kwargs(self.attempts, self.last_request_id),
+            **self._kwargs(),
         )
+
+    def body_error(self, response: httpx.Response, body: bytes, problem: str) -> Raise:
+        """A 2xx (or error) answer whose body cannot be used: a validation error, not retried."""
+        self.nothing_sent = False
+        self._record(str(response.status_code), response.headers.get(HEADER_SERVER_REQUEST_ID))
+        if self.records:
+            self._publish(response.status_code, replayed=False)
+        error = APIResponseValidationError(
+            f"HTTP {response.status_code} answer's body {problem}",
+            status_code=response.status_code,
+            body=body[:2048],
+            **self._kwargs(),
+        )
+        return self._fail(str(response.status_code), error)
+
+
+def _secrets(request: httpx.Request) -> list[str]:
+    """The credential header values of ``request``: removed from any text shown."""
+    found = []
+    for name in _contract_rules()[1]:
+        value = request.headers.get(name)
+        if value:
+            found.append(value)
+    return found
+
+
+_BAD_HEADER_BYTE = re.compile(rb"[^\t\x20-\x7e]")
+
+
+def _check_header_values(request: httpx.Request) -> None:
+    """Refuse a request whose header values h11 would reject (and then quote, secret and all,
+    in its error and in httpcore's DEBUG log): a control or non-ASCII byte anywhere."""
+    for raw_name, raw_value in request.headers.raw:
+        bad = _BAD_HEADER_BYTE.search(raw_value)
+        if bad is not None:
+            name = raw_name.decode("latin-1")
+            what = "a non-ASCII byte" if bad.group(0)[0] > 0x7E else "a control character"
+            shown = (
+                "its value is withheld"
+                if name.lower() in _contract_rules()[1]
+                else "nothing was sent"
+            )
+            raise InvalidParameterError(
+                f"header {name!r} contains {what} at position {bad.start()} ({shown})"
+            )
 
 
 def _is_html(headers: httpx.Headers) -> bool:

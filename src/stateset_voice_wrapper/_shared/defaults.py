@@ -35,6 +35,28 @@ DEFAULT_READ_TIMEOUT: Final = 20.0
 DEFAULT_WRITE_TIMEOUT: Final = 20.0
 DEFAULT_POOL_TIMEOUT: Final = 5.0
 
+# Connection pool of the inner transports ReliableTransport creates: httpx's own defaults.
+# Size max_connections to the concurrency you run; a request waiting for a free connection
+# waits up to the pool timeout, and a pool timeout costs no retry budget (see reliability.md).
+DEFAULT_MAX_CONNECTIONS: Final = 100
+DEFAULT_MAX_KEEPALIVE_CONNECTIONS: Final = 20
+
+#: How far past the deadline a request may end, seconds: the time to notice the deadline, close
+#: the connection and build the error (typically 1-5 ms; the rest is headroom for a busy event
+#: loop). The adversarial suite holds it on the wall clock (docs/reliability.md, Deadline).
+DEADLINE_MARGIN: Final = 0.1
+
+#: A one-shot request body (a generator, a file) up to this size is buffered before the first
+#: attempt so that it can be sent again; a larger one is sent once and never retried.
+MAX_BUFFERED_REQUEST_BODY: Final = 1024 * 1024
+
+#: Largest response body accepted, raw and after Content-Encoding is undone: a larger (or a
+#: decompression bomb) ends the request with a typed error instead of exhausting memory.
+MAX_RESPONSE_BODY: Final = 16 * 1024 * 1024
+
+#: Writes are cut into pieces of at most this many bytes, each bounded by the time left.
+WRITE_PIECE: Final = 4096
+
 #: Total time budget of one logical call across every attempt and backoff, seconds.
 DEFAULT_DEADLINE: Final = 60.0
 
@@ -53,6 +75,9 @@ DEFAULT_BUDGET_CAPACITY: Final = 500.0
 DEFAULT_BUDGET_RETRY_COST: Final = 5.0
 DEFAULT_BUDGET_TIMEOUT_COST: Final = 10.0
 DEFAULT_BUDGET_SUCCESS_REFUND: Final = 1.0
+#: A retry after a pool timeout (no free connection in this process's own pool) is local
+#: congestion, not a server failure: it spends nothing from the shared budget.
+DEFAULT_BUDGET_POOL_TIMEOUT_COST: Final = 0.0
 
 #: Statuses retried, for idempotent requests only.
 RETRYABLE_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})

@@ -33,7 +33,15 @@ server's ``x-request-id``), ``client_request_id`` (the ``X-Request-Id`` this cli
 every attempt), ``idempotency_key`` (reuse it to retry without creating twice) and
 ``attempts`` (what each attempt got back and how long it waited before it).
 
-Messages never contain credentials or phone numbers.
+Two more attributes say what a failure means for the work: ``may_have_reached_server`` is
+False only when the client knows that no attempt reached the server (every attempt failed to
+connect, or waited for a pooled connection in vain), so nothing can have been created; and
+``not_retried`` says why a request that could otherwise have been retried was not (the
+deadline, the retry budget, a one-shot body).
+
+Messages never contain credentials or phone numbers: text from the server or from a lower
+layer is redacted first (``_shared/redact.py``). The raw error body stays on ``exc.body``
+and may contain personal data.
 
 Example::
 
@@ -50,6 +58,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import attrs
+
+from .redact import mask_phone_numbers
 
 __all__ = [
     "APIConnectionError",
@@ -116,6 +126,8 @@ class StateSetVoiceError(Exception):
         attempts: Sequence[AttemptRecord] = (),
         method: str | None = None,
         path: str | None = None,
+        may_have_reached_server: bool = True,
+        not_retried: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -126,9 +138,15 @@ class StateSetVoiceError(Exception):
         self.attempts: tuple[AttemptRecord, ...] = tuple(attempts)
         self.method = method
         self.path = path
+        #: False only when no attempt can have reached the server (nothing was created).
+        self.may_have_reached_server = may_have_reached_server
+        #: Why a request that could otherwise have been retried was not, or None.
+        self.not_retried = not_retried
 
     def __str__(self) -> str:
         parts = [self.message]
+        if self.not_retried:
+            parts.append(f"[not retried: {self.not_retried}]")
         ids = []
         if self.status_code is not None:
             ids.append(f"status={self.status_code}")
@@ -141,7 +159,8 @@ class StateSetVoiceError(Exception):
         if self.client_request_id:
             ids.append(f"client_request_id={self.client_request_id}")
         if self.idempotency_key:
-            ids.append(f"idempotency_key={self.idempotency_key}")
+            # A business key may embed a phone number; the attribute keeps it exact.
+            ids.append(f"idempotency_key={mask_phone_numbers(self.idempotency_key)}")
         if len(self.attempts) > 1:
             ids.append(f"attempts={len(self.attempts)}")
         if ids:

@@ -1,0 +1,111 @@
+"""Redaction: the one place that decides what of a text may be shown.
+
+Every message the package builds from text it did not write (a server's error ``message``, a
+lower-level exception's ``str()``, a URL) passes through :func:`redact` first, so a phone number
+or a credential never reaches ``str(exc)``, ``repr(exc)``, a log record or an ``on_retry`` event.
+
+- :func:`mask_phone_numbers` masks E.164 numbers (``+15555555678``, ``%2B15555555678``) and the
+  common written forms (``+1 (555) 555-5678``, ``555-555-5678``, ``555.555.5678``, runs of ten or
+  more digits), keeping the last two digits: ``+***78``.
+- :func:`redact_credentials` drops bearer tokens, ``key=value`` credentials, API-key-shaped
+  words, the userinfo of URLs and the values of bytes literals (where h11 and httpcore quote
+  header values).
+
+Example::
+
+    >>> redact("cannot call +15555555678 from 555-555-1234 with Bearer sk_live_abc")
+    'cannot call +***78 from ***34 with Bearer ***'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+__all__ = ["mask_phone_numbers", "redact", "redact_credentials", "redact_url"]
+
+# A candidate number: an optional international prefix, then groups of digits joined by the
+# separators people write. The lookarounds keep digits glued to a word (IDs like ``call_0123``,
+# hex in UUIDs) out; the callback then decides by the digit count.
+_CANDIDATE = re.compile(
+    r"(?<![\w.+%])"
+    r"(?P<prefix>\+|%2[bB]|00(?=\d))?"
+    r"\(?\d{1,4}\)?"
+    r"(?:[ \t.\-/]{0,2}\(?\d{1,4}\)?){1,7}"
+    r"(?![\w])"
+)
+_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_DECIMAL = re.compile(r"\d+\.\d+")
+_MIN_DIGITS = 7
+_MIN_BARE_DIGITS = 10
+_MAX_DIGITS = 15
+_KEEP = 2
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    text = match.group(0)
+    digits = [c for c in text if c.isdigit()]
+    prefix = match.group("prefix")
+    if prefix:
+        digits = digits[2:] if prefix == "00" else digits
+    count = len(digits)
+    if count < _MIN_DIGITS or count > _MAX_DIGITS:
+        return text
+    if not prefix:
+        if _DATE.fullmatch(text) or _IPV4.fullmatch(text) or _DECIMAL.fullmatch(text):
+            return text
+        if text.isdigit() and count < _MIN_BARE_DIGITS:
+            return text  # an amount or a count, not a number anyone dials as written
+    shown = "+" if prefix else ""
+    return f"{shown}***{''.join(digits[-_KEEP:])}"
+
+
+def mask_phone_numbers(text: str) -> str:
+    """``text`` with every phone-number-like run masked to its last two digits."""
+    if not any(c.isdigit() for c in text):
+        return text
+    return _CANDIDATE.sub(_mask_match, text)
+
+
+# userinfo of a URL: scheme://user:password@host
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]*@")
+# Authorization schemes followed by their credential.
+_AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token|digest)(\s+)[^\s'\",;)]+")
+# name=value / name: value pairs whose name says "secret".
+_SECRET_PAIR = re.compile(
+    r"(?i)\b((?:x-)?(?:admin[-_]?key|api[-_]?key|access[-_]?token|auth[-_]?token|token|"
+    r"password|passwd|secret|authorization|signature)"
+    r"[\"']?\s*[:=]\s*[\"']?)[^\s'\",;&)]+"
+)
+# Words shaped like API keys: sk_live_..., sk_test_..., ak_..., pk_..., rk_...
+_KEY_WORD = re.compile(r"\b((?:sk|pk|rk|ak|whsec)_(?:live_|test_)?)[A-Za-z0-9]{2,}[^\s'\",;)]*")
+# bytes literals, where h11/httpcore quote raw header names and values: b'...' / b"..."
+_BYTES_LITERAL = re.compile(r"""\bb(['"])(?:\\.|(?!\1).)*\1""")
+
+
+def redact_credentials(text: str, *, secrets: Iterable[str] = ()) -> str:
+    """``text`` without credentials: the known ``secrets`` (and each of their words), bearer
+    tokens, ``key=value`` credentials, API-key-shaped words, URL userinfo and bytes literals."""
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in {secret, *secret.split(), secret.encode("unicode_escape").decode("ascii")}:
+            if len(form) >= 4 and form in text:
+                text = text.replace(form, "***")
+    text = _BYTES_LITERAL.sub("b'***'", text)
+    text = _USERINFO.sub(r"\1***@", text)
+    text = _AUTH_SCHEME.sub(r"\1\2***", text)
+    text = _SECRET_PAIR.sub(r"\1***", text)
+    return _KEY_WORD.sub(r"\1***", text)
+
+
+def redact(text: str, *, secrets: Iterable[str] = ()) -> str:
+    """Both redactions: credentials first (so a key's digits are gone), then phone numbers."""
+    return mask_phone_numbers(redact_credentials(text, secrets=secrets))
+
+
+def redact_url(url: str) -> str:
+    """A URL fit to show: no userinfo, no query string or fragment, phone numbers masked."""
+    cut = re.split(r"[?#]", url, maxsplit=1)[0]
+    return mask_phone_numbers(_USERINFO.sub(r"\1***@", cut))

@@ -42,8 +42,7 @@ of a share of the calls, every later attempt answered well, then every key sent 
   ``call_id`` is a number; expected: ``APIResponseValidationError``.
 
 The report gives, per class, what the client did (outcomes by type, the longest call against
-the deadline) and whether the class's expectation held; an expectation that depends on the
-typed clients (``new-enum-value``) is listed apart from the invariants.
+the deadline) and whether the class's expectation held.
 """
 
 from __future__ import annotations
@@ -715,7 +714,6 @@ WIRE_EXPECTED = {
     "wrong-types": "APIResponseValidationError",
 }
 #: Classes whose expectation depends on the typed clients' model code, not on the transport.
-CLIENT_DEPENDENT = frozenset({"new-enum-value", "wrong-types"})
 
 
 def _faultserver() -> Any:
@@ -913,7 +911,7 @@ def run_wire_chaos(
             violations.append(f"{fault_class}: a key created {most} calls")
         expected = WIRE_EXPECTED[fault_class]
         met = bool(faulted) and outcomes.get(expected, 0) == len(faulted)
-        if not met and fault_class not in CLIENT_DEPENDENT:
+        if not met:
             violations.append(f"{fault_class}: expected {expected}, got {dict(outcomes)}")
         reports.append(
             WireClassReport(
@@ -940,11 +938,7 @@ def wire_markdown(reports: Sequence[WireClassReport]) -> str:
     ]
     for r in reports:
         did = ", ".join(f"{k} {v}" for k, v in sorted(r.outcomes.items())) or "none"
-        mark = (
-            "yes"
-            if r.expectation_met
-            else ("NO (typed-client work pending)" if r.fault_class in CLIENT_DEPENDENT else "NO")
-        )
+        mark = "yes" if r.expectation_met else "NO"
         lines.append(
             f"| {r.fault_class} | {r.faulted} / {r.calls} | {did} | {r.expected}: {mark} |"
             f" {r.max_seconds:.3f} s / {r.deadline:g} s | {r.recovered} | {r.max_creations_per_key} |"

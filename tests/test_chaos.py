@@ -32,7 +32,6 @@ pytest_plugins = ["stateset_voice_wrapper.sandbox.pytest_plugin"]
 # names the module benchmarks.chaos.
 if TYPE_CHECKING:
     from benchmarks.chaos import (
-        CLIENT_DEPENDENT,
         WIRE_CLASSES,
         ChaosReport,
         call_key,
@@ -49,7 +48,6 @@ else:
     _SPEC.loader.exec_module(_chaos)
     ChaosReport, call_key, run_chaos = _chaos.ChaosReport, _chaos.call_key, _chaos.run_chaos
     run_wire_chaos, WIRE_CLASSES = _chaos.run_wire_chaos, _chaos.WIRE_CLASSES
-    CLIENT_DEPENDENT = _chaos.CLIENT_DEPENDENT
 
 MAKE_CALL = "/api/v1/make-call"
 CALLS = 200
@@ -227,8 +225,10 @@ def test_without_retries_every_fault_is_a_typed_error_and_the_key_recovers_it(
 
 def test_wire_fault_classes_end_typed_within_the_deadline_and_recover() -> None:
     """The classes the sandbox cannot inject, from the raw-socket server: interim-response and
-    header trickles and a late body stall end in APITimeoutError within the deadline's margin,
-    keep their key, create one call per key, and the second send recovers every key."""
+    header trickles and a late body stall end in APITimeoutError within the deadline's margin; a
+    201 with a new enum value is a success keeping the raw value, one with wrong types an
+    APIResponseValidationError; every one keeps its key, creates one call per key, and the
+    second send recovers every key."""
     reports = run_wire_chaos(calls=12, fault_share=0.5, concurrency=4, deadline=0.5, seed=3)
     assert [r.fault_class for r in reports] == list(WIRE_CLASSES)
     for report in reports:
@@ -237,15 +237,5 @@ def test_wire_fault_classes_end_typed_within_the_deadline_and_recover() -> None:
         assert report.recovered == report.calls
         assert report.max_creations_per_key == 1
         assert sum(report.outcomes.values()) == report.faulted
-        if report.fault_class in CLIENT_DEPENDENT:
-            # New enum values should succeed keeping the raw value and wrong types should be an
-            # APIResponseValidationError: that is the typed clients' model code (in progress);
-            # until then the run records what they do, and it is typed or a success.
-            assert set(report.outcomes) <= {
-                "success",
-                "success keeping the raw value",
-                "APIResponseValidationError",
-            }
-        else:
-            assert report.expectation_met, report.outcomes
-            assert report.outcomes == {"APITimeoutError": report.faulted}
+        assert report.expectation_met, report.outcomes
+        assert report.outcomes == {report.expected: report.faulted}

@@ -240,3 +240,10 @@ def test_anonymous_operations_send_no_credential() -> None:
         )
     assert "authorization" not in seen[0].headers
     assert json.loads(seen[0].content)["company"] == "Acme"
+
+
+def test_limits_size_the_clients_pool() -> None:
+    limits = httpx.Limits(max_connections=3, max_keepalive_connections=1)
+    with VoiceClient("sk_test", base_url=BASE, limits=limits) as voice:
+        assert voice.reliability.limits == limits
+        assert voice._transport.config.limits == limits

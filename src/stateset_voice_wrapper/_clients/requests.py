@@ -19,10 +19,14 @@ import attrs
 
 from .._shared.errors import InvalidParameterError
 from .._shared.schema import describe_value
+from .._shared.validate import check_header_value, check_idempotency_key
 from .methods import CLEAR
 from .operations import IDEMPOTENCY_HEADER, Operation
 
 __all__ = ["MAX_ARGUMENT_DEPTH", "BuiltRequest", "build_request"]
+
+#: Longest value of a header parameter other than the Idempotency-Key (which has its own rule).
+_MAX_HEADER_VALUE: Final = 8192
 
 #: Deeper nesting than this in an argument is refused (a JSON document, not a recursion bomb).
 MAX_ARGUMENT_DEPTH: Final = 32
@@ -79,28 +83,16 @@ def _to_json(value: Any, where: str, depth: int = 0) -> Any:
     raise InvalidParameterError(f"{where} cannot be sent as JSON: got {type(value).__name__}")
 
 
-def _check_header_value(value: Any, where: str) -> None:
-    """An HTTP header value: visible ASCII with inner spaces, nothing a proxy would trim or
-    refuse (a key sent with a trailing space arrives as another key, or not at all)."""
-    if not isinstance(value, str):
-        raise InvalidParameterError(
-            f"{where} must be a string, got {describe_value(value)}", parameter=where
-        )
-    for position, char in enumerate(value):
-        if not (" " <= char <= "~"):
-            kind = (
-                "a control character"
-                if ord(char) < 32 or ord(char) == 127
-                else "a non-ASCII character"
-            )
-            raise InvalidParameterError(
-                f"{where} contains {kind} at position {position}: use printable ASCII",
-                parameter=where,
-            )
-    if value != value.strip():
-        raise InvalidParameterError(
-            f"{where} must not start or end with whitespace", parameter=where
-        )
+def _check_header(argument_name: str, header: str, value: Any) -> str:
+    """A header parameter's value, fit to send: an Idempotency-Key by its own rule, any other
+    header as visible ASCII (a value with a trailing space arrives as another value)."""
+    try:
+        if header == IDEMPOTENCY_HEADER:
+            return check_idempotency_key(value)
+        return check_header_value(argument_name, value, max_length=_MAX_HEADER_VALUE)
+    except InvalidParameterError as exc:
+        exc.parameter = argument_name
+        raise
 
 
 def _query_value(value: Any) -> str:
@@ -168,7 +160,7 @@ def build_request(op: Operation, arguments: Mapping[str, Any], method_name: str)
             items = data if isinstance(data, list) else [data]
             params.extend((argument.name, _query_value(item)) for item in items)
         elif argument.location == "header":
-            _check_header_value(data, name)
+            data = _check_header(name, argument.name, data)
             if argument.name == IDEMPOTENCY_HEADER:
                 idempotency_key = data
             else:

@@ -363,6 +363,7 @@ class AsyncAdminClient(AsyncClientBase):
         timeout: TimeoutTypes | None = None,
         deadline: float | None = None,
         max_retries: int | None = None,
+        limits: httpx.Limits | None = None,
         reliability: ReliabilityConfig | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
@@ -376,6 +377,7 @@ class AsyncAdminClient(AsyncClientBase):
             timeout=timeout,
             deadline=deadline,
             max_retries=max_retries,
+            limits=limits,
             transport=transport,
             headers=headers,
         )

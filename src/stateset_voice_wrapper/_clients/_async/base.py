@@ -126,12 +126,13 @@ class AsyncClientBase:
         timeout: TimeoutTypes | None,
         deadline: float | None,
         max_retries: int | None,
+        limits: httpx.Limits | None,
         transport: httpx.AsyncBaseTransport | None,
         headers: Mapping[str, str] | None,
     ) -> None:
         self.base_url = resolve_base_url(base_url)
         self._config = build_config(
-            reliability, timeout=timeout, deadline=deadline, max_retries=max_retries
+            reliability, timeout=timeout, deadline=deadline, max_retries=max_retries, limits=limits
         )
         self._key = key
         self._defaults: RequestOptions = {}

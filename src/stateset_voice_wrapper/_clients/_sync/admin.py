@@ -356,6 +356,7 @@ class AdminClient(ClientBase):
         timeout: TimeoutTypes | None = None,
         deadline: float | None = None,
         max_retries: int | None = None,
+        limits: httpx.Limits | None = None,
         reliability: ReliabilityConfig | None = None,
         transport: httpx.BaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
@@ -369,6 +370,7 @@ class AdminClient(ClientBase):
             timeout=timeout,
             deadline=deadline,
             max_retries=max_retries,
+            limits=limits,
             transport=transport,
             headers=headers,
         )

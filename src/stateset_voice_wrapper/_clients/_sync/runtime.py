@@ -321,6 +321,7 @@ class VoiceClient(ClientBase):
     The key comes from ``api_key`` or ``STATESET_VOICE_API_KEY``; the base URL from ``base_url``
     or ``STATESET_VOICE_BASE_URL`` (default ``https://voice.stateset.app``). ``timeout``,
     ``deadline`` and ``max_retries`` set the client's defaults; every method takes them too.
+    ``limits`` (an ``httpx.Limits``) sizes the connection pool (default 100 connections).
     ``ledger`` (``SqliteLedger`` or ``RedisLedger``) blocks duplicate outbound calls across
     processes for creates that carry an ``idempotency_key``.
 
@@ -343,6 +344,7 @@ class VoiceClient(ClientBase):
         timeout: TimeoutTypes | None = None,
         deadline: float | None = None,
         max_retries: int | None = None,
+        limits: httpx.Limits | None = None,
         ledger: IdempotencyLedger | None = None,
         ledger_wait: float = 0.0,
         reliability: ReliabilityConfig | None = None,
@@ -358,6 +360,7 @@ class VoiceClient(ClientBase):
             timeout=timeout,
             deadline=deadline,
             max_retries=max_retries,
+            limits=limits,
             transport=transport,
             headers=headers,
         )

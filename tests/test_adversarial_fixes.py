@@ -42,7 +42,7 @@ from stateset_voice_wrapper import (
     request_options,
 )
 from stateset_voice_wrapper._clients.settings import resolve_base_url, resolve_key
-from stateset_voice_wrapper._reliability.request import normalise_path, path_matcher
+from stateset_voice_wrapper._reliability.identity import normalise_path, path_matcher
 from stateset_voice_wrapper._shared.defaults import DEADLINE_MARGIN
 from stateset_voice_wrapper._shared.redact import mask_phone_numbers, redact, redact_url
 from stateset_voice_wrapper._shared.validate import check_idempotency_key

@@ -142,6 +142,16 @@ def test_storage_does_not_import_httpx() -> None:
         assert all(not t.startswith("httpx") for _, t in _imports(path)), path
 
 
+def test_no_hand_written_module_is_over_400_lines() -> None:
+    long = [
+        f"{p.relative_to(SRC)}: {n} lines"
+        for p in SOURCES
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
+        and "_sync" not in p.parts  # a twin generated from an async module
+    ]
+    assert not long, long
+
+
 # -- the public surface ---------------------------------------------------------------------------
 
 PUBLIC_MODULES = [

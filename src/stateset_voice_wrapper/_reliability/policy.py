@@ -20,6 +20,7 @@ __all__ = [
     "classify_exception",
     "is_idempotent",
     "is_retryable",
+    "min_timeout",
     "retry_after_seconds",
 ]
 
@@ -116,3 +117,12 @@ def retry_after_seconds(headers: Mapping[str, str], *, now: float) -> float | No
             return None
         return max(0.0, when.timestamp() - now)
     return seconds if seconds >= 0 else None
+
+
+def min_timeout(own: float | None, outer: float | None, remaining: float | None) -> float | None:
+    """The smallest of the values that are set (None means "no limit")."""
+    result = own
+    for value in (outer, remaining):
+        if value is not None and (result is None or value < result):
+            result = value
+    return result

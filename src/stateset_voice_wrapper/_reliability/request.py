@@ -9,11 +9,9 @@ what to do next: return the response, sleep and retry, or raise a typed error.
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -21,9 +19,7 @@ import httpx
 
 from .._shared.defaults import (
     HEADER_ATTEMPT,
-    HEADER_IDEMPOTENCY_KEY,
     HEADER_REPLAYED,
-    HEADER_REQUEST_ID,
     HEADER_SERVER_REQUEST_ID,
     LOGGER_NAME,
     MAX_RETRY_AFTER,
@@ -32,14 +28,11 @@ from .._shared.errors import (
     APIResponseValidationError,
     APITimeoutError,
     AttemptRecord,
-    InvalidParameterError,
     StateSetVoiceError,
 )
-from .._shared.ids import random_uuid
-from .._shared.redact import mask_phone_numbers
-from .._shared.validate import check_idempotency_key, check_request_id
 from .guard import AttemptGuard
-from .mapping import RequestIdentity, connection_error, status_error
+from .identity import credential_values, is_html, stamp_identity
+from .mapping import connection_error, status_error
 from .options import ReliabilityConfig, RequestOverrides, RetryEvent
 from .policy import (
     FailureKind,
@@ -47,76 +40,13 @@ from .policy import (
     classify_exception,
     is_idempotent,
     is_retryable,
+    min_timeout,
     retry_after_seconds,
 )
 
-__all__ = [
-    "LogicalRequest",
-    "Raise",
-    "Return",
-    "Sleep",
-    "normalise_path",
-    "path_matcher",
-]
+__all__ = ["LogicalRequest", "Raise", "Return", "Sleep"]
 
 logger = logging.getLogger(LOGGER_NAME)
-
-
-_SLASHES = re.compile(r"/{2,}")
-
-
-def normalise_path(path: str) -> str:
-    """``path`` as the server routes it: runs of ``/`` collapsed, no trailing ``/``."""
-    path = _SLASHES.sub("/", path)
-    return path.rstrip("/") or "/"
-
-
-def _safe_path(url: httpx.URL) -> str:
-    """The URL path for logs and errors: no query string, and nothing that looks like a phone number."""
-    return mask_phone_numbers(url.path)
-
-
-def path_matcher(templates: Sequence[str]) -> Callable[[str], bool]:
-    """A predicate: does a request path (normalised first) end with one of ``templates``?
-
-    Templates are the contract's path templates; a ``{parameter}`` (or ``*``) matches one
-    segment. Matching at the end lets a base URL with a proxy's prefix
-    (``/voice/api/v1/make-call``) match too.
-    """
-    alternatives = "|".join(
-        re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(normalise_path(t))).replace(r"\*", "[^/]+")
-        for t in templates
-    )
-    compiled = re.compile(f"(?:.*)(?:{alternatives})")
-    return lambda path: compiled.fullmatch(normalise_path(path)) is not None
-
-
-@functools.cache
-def _contract_rules() -> tuple[Callable[[str], bool], frozenset[str]]:
-    """From the contracts' facts, read on the first request: which POST paths take an
-    Idempotency-Key, and which headers carry a credential (extra headers never replace those)."""
-    import stateset_voice_facts as facts
-
-    creating = tuple(
-        op["path"]
-        for op in facts.OPERATIONS.values()
-        if op["method"] == "POST" and op["idempotency_key"]
-    )
-    credentials = frozenset(
-        scheme["header"].lower()
-        for op in facts.OPERATIONS.values()
-        for scheme in op["security"]
-        if all(p["name"] != scheme["header"] for p in op["parameters"])
-    )
-    return path_matcher(creating), credentials
-
-
-def _needs_idempotency_key(path: str) -> bool:
-    return _contract_rules()[0](path)
-
-
-#: Statuses after which the server has certainly not acted on the request.
-_NOT_SENT_OUTCOMES = ("ConnectError", "ConnectTimeout", "PoolTimeout")
 
 
 @attrs.frozen
@@ -138,15 +68,6 @@ class Raise:
 Decision = Return | Sleep | Raise
 
 
-def _min_timeout(own: float | None, outer: float | None, remaining: float | None) -> float | None:
-    """The smallest of the values that are set (None means "no limit")."""
-    result = own
-    for value in (outer, remaining):
-        if value is not None and (result is None or value < result):
-            result = value
-    return result
-
-
 class LogicalRequest:
     """The decisions of one logical request. Pure bookkeeping: the loops do the I/O."""
 
@@ -163,37 +84,8 @@ class LogicalRequest:
         self.max_retries = config.max_retries if max_retries is None else max_retries
         self.started = config.clock()
         self.expires = None if self.deadline is None else self.started + self.deadline
-        headers = request.headers
-        if options is not None:
-            self._apply_extras(request, options)
-        client_request_id = (options.client_request_id if options else None) or headers.get(
-            HEADER_REQUEST_ID
-        )
-        if client_request_id:
-            check_request_id(client_request_id)
-        else:
-            client_request_id = random_uuid()
-        # Always (re)write it: an ID given through request_options must reach the server too.
-        headers[HEADER_REQUEST_ID] = client_request_id
-        key = headers.get(HEADER_IDEMPOTENCY_KEY) or (options.idempotency_key if options else None)
-        if key:
-            check_idempotency_key(key)
-        elif (
-            config.auto_idempotency_keys
-            and request.method == "POST"
-            and _needs_idempotency_key(request.url.path)
-        ):
-            key = random_uuid()
-        if key:
-            headers[HEADER_IDEMPOTENCY_KEY] = key
-        _check_header_values(request)
+        self.identity, key = stamp_identity(config, request, options)
         self.idempotent = is_idempotent(request.method, key)
-        self.identity = RequestIdentity(
-            method=request.method,
-            path=_safe_path(request.url),
-            client_request_id=client_request_id,
-            idempotency_key=key or None,
-        )
         self.records = options.records if options else ()
         self.attempts: list[AttemptRecord] = []
         self.waited = 0.0
@@ -203,16 +95,6 @@ class LogicalRequest:
         self.nothing_sent = True
         #: The body can be sent again (set by the transport after buffering a one-shot body).
         self.replayable = True
-
-    @staticmethod
-    def _apply_extras(request: httpx.Request, options: RequestOverrides) -> None:
-        """Add the caller's extra headers and query parameters; the credential is never replaced."""
-        if options.extra_headers:
-            for name, value in options.extra_headers.items():
-                if name.lower() not in _contract_rules()[1]:
-                    request.headers[name] = value
-        if options.extra_query:
-            request.url = request.url.copy_merge_params(dict(options.extra_query))
 
     def _kwargs(self) -> dict[str, Any]:
         kwargs = self.identity.error_kwargs(self.attempts, self.last_request_id)
@@ -274,10 +156,10 @@ class LogicalRequest:
         outer: dict[str, Any] = request.extensions.get("timeout") or {}
         t = self.timeout
         request.extensions["timeout"] = {
-            "connect": _min_timeout(t.connect, outer.get("connect"), remaining),
-            "read": _min_timeout(t.read, outer.get("read"), remaining),
-            "write": _min_timeout(t.write, outer.get("write"), remaining),
-            "pool": _min_timeout(t.pool, outer.get("pool"), remaining),
+            "connect": min_timeout(t.connect, outer.get("connect"), remaining),
+            "read": min_timeout(t.read, outer.get("read"), remaining),
+            "write": min_timeout(t.write, outer.get("write"), remaining),
+            "pool": min_timeout(t.pool, outer.get("pool"), remaining),
         }
         self.attempt_started = self.config.clock()
         return request
@@ -314,7 +196,7 @@ class LogicalRequest:
             self._publish(status, replayed=headers.get(HEADER_REPLAYED) == "true")
         if 200 <= status < 300:
             self.config.budget.record_success()
-            if _is_html(headers):
+            if is_html(headers):
                 return Raise(self._html_success_error(status, body))
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
@@ -385,7 +267,7 @@ class LogicalRequest:
                 identity=self.identity,
                 attempts=self.attempts,
                 request_id=self.last_request_id,
-                secrets=_secrets(self.request),
+                secrets=credential_values(self.request),
                 may_have_reached_server=not self.nothing_sent,
                 not_retried=not_retried,
                 answered=head is not None,
@@ -511,39 +393,3 @@ class LogicalRequest:
             **self._kwargs(),
         )
         return self._fail(str(response.status_code), error)
-
-
-def _secrets(request: httpx.Request) -> list[str]:
-    """The credential header values of ``request``: removed from any text shown."""
-    found = []
-    for name in _contract_rules()[1]:
-        value = request.headers.get(name)
-        if value:
-            found.append(value)
-    return found
-
-
-_BAD_HEADER_BYTE = re.compile(rb"[^\t\x20-\x7e]")
-
-
-def _check_header_values(request: httpx.Request) -> None:
-    """Refuse a request whose header values h11 would reject (and then quote, secret and all,
-    in its error and in httpcore's DEBUG log): a control or non-ASCII byte anywhere."""
-    for raw_name, raw_value in request.headers.raw:
-        bad = _BAD_HEADER_BYTE.search(raw_value)
-        if bad is not None:
-            name = raw_name.decode("latin-1")
-            what = "a non-ASCII byte" if bad.group(0)[0] > 0x7E else "a control character"
-            shown = (
-                "its value is withheld"
-                if name.lower() in _contract_rules()[1]
-                else "nothing was sent"
-            )
-            raise InvalidParameterError(
-                f"header {name!r} contains {what} at position {bad.start()} ({shown})"
-            )
-
-
-def _is_html(headers: httpx.Headers) -> bool:
-    content_type: str = headers.get("content-type", "")
-    return content_type.startswith("text/html")

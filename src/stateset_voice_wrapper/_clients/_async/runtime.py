@@ -24,6 +24,7 @@ from ..._shared.defaults import ENV_API_KEY
 from ..._shared.errors import StateSetVoiceError
 from ..._storage.leases import Completed
 from ..._storage.ledger import IdempotencyLedger, fingerprint_request
+from ..calling_hours import CallingWindow
 from ..methods import arguments_of, check_options, implements, reject_unknown
 from ..operations import operation
 from ..pagination import Page
@@ -64,6 +65,7 @@ class AsyncCalls(AsyncResource):
         metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         wait_for_in_flight: float | None = None,
+        ignore_calling_window: bool = False,
         **options: Unpack[RequestOptions],
     ) -> Call:
         """Place an outbound call; safe to retry with the same ``idempotency_key``.
@@ -74,12 +76,15 @@ class AsyncCalls(AsyncResource):
         :class:`DuplicateCallInFlightError` (or waits ``wait_for_in_flight`` seconds), and a key
         reused with other parameters raises :class:`IdempotencyConflictError`. Without a key, the
         transport sends a fresh one, so its own retries are still safe.
+        Outside the client's ``calling_window`` it raises :class:`OutsideCallingHoursError`
+        before anything else, unless ``ignore_calling_window=True``.
 
         Example::
 
             call = await voice.calls.create(to="+15555550101", from_="+15555551234",
                                             agent_key="front_desk", idempotency_key="appt-A-123")
         """
+        self._owner._check_calling_window(to, ignore_calling_window, idempotency_key)
         arguments = arguments_of(locals())
         del arguments["wait_for_in_flight"]
         ledger = self._owner._ledger
@@ -329,6 +334,7 @@ class AsyncVoiceClient(AsyncClientBase):
     ``deadline`` and ``max_retries`` set the client's defaults; every method takes them too.
     ``ledger`` (``SqliteLedger`` or ``RedisLedger``) blocks duplicate outbound calls across
     processes for creates that carry an ``idempotency_key``.
+    ``calling_window`` (:class:`CallingWindow`) refuses calls outside the callee's local hours.
 
     Example::
 
@@ -351,6 +357,7 @@ class AsyncVoiceClient(AsyncClientBase):
         max_retries: int | None = None,
         ledger: IdempotencyLedger | None = None,
         ledger_wait: float = 0.0,
+        calling_window: CallingWindow | None = None,
         reliability: ReliabilityConfig | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
@@ -369,6 +376,7 @@ class AsyncVoiceClient(AsyncClientBase):
         )
         self._ledger = ledger
         self._ledger_wait = ledger_wait
+        self._calling_window = calling_window
         self.calls = AsyncCalls(self)
         self.call_logs = AsyncCallLogs(self)
         self.sessions = AsyncSessions(self)

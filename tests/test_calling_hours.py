@@ -18,6 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
 import attrs
+import hypothesis
+import hypothesis.strategies as st
 import pytest
 
 from stateset_voice_wrapper import (
@@ -355,3 +357,38 @@ BAD_RULES: list[dict[str, Any]] = [
 def test_a_bad_rule_is_refused_when_built(kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidParameterError):
         CallingRule(**kwargs)
+
+
+# -- the guard end to end, by property -----------------------------------------------------------
+
+GEOGRAPHIC = [NY, NY_646, FL, CA_STATE, IDAHO, NEWFOUNDLAND, TORONTO, RUSSIA_MOBILE, AU_MOBILE,
+              LONDON, TOKYO]  # fmt: skip
+
+
+@hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
+@hypothesis.given(
+    number=st.sampled_from(GEOGRAPHIC),
+    window=st.sampled_from(["default", "tiered", "weekdays"]),
+    at=st.datetimes(dt.datetime(2025, 1, 1), dt.datetime(2027, 12, 31), timezones=st.just(dt.UTC)),
+)
+def test_a_refusal_names_the_first_minute_the_guard_then_allows(
+    number: str, window: str, at: dt.datetime
+) -> None:
+    guard = CallingWindow(**WINDOWS[window])
+    refusal = _refusal(guard, number, at)
+    hypothesis.assume(refusal is not None)
+    assert refusal is not None
+    assert refusal.next_allowed_at is not None
+    assert refusal.next_allowed_at > at
+    assert _refusal(guard, number, refusal.next_allowed_at) is None
+    before = refusal.next_allowed_at - dt.timedelta(minutes=1)
+    if before > at:
+        assert _refusal(guard, number, before) is not None
+
+
+def _refusal(guard: CallingWindow, number: str, at: dt.datetime) -> OutsideCallingHoursError | None:
+    try:
+        guard.check(number, at=at)
+    except OutsideCallingHoursError as exc:
+        return exc
+    return None

@@ -27,7 +27,7 @@ format: venv
 	$(BIN)/ruff format src tests benchmarks examples scripts
 
 # The scripts have no .py suffix, so each is checked on its own (each is a __main__ module).
-SCRIPTS := scripts/fetch-contracts scripts/regenerate scripts/check-drift scripts/unasync
+SCRIPTS := scripts/fetch-contracts scripts/regenerate scripts/check-drift scripts/unasync scripts/generate-area-codes
 
 typecheck: venv
 	$(BIN)/mypy
@@ -39,6 +39,7 @@ test: venv system-deps
 drift: venv
 	$(BIN)/python scripts/check-drift
 	$(BIN)/python scripts/unasync --check
+	$(BIN)/python scripts/generate-area-codes --check
 
 regen: venv
 	$(BIN)/python scripts/regenerate

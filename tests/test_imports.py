@@ -25,6 +25,7 @@ HEAVY = [
     "redis",
     "aiohttp",
     "openapi_core",
+    "phonenumbers",  # the [compliance] extra: only a CallingWindow loads it
 ]
 
 
@@ -47,3 +48,13 @@ def test_typed_client_loads_its_models_on_first_use() -> None:
     assert "stateset_voice_wrapper._clients._sync.runtime" in loaded
     assert "stateset_voice_wrapper._clients._sync.admin" not in loaded
     assert "asyncio" not in loaded
+
+
+def test_phonenumbers_loads_only_with_a_calling_window() -> None:
+    client = "VoiceClient('sk_test', base_url='https://voice.example.com')"
+    without = _loaded_after(f"from stateset_voice_wrapper import VoiceClient\n{client}")
+    assert "phonenumbers" not in without
+    assert "stateset_voice_wrapper._clients.calling_hours" in without  # light: no phonenumbers
+    with_window = _loaded_after("from stateset_voice_wrapper import CallingWindow\nCallingWindow()")
+    assert "phonenumbers" in with_window
+    assert "phonenumbers.geodata" not in with_window  # the state table is generated instead

@@ -10,6 +10,8 @@ The public surface, re-exported from small private modules:
   ``AsyncAdminClient`` (admin automation): typed methods for every operation, lazy pagination.
 - ``SqliteLedger``, ``RedisLedger``: business idempotency that blocks duplicate outbound calls
   (with the lease and dedup stores in :mod:`stateset_voice_wrapper.stores`).
+- ``CallingWindow``, ``CallingRule``: refuse outbound calls outside the callee's local hours
+  (the ``[compliance]`` extra).
 - The error hierarchy rooted at ``StateSetVoiceError``.
 
 Example::
@@ -53,10 +55,12 @@ from ._shared.errors import (
     InternalServerError,
     InvalidParameterError,
     NotFoundError,
+    OutsideCallingHoursError,
     PermissionDeniedError,
     RateLimitError,
     StateSetVoiceError,
     StoreError,
+    UnknownCalleeLocationError,
     UnprocessableEntityError,
 )
 from ._version import __version__
@@ -70,6 +74,7 @@ if TYPE_CHECKING:
     from ._clients._async.runtime import AsyncVoiceClient
     from ._clients._sync.admin import AdminClient
     from ._clients._sync.runtime import VoiceClient
+    from ._clients.calling_hours import CallingRule, CallingWindow
     from ._storage.ledger import IdempotencyLedger, RedisLedger, SqliteLedger
 
 # The clients and ledgers load on first use: `import stateset_voice_wrapper` stays cheap for
@@ -79,6 +84,8 @@ _LAZY = {
     "AsyncVoiceClient": "._clients._async.runtime",
     "AdminClient": "._clients._sync.admin",
     "VoiceClient": "._clients._sync.runtime",
+    "CallingRule": "._clients.calling_hours",
+    "CallingWindow": "._clients.calling_hours",
     "IdempotencyLedger": "._storage.ledger",
     "RedisLedger": "._storage.ledger",
     "SqliteLedger": "._storage.ledger",
@@ -124,6 +131,8 @@ __all__ = [
     "AttemptRecord",
     "AuthenticationError",
     "BadRequestError",
+    "CallingRule",
+    "CallingWindow",
     "Clear",
     "ConfigurationError",
     "ConflictError",
@@ -134,6 +143,7 @@ __all__ = [
     "InternalServerError",
     "InvalidParameterError",
     "NotFoundError",
+    "OutsideCallingHoursError",
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
@@ -149,6 +159,7 @@ __all__ = [
     "SqliteLedger",
     "StateSetVoiceError",
     "StoreError",
+    "UnknownCalleeLocationError",
     "UnprocessableEntityError",
     "VoiceClient",
     "__version__",

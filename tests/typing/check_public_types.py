@@ -18,7 +18,10 @@ from stateset_voice_wrapper import (
     CLEAR,
     APIStatusError,
     AsyncVoiceClient,
+    CallingRule,
+    CallingWindow,
     IdempotencyConflictError,
+    OutsideCallingHoursError,
     Page,
     RateLimitError,
     RawResponse,
@@ -68,3 +71,16 @@ def options_and_errors(exc: Exception) -> None:
     if isinstance(exc, IdempotencyConflictError):
         assert_type(exc, IdempotencyConflictError)
         assert isinstance(exc, APIStatusError)
+
+
+def calling_hours(exc: Exception) -> None:
+    window = CallingWindow(rules=(CallingRule(us_states=("FL",), end="20:00"),))
+    VoiceClient(calling_window=window).calls.create(
+        to="+12125550101", from_="+12125551234", agent_key="a", ignore_calling_window=True
+    )
+    AsyncVoiceClient(calling_window=window)
+    CallingWindow(unknown="sometimes")  # type: ignore[arg-type]
+    CallingWindow(start=8)  # type: ignore[arg-type]
+    if isinstance(exc, OutsideCallingHoursError):
+        assert_type(exc.next_allowed_at, datetime.datetime | None)
+        assert_type(exc.zones, tuple[str, ...])

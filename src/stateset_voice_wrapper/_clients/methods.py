@@ -31,6 +31,9 @@ class Clear(enum.Enum):
 #: ``None`` always means "not sent".
 CLEAR: Final = Clear.CLEAR
 
+#: Names in a method's locals that are not contract parameters.
+_NOT_ARGUMENTS: Final = frozenset({"self", "options", "page_size", "ignore_calling_window"})
+
 #: The per-request option names (the keys of RequestOptions).
 _OPTION_NAMES = frozenset(RequestOptions.__annotations__)
 
@@ -46,8 +49,9 @@ def check_options(method_name: str, options: Mapping[str, Any]) -> None:
 
 
 def arguments_of(frame_locals: Mapping[str, Any]) -> dict[str, Any]:
-    """A method's parameters from its ``locals()``: everything but ``self`` and the options."""
-    return {k: v for k, v in frame_locals.items() if k not in ("self", "options", "page_size")}
+    """A method's parameters from its ``locals()``: everything but ``self``, the options and the
+    client-side switches that are no parameter of the contract."""
+    return {k: v for k, v in frame_locals.items() if k not in _NOT_ARGUMENTS}
 
 
 def reject_unknown(what: str, unknown: Mapping[str, object]) -> None:

@@ -23,9 +23,18 @@ from .._shared.errors import (
     APIStatusError,
     APITimeoutError,
     AttemptRecord,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    DuplicateCallInFlightError,
     FieldError,
+    IdempotencyConflictError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
     StateSetVoiceError,
-    status_error_class,
+    UnprocessableEntityError,
 )
 from .._shared.redact import redact
 from .options import ResponseInfo
@@ -37,7 +46,41 @@ __all__ = [
     "decode_body",
     "response_validation_error",
     "status_error",
+    "status_error_class",
 ]
+
+#: The error class of each status with a meaning of its own.
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+#: 409 answers whose error ``code`` names an idempotency condition the ledger detects too.
+_CONFLICT_CODES: dict[str, type[APIStatusError]] = {
+    "idempotency_conflict": IdempotencyConflictError,
+    "idempotency_in_progress": DuplicateCallInFlightError,
+}
+
+
+def status_error_class(status_code: int, code: str | None = None) -> type[APIStatusError]:
+    """The error class for a non-2xx status: one subclass per meaning, 5xx and unknowns as server errors."""
+    if status_code == 409 and code is not None:
+        conflict = _CONFLICT_CODES.get(code)
+        if conflict is not None:
+            return conflict
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is not None:
+        return cls
+    if 400 <= status_code < 500:
+        return APIStatusError
+    return InternalServerError
+
 
 #: Longest server message kept on an error (the raw body keeps everything).
 _MAX_MESSAGE = 1000

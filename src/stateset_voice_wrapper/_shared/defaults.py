@@ -92,6 +92,11 @@ HEADER_IDEMPOTENCY_KEY: Final = "Idempotency-Key"
 HEADER_SERVER_REQUEST_ID: Final = "x-request-id"
 HEADER_REPLAYED: Final = "Idempotent-Replayed"
 
+# The calling window's default local hours (docs/calling-hours.md): the US federal hours for
+# telephone solicitation, 08:00 to 21:00 (the end exclusive), every day.
+DEFAULT_CALLING_START: Final = "08:00"
+DEFAULT_CALLING_END: Final = "21:00"
+
 #: Page size used by the lazy ``list()`` iterators.
 DEFAULT_ITER_PAGE_SIZE: Final = 100
 

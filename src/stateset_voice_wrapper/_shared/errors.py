@@ -20,6 +20,8 @@ Every error the package raises on purpose derives from :class:`StateSetVoiceErro
     ├── ConfigurationError (ValueError) a missing or malformed key, an unsafe base URL
     ├── InvalidParameterError (ValueError)  an argument rejected before anything was sent
     ├── StoreError (RuntimeError)       a ledger or dedup store failed or was misused
+    ├── OutsideCallingHoursError        the calling window refused a call (.next_allowed_at)
+    │   └── UnknownCalleeLocationError  ... because the number's local time cannot be told
     ├── webhooks.InvalidSignatureError (ValueError)  a webhook is not provably authentic
     └── webhooks.InvalidEventError (ValueError)      an authentic body is not a well-formed event
 
@@ -55,6 +57,7 @@ Example::
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 
 import attrs
@@ -77,10 +80,12 @@ __all__ = [
     "InternalServerError",
     "InvalidParameterError",
     "NotFoundError",
+    "OutsideCallingHoursError",
     "PermissionDeniedError",
     "RateLimitError",
     "StateSetVoiceError",
     "StoreError",
+    "UnknownCalleeLocationError",
     "UnprocessableEntityError",
 ]
 
@@ -290,36 +295,45 @@ class StoreError(StateSetVoiceError, RuntimeError):
     """A lease store (the ledger's or the webhook consumer's) failed or was used after close."""
 
 
-_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: UnprocessableEntityError,
-    429: RateLimitError,
-}
+class OutsideCallingHoursError(StateSetVoiceError):
+    """The client's calling window refused the call; nothing was sent.
+
+    ``next_allowed_at`` is the first instant (UTC) at which the number is inside the window in
+    every time zone it may be in, or None when no such instant exists within a year (or, for
+    :class:`UnknownCalleeLocationError`, cannot be computed). ``zones`` are the IANA zones
+    checked, ``rule`` names the hours that applied (``"default"``, ``"us_states FL"`` ...).
+    The number itself is never kept: ``number_hint`` is its last four digits (``"…0101"``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        next_allowed_at: datetime.datetime | None = None,
+        zones: Sequence[str] = (),
+        rule: str | None = None,
+        number_hint: str = "…",
+        **kwargs: object,
+    ) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.next_allowed_at = next_allowed_at
+        self.zones: tuple[str, ...] = tuple(zones)
+        self.rule = rule
+        self.number_hint = number_hint
 
 
-#: 409 answers whose error ``code`` names an idempotency condition the ledger detects too.
-_CONFLICT_CODES: dict[str, type[APIStatusError]] = {
-    "idempotency_conflict": IdempotencyConflictError,
-    "idempotency_in_progress": DuplicateCallInFlightError,
-}
+class UnknownCalleeLocationError(OutsideCallingHoursError):
+    """The calling window cannot tell the callee's local time, so it refused the call.
 
+    The number is valid but has no time zone (``zones`` is empty), is a toll-free or other
+    service number that rings anywhere, or is a US number whose state a ``us_states`` rule
+    needs but the area code table does not know. ``reason`` says which. Allow such numbers
+    with ``CallingWindow(unknown="allow")`` or one call with ``ignore_calling_window=True``.
+    """
 
-def status_error_class(status_code: int, code: str | None = None) -> type[APIStatusError]:
-    """The error class for a non-2xx status: one subclass per meaning, 5xx and unknowns as server errors."""
-    if status_code == 409 and code is not None:
-        conflict = _CONFLICT_CODES.get(code)
-        if conflict is not None:
-            return conflict
-    cls = _STATUS_CLASSES.get(status_code)
-    if cls is not None:
-        return cls
-    if 400 <= status_code < 500:
-        return APIStatusError
-    return InternalServerError
+    def __init__(self, message: str, *, reason: str, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.reason = reason
 
 
 def _public_module(module: str, *classes: type) -> None:
@@ -348,6 +362,8 @@ _public_module(
     ConfigurationError,
     InvalidParameterError,
     StoreError,
+    OutsideCallingHoursError,
+    UnknownCalleeLocationError,
     AttemptRecord,
     FieldError,
 )

@@ -8,7 +8,9 @@ file and run ``make unasync``; ``make check`` fails if this file is out of date.
 from __future__ import annotations
 
 import copy
+import datetime
 import hashlib
+import logging
 from collections.abc import Iterator, Mapping
 from typing import Any, ParamSpec, Self, TypeVar
 
@@ -23,7 +25,10 @@ from ..._reliability.options import (
 )
 from ..._reliability.transport import ReliableTransport
 from ..._shared.defaults import HEADER_REPLAYED, HEADER_SERVER_REQUEST_ID
+from ..._shared.errors import InvalidParameterError, StateSetVoiceError
 from ..._storage.ledger import IdempotencyLedger
+from ..callee import mask
+from ..calling_hours import CallingWindow
 from ..methods import check_options
 from ..operations import Operation, check_page_size, operation
 from ..pagination import Page, iterate_pages, page_from_envelope
@@ -33,6 +38,8 @@ from ..responses import parse_response
 from ..settings import build_config, resolve_base_url
 
 __all__ = ["ClientBase", "Resource"]
+
+_log = logging.getLogger("stateset_voice.calling_hours")
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -116,6 +123,7 @@ class ClientBase:
     _api: str = ""
     _ledger: IdempotencyLedger | None = None
     _ledger_wait: float = 0.0
+    _calling_window: CallingWindow | None = None
 
     def __init__(
         self,
@@ -193,6 +201,27 @@ class ClientBase:
                 resource._owner = clone
                 setattr(clone, name, resource)
         return clone
+
+    def _check_calling_window(self, to: str, ignore: bool, idempotency_key: str | None) -> None:
+        """Refuse a call outside the calling window, before the ledger and any request; the
+        client's ``wall_clock`` is the time."""
+        window = self._calling_window
+        if window is None:
+            return
+        if not isinstance(window, CallingWindow):
+            raise InvalidParameterError(
+                f"calling_window must be a CallingWindow; got {type(window).__name__}",
+                parameter="calling_window",
+            )
+        if ignore:
+            _log.info("calls.create to %s: calling window ignored by the caller", mask(str(to)))
+            return
+        now = datetime.datetime.fromtimestamp(self._config.wall_clock(), datetime.UTC)
+        try:
+            window.check(to, at=now)
+        except StateSetVoiceError as exc:
+            exc.idempotency_key = idempotency_key
+            raise
 
     def _credentials(self, op: Operation) -> dict[str, str]:
         """The key, in the header the operation's security scheme names. A scheme whose header

@@ -8,18 +8,16 @@ file and run ``make unasync``; ``make check`` fails if this file is out of date.
 from __future__ import annotations
 
 import datetime
-import logging
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Never, Unpack
+from typing import TYPE_CHECKING, Never, Unpack
 
 import attrs
 import httpx
 
-from ..._reliability.options import ReliabilityConfig, RequestOptions, ResponseInfo, TimeoutTypes
+from ..._reliability.options import ReliabilityConfig, RequestOptions, TimeoutTypes
 from ..._shared.defaults import ENV_API_KEY
-from ..._shared.errors import StateSetVoiceError
-from ..._storage.leases import Completed
-from ..._storage.ledger import IdempotencyLedger, fingerprint_request
+from ..._storage.ledger import IdempotencyLedger
+from ..calling_hours import CallingWindow
 from ..methods import arguments_of, check_options, implements, reject_unknown
 from ..operations import operation
 from ..pagination import Page
@@ -27,11 +25,11 @@ from ..requests import build_request
 from ..responses import parse_response
 from ..settings import resolve_key
 from .base import ClientBase, Resource
+from .calls import Calls
 
 if TYPE_CHECKING:
     from stateset_voice_public.models import (
         AccessRequest,
-        Call,
         CallDirection,
         CallLog,
         CallStatus,
@@ -42,81 +40,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["VoiceClient"]
-
-_log = logging.getLogger("stateset_voice.ledger")
-
-
-class Calls(Resource):
-    """Outbound calls (``POST /api/v1/make-call``)."""
-
-    @implements("make_call")
-    def create(
-        self,
-        *,
-        to: str,
-        from_: str,
-        agent_key: str,
-        greeting: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-        wait_for_in_flight: float | None = None,
-        **options: Unpack[RequestOptions],
-    ) -> Call:
-        """Place an outbound call; safe to retry with the same ``idempotency_key``.
-
-        Pass a business key (``"appt-A-123-confirm"``): every attempt and every later retry with
-        that key reaches the server as one call. With a ledger on the client, a key that already
-        completed returns the recorded call without a request, a key in flight elsewhere raises
-        :class:`DuplicateCallInFlightError` (or waits ``wait_for_in_flight`` seconds), and a key
-        reused with other parameters raises :class:`IdempotencyConflictError`. Without a key, the
-        transport sends a fresh one, so its own retries are still safe.
-
-        Example::
-
-            call = voice.calls.create(to="+15555550101", from_="+15555551234",
-                                            agent_key="front_desk", idempotency_key="appt-A-123")
-        """
-        arguments = arguments_of(locals())
-        del arguments["wait_for_in_flight"]
-        ledger = self._owner._ledger
-        if ledger is None or idempotency_key is None:
-            call: Call = self._request("make_call", "calls.create", arguments, options)
-            return call
-        op = operation("make_call")
-        check_options("calls.create", options)
-        built = build_request(op, arguments, "calls.create")
-        wait = self._owner._ledger_wait if wait_for_in_flight is None else wait_for_in_flight
-        claim = ledger.begin(
-            idempotency_key,
-            fingerprint=fingerprint_request(built.json or {}),
-            wait=wait,
-            sleep=self._owner._config.sleep,
-        )
-        if isinstance(claim, Completed):
-            # Read the recorded answer exactly as a live one, through the same checks.
-            replay = httpx.Response(
-                201, content=claim.result, headers={"content-type": "application/json"}
-            )
-            info = ResponseInfo(idempotency_key=idempotency_key, replayed=True)
-            recorded: Call = parse_response(op, replay, info, "calls.create")
-            return recorded
-        try:
-            response, info = self._owner._send(op, built, options)
-        except BaseException:
-            claim.abandon()
-            raise
-        # A 2xx: the call exists. Record what the server said before anything else can fail.
-        try:
-            claim.record(response.content)
-        except StateSetVoiceError:
-            _log.warning(
-                "calls.create: the call was placed but the ledger could not record it; a retry"
-                " with the same key is sent again and deduplicated by the server"
-                " (idempotency_key=%s)",
-                idempotency_key,
-            )
-        placed: Call = parse_response(op, response, info, "calls.create")
-        return placed
 
 
 class CallLogs(Resource):
@@ -324,6 +247,7 @@ class VoiceClient(ClientBase):
     ``limits`` (an ``httpx.Limits``) sizes the connection pool (default 100 connections).
     ``ledger`` (``SqliteLedger`` or ``RedisLedger``) blocks duplicate outbound calls across
     processes for creates that carry an ``idempotency_key``.
+    ``calling_window`` (:class:`CallingWindow`) refuses calls outside the callee's local hours.
 
     Example::
 
@@ -347,6 +271,7 @@ class VoiceClient(ClientBase):
         limits: httpx.Limits | None = None,
         ledger: IdempotencyLedger | None = None,
         ledger_wait: float = 0.0,
+        calling_window: CallingWindow | None = None,
         reliability: ReliabilityConfig | None = None,
         transport: httpx.BaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
@@ -366,6 +291,7 @@ class VoiceClient(ClientBase):
         )
         self._ledger = ledger
         self._ledger_wait = ledger_wait
+        self._calling_window = calling_window
         self.calls = Calls(self)
         self.call_logs = CallLogs(self)
         self.sessions = Sessions(self)

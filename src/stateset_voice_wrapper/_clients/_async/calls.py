@@ -1,0 +1,109 @@
+"""Outbound calls, ``AsyncCalls``: the one method whose duplicate rings a phone twice.
+
+Source of truth for ``_clients/_sync/calls.py`` (``scripts/unasync`` writes it). ``create`` checks
+the client's calling window first, then its arguments against the contract; with a ledger and a
+business key, the key is claimed before anything is sent, a completed key returns the recorded
+call without a request, and the server's answer is recorded before it is read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Unpack
+
+import httpx
+
+from ..._reliability.options import RequestOptions, ResponseInfo
+from ..._shared.errors import StateSetVoiceError
+from ..._storage.leases import Completed
+from ..._storage.ledger import fingerprint_request
+from ..methods import arguments_of, check_options, implements
+from ..operations import operation
+from ..requests import build_request
+from ..responses import parse_response
+from .base import AsyncResource
+
+if TYPE_CHECKING:
+    from stateset_voice_public.models import Call
+
+__all__ = ["AsyncCalls"]
+
+_log = logging.getLogger("stateset_voice.ledger")
+
+
+class AsyncCalls(AsyncResource):
+    """Outbound calls (``POST /api/v1/make-call``)."""
+
+    @implements("make_call")
+    async def create(
+        self,
+        *,
+        to: str,
+        from_: str,
+        agent_key: str,
+        greeting: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        wait_for_in_flight: float | None = None,
+        ignore_calling_window: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> Call:
+        """Place an outbound call; safe to retry with the same ``idempotency_key``.
+
+        Pass a business key (``"appt-A-123-confirm"``): every attempt and every later retry with
+        that key reaches the server as one call. With a ledger on the client, a key that already
+        completed returns the recorded call without a request, a key in flight elsewhere raises
+        :class:`DuplicateCallInFlightError` (or waits ``wait_for_in_flight`` seconds), and a key
+        reused with other parameters raises :class:`IdempotencyConflictError`. Without a key, the
+        transport sends a fresh one, so its own retries are still safe.
+        Outside the client's ``calling_window`` it raises :class:`OutsideCallingHoursError`
+        before anything else, unless ``ignore_calling_window=True``.
+
+        Example::
+
+            call = await voice.calls.create(to="+15555550101", from_="+15555551234",
+                                            agent_key="front_desk", idempotency_key="appt-A-123")
+        """
+        self._owner._check_calling_window(to, ignore_calling_window, idempotency_key)
+        arguments = arguments_of(locals())
+        del arguments["wait_for_in_flight"]
+        ledger = self._owner._ledger
+        if ledger is None or idempotency_key is None:
+            call: Call = await self._request("make_call", "calls.create", arguments, options)
+            return call
+        op = operation("make_call")
+        check_options("calls.create", options)
+        built = build_request(op, arguments, "calls.create")
+        wait = self._owner._ledger_wait if wait_for_in_flight is None else wait_for_in_flight
+        claim = await ledger.abegin(
+            idempotency_key,
+            fingerprint=fingerprint_request(built.json or {}),
+            wait=wait,
+            sleep=self._owner._config.async_sleep,
+        )
+        if isinstance(claim, Completed):
+            # Read the recorded answer exactly as a live one, through the same checks.
+            replay = httpx.Response(
+                201, content=claim.result, headers={"content-type": "application/json"}
+            )
+            info = ResponseInfo(idempotency_key=idempotency_key, replayed=True)
+            recorded: Call = parse_response(op, replay, info, "calls.create")
+            return recorded
+        try:
+            response, info = await self._owner._send(op, built, options)
+        except BaseException:
+            await claim.aabandon()
+            raise
+        # A 2xx: the call exists. Record what the server said before anything else can fail.
+        try:
+            await claim.arecord(response.content)
+        except StateSetVoiceError:
+            _log.warning(
+                "calls.create: the call was placed but the ledger could not record it; a retry"
+                " with the same key is sent again and deduplicated by the server"
+                " (idempotency_key=%s)",
+                idempotency_key,
+            )
+        placed: Call = parse_response(op, response, info, "calls.create")
+        return placed

@@ -12,6 +12,7 @@ import io
 import json
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -257,20 +258,19 @@ def test_ctrl_c_during_a_create_says_interrupted_once_with_the_key(
 # -- webhooks verify --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["http://[::1", "https://example.com:99999999/x"])
 def test_webhooks_verify_refuses_a_malformed_url_cleanly(
-    env: Sandbox, tmp_path: Any, url: str, make_payload: Callable[[], str]
+    env: Sandbox, make_payload: Callable[[], str]
 ) -> None:
-    code, out, err = run("webhooks", "verify", "--provider", "twilio", "--url", url,
+    code, out, err = run("webhooks", "verify", "--provider", "twilio", "--url", "http://[::1",
                          "--payload", make_payload(), "--signature", "x", "--auth-token", "t",
                          "-o", "table")  # fmt: skip
-    assert code in (ExitCode.INVALID_INPUT, ExitCode.INVALID_WEBHOOK)
-    assert "Traceback" not in err
+    assert (code, out) == (ExitCode.INVALID_INPUT, "")
+    assert "--url is not a valid URL" in err
     assert "unexpected" not in err
 
 
 @pytest.fixture
-def make_payload(tmp_path: Any) -> Callable[[], str]:
+def make_payload(tmp_path: Path) -> Callable[[], str]:
     def make() -> str:
         path = tmp_path / "form.txt"
         path.write_text("CallSid=CA1&From=%2B15555551234")

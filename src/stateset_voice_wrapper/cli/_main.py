@@ -177,7 +177,7 @@ def _run_sandbox(argv: Sequence[str], stderr: TextIO) -> int:
     try:
         return sandbox(argv)
     except CommandError as exc:
-        print(f"stateset-voice: error: {exc}", file=stderr)
+        print(f"stateset-voice: error: {escape_untrusted(str(exc))}", file=stderr)
         return int(exc.exit_code)
 
 

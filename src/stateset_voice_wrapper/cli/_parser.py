@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stateset-voice",
         description="Place and observe StateSet Voice calls, configure tenants, verify webhooks"
-        " and keep the API contracts pinned.",
+        " and check the deployed API against the contracts this package was built from.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],

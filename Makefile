@@ -27,7 +27,7 @@ format: venv
 	$(BIN)/ruff format src tests benchmarks examples scripts
 
 # The scripts have no .py suffix, so each is checked on its own (each is a __main__ module).
-SCRIPTS := scripts/fetch-contracts scripts/regenerate scripts/check-drift scripts/unasync scripts/generate-area-codes
+SCRIPTS := scripts/fetch-contracts scripts/contract_pipeline.py scripts/regenerate scripts/check-drift scripts/unasync scripts/generate-area-codes
 
 typecheck: venv
 	$(BIN)/mypy

@@ -370,7 +370,7 @@ def test_limit_must_be_positive(env: Sandbox) -> None:
     assert "--page-size must be 1 to 200, got 500" in too_big.err
     for option, value, message in (
         ("--deadline", "0", "deadline must be > 0 seconds"),
-        ("--max-retries", "-1", "max_retries must be an integer >= 0"),
+        ("--max-retries", "-1", "--max-retries must be an integer >= 0"),
     ):
         bad = run("call-logs", "list", option, value, "-o", "json")
         assert bad.code == ExitCode.INVALID_INPUT
@@ -652,31 +652,54 @@ def test_webhooks_verify_twilio_inbound(
 # -- contracts --------------------------------------------------------------------------------
 
 
-def test_contracts_fetch_and_check_against_the_sandbox(env: Sandbox, tmp_path: Path) -> None:
+def test_contracts_check_against_the_sandbox_uses_the_installed_hashes(
+    env: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stateset_voice_facts as facts
+
+    # No checkout needed: run from an empty directory.
+    monkeypatch.chdir(tmp_path)
+    in_sync = run("contracts", "check", "-o", "json")
+    assert in_sync.code == 0, in_sync.err
+    rows = in_sync.json()
+    assert [(c["name"], c["status"]) for c in rows] == [("public", "in-sync"), ("admin", "in-sync")]
+    for row in rows:
+        assert row["live_sha256"] == row["pinned_sha256"] == facts.CONTRACTS[row["name"]]["sha256"]
+        assert row["url"] == f"{env.base_url}/api-docs/{row['name']}.json"
+    assert "match the contracts stateset-voice" in in_sync.err
+
+    # --out-dir compares with files instead: a changed admin file differs.
     out_dir = tmp_path / "contracts"
-    fetched = run("contracts", "fetch", "--out-dir", str(out_dir), "-o", "json")
-    assert fetched.code == 0, fetched.err
-    assert [(c["name"], c["status"]) for c in fetched.json()] == [
-        ("public", "updated"),
-        ("admin", "updated"),
-    ]
+    out_dir.mkdir()
     for name in ("stateset-voice-public.json", "stateset-voice-admin.json"):
-        assert (out_dir / name).read_bytes() == (REPO / "api-contracts" / name).read_bytes()
-    assert (out_dir / "contracts.lock.json").exists()
-
-    again = run("contracts", "fetch", "--out-dir", str(out_dir), "-o", "json")
-    assert [c["status"] for c in again.json()] == ["unchanged", "unchanged"]
-    assert "contracts unchanged" in again.err
-
-    in_sync = run("contracts", "check", "--out-dir", str(out_dir), "-o", "json")
-    assert in_sync.code == 0
-    assert [c["status"] for c in in_sync.json()] == ["in-sync", "in-sync"]
-
+        (out_dir / name).write_bytes((REPO / "api-contracts" / name).read_bytes())
     (out_dir / "stateset-voice-admin.json").write_text("{}\n")
     drift = run("contracts", "check", "--out-dir", str(out_dir), "-o", "table")
     assert drift.code == ExitCode.CONTRACT_DRIFT
     assert "admin   differs" in drift.out
     assert "public  in-sync" in drift.out
+
+
+def test_contracts_url_precedence(env: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--base-url, then $STATESET_VOICE_CONTRACTS_URL, then $STATESET_VOICE_BASE_URL."""
+    closed = "http://127.0.0.1:9"
+    monkeypatch.setenv("STATESET_VOICE_CONTRACTS_URL", closed)
+    assert run("contracts", "check", "-o", "json").code == ExitCode.CONTRACT_FETCH
+    assert run("contracts", "check", "--base-url", env.base_url, "-o", "json").code == 0
+    monkeypatch.delenv("STATESET_VOICE_CONTRACTS_URL")
+    assert run("contracts", "check", "-o", "json").code == 0  # STATESET_VOICE_BASE_URL
+    monkeypatch.setenv("STATESET_VOICE_BASE_URL", closed)
+    assert run("contracts", "check", "-o", "json").code == ExitCode.CONTRACT_FETCH
+
+
+def test_contracts_fetch_is_deprecated_with_its_own_exit_code(env: Sandbox, tmp_path: Path) -> None:
+    result = run("contracts", "fetch", "--out-dir", str(tmp_path), "-o", "table")
+    assert result.code == ExitCode.DEPRECATED
+    assert int(result.code) == 17
+    assert "make fetch-contracts" in result.err
+    assert result.out == ""
+    assert not list(tmp_path.iterdir())
+    assert not [r for r in env.requests() if str(r.get("path", "")).startswith("/api-docs")]
 
 
 def test_contracts_unreachable_is_a_fetch_error(tmp_path: Path) -> None:

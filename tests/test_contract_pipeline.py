@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_httpserver import HTTPServer
-
-from stateset_voice_wrapper._contracts import (
+from contract_pipeline import (
     CONTRACTS,
     DEFAULT_BASE_URL,
     ENV_BASE_URL,
@@ -31,6 +29,7 @@ from stateset_voice_wrapper._contracts import (
     resolve_base_url,
     sha256_file,
 )
+from pytest_httpserver import HTTPServer
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "scripts"
@@ -244,14 +243,14 @@ def _closed_port() -> int:
             b'{"openapi": "4.0.0", "info": {}, "paths": {}}',
             200,
             "application/json",
-            "unsupported OpenAPI version '4.0.0'",
+            "unsupported OpenAPI version: expected 3.x.y",
         ),
         (
             "invalid-openapi",
             json.dumps({"openapi": "3.1.0", "info": {"title": "no version"}, "paths": {}}).encode(),
             200,
             "application/json",
-            "'version' is a required property",
+            "$.info: missing required field 'version'",
         ),
         (
             "invalid-response",
@@ -264,7 +263,7 @@ def _closed_port() -> int:
             ).encode(),
             200,
             "application/json",
-            "'description' is a required property",
+            "missing required field 'description'",
         ),
     ],
 )
@@ -356,9 +355,9 @@ def test_env_var_is_used_when_no_base_url_is_given(
 
 def test_base_url_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_base_url() == DEFAULT_BASE_URL == "https://voice.stateset.app"
-    monkeypatch.setenv(ENV_BASE_URL, "http://env.example/")
-    assert resolve_base_url() == "http://env.example"
-    assert resolve_base_url("http://arg.example/prefix/") == "http://arg.example/prefix"
+    monkeypatch.setenv(ENV_BASE_URL, "https://env.example/")
+    assert resolve_base_url() == "https://env.example"
+    assert resolve_base_url("https://arg.example/prefix/") == "https://arg.example/prefix"
     monkeypatch.setenv(ENV_BASE_URL, "")
     assert resolve_base_url() == DEFAULT_BASE_URL
 

@@ -994,6 +994,6 @@ def test_the_core_package_imports_without_the_sandbox_extra() -> None:
 
 
 def test_fetch_contracts_against_the_sandbox_finds_them_in_sync(sandbox: Sandbox) -> None:
-    from stateset_voice_wrapper._contracts import check_contracts
+    from contract_pipeline import check_contracts
 
     assert check_contracts(base_url=sandbox.base_url, out_dir=CONTRACTS_DIR) == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._context import CommandError, Context, json_object
 from ._exit import ExitCode
 from ._output import Section, columns
+
+if TYPE_CHECKING:
+    from .. import AdminClient
 
 SWEEP_SECTIONS = (
     Section("GATES", "gates", columns("gate", "status", "observed", "threshold", "detail")),
@@ -76,6 +79,31 @@ def runtime_config_set(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def _failed_gates(data: dict[str, Any]) -> list[str]:
+    return [str(g.get("gate")) for g in data.get("gates", []) if g.get("status") == "failed"]
+
+
+def _failed_gates_per_tenant(admin: AdminClient, agent_key: str | None) -> list[str]:
+    """``ten_acme: synthetic_calls, approval`` per active tenant with failed gates.
+
+    A sweep of every tenant answers one list of gates without saying whose each is, so each
+    active tenant is swept again on its own, as a dry run (which changes nothing).
+    """
+    lines = []
+    for tenant in admin.tenants.list():
+        info = tenant.to_dict()
+        if info.get("status") != "active":
+            continue
+        tenant_id = str(info.get("tenant_id"))
+        result = admin.rollout_governance.sweep(
+            tenant_id=tenant_id, agent_key=agent_key, dry_run=True
+        ).to_dict()
+        failed = _failed_gates(result)
+        if failed:
+            lines.append(f"{tenant_id}: {', '.join(failed)}")
+    return lines
+
+
 def rollout_sweep(args: argparse.Namespace, ctx: Context) -> int:
     """Evaluate the launch gates; ``--apply`` acts on the decision, ``--check`` gates CI on it."""
     with ctx.admin() as admin:
@@ -85,14 +113,18 @@ def rollout_sweep(args: argparse.Namespace, ctx: Context) -> int:
             dry_run=not args.apply,
             idempotency_key=args.idempotency_key,
         )
-    data = result.to_dict()
-    ctx.out.item(data, sections=SWEEP_SECTIONS)
-    decision = str(data.get("decision"))
-    mode = "applied" if args.apply else "dry run, nothing applied"
-    ctx.out.note(f"decision: {decision} ({mode})")
-    if args.check and decision != "promote":
-        failed = [g.get("gate") for g in data.get("gates", []) if g.get("status") == "failed"]
-        detail = f"; failed gates: {', '.join(map(str, failed))}" if failed else ""
-        ctx.out.note(f"--check: decision is {decision}, not promote{detail}")
-        return ExitCode.GATE_BLOCKED
-    return 0
+        data = result.to_dict()
+        ctx.out.item(data, sections=SWEEP_SECTIONS)
+        decision = str(data.get("decision"))
+        mode = "applied" if args.apply else "dry run, nothing applied"
+        ctx.out.note(f"decision: {decision} ({mode})")
+        if not args.check or decision == "promote":
+            return 0
+        if args.tenant_id:
+            failed = _failed_gates(data)
+            detail = f"; failed gates: {', '.join(failed)}" if failed else ""
+        else:
+            per_tenant = _failed_gates_per_tenant(admin, args.agent_key)
+            detail = f"; failed gates: {'; '.join(per_tenant)}" if per_tenant else ""
+    ctx.out.note(f"--check: decision is {decision}, not promote{detail}")
+    return ExitCode.GATE_BLOCKED

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import Page, StateSetVoiceError
-from .._shared.defaults import DEFAULT_ITER_PAGE_SIZE
+from .._shared.defaults import DEFAULT_ITER_PAGE_SIZE, ENV_ADMIN_KEY, ENV_API_KEY, env_names
 from ._exit import ExitCode
 from ._output import Column, Output, Progress, isatty
 
@@ -63,12 +64,14 @@ class Context:
         """A runtime client; the key comes from ``STATESET_VOICE_API_KEY``."""
         from .. import VoiceClient
 
+        _require_key(ENV_API_KEY, "runtime API key")
         return VoiceClient(**self.client_options())
 
     def admin(self) -> AdminClient:
         """An admin client; the key comes from ``STATESET_VOICE_ADMIN_API_KEY``."""
         from .. import AdminClient
 
+        _require_key(ENV_ADMIN_KEY, "admin API key")
         return AdminClient(**self.client_options())
 
     def list_pages(
@@ -98,30 +101,45 @@ class Context:
         progress_flag = args.progress
         offset = args.offset
         page = None
-        with self.out.listing(cols) as sink:
-            progress: Progress | None = None
-            while True:
-                size = page_size if want is None else min(page_size, want - sink.count)
-                page = fetch(size, offset)
-                for item in page.items:
-                    sink.add(item.to_dict())
-                target = max(page.total - args.offset, 0)
-                if want is not None:
-                    target = min(target, want)
-                if progress is None:
-                    needs_pages = target > len(page.items)
-                    enabled = (
-                        progress_flag
-                        if progress_flag is not None
-                        else needs_pages and isatty(self.out.stderr)
-                    )
-                    progress = Progress(self.out.stderr, label, enabled=bool(enabled))
-                progress.update(sink.count, target)
-                nxt = page.next_offset
-                if nxt is None or (want is not None and sink.count >= want):
-                    break
-                offset = nxt
-            progress.finish()
+        sink = self.out.listing(cols)
+        try:
+            with sink:
+                progress: Progress | None = None
+                completed = False
+                try:
+                    while True:
+                        size = page_size if want is None else min(page_size, want - sink.count)
+                        page = fetch(size, offset)
+                        for item in page.items:
+                            sink.add(item.to_dict())
+                        target = max(page.total - args.offset, 0)
+                        if want is not None:
+                            target = min(target, want)
+                        if progress is None:
+                            needs_pages = target > len(page.items)
+                            enabled = (
+                                progress_flag
+                                if progress_flag is not None
+                                else needs_pages and isatty(self.out.stderr)
+                            )
+                            progress = Progress(self.out.stderr, label, enabled=bool(enabled))
+                        progress.update(sink.count, target)
+                        nxt = page.next_offset
+                        if nxt is None or (want is not None and sink.count >= want):
+                            break
+                        offset = nxt
+                    completed = True
+                finally:
+                    # Before the listing prints its table: the table starts on a clean line.
+                    if progress is not None:
+                        progress.finish(completed=completed)
+        except BaseException as exc:
+            if sink.count and not isinstance(exc, BrokenPipeError):
+                self.out.note(
+                    f"the listing is incomplete: {sink.count:,} {label} were written before"
+                    " it failed"
+                )
+            raise
         if page is not None and not self.out.is_json:
             remaining = page.total - args.offset - sink.count
             if remaining > 0:
@@ -130,6 +148,18 @@ class Context:
                     " --all or --limit N for more"
                 )
         return 0
+
+
+def _require_key(env: str, what: str) -> None:
+    """Fail in the CLI's words when the key's variable is unset (the library would say "pass
+    it to the client", which a command line cannot)."""
+    if not any(os.environ.get(name, "").strip() for name in env_names(env)):
+        raise CommandError(
+            f"no {what}: set the {env} environment variable (the CLI reads API keys only from"
+            " the environment, never from options)",
+            ExitCode.CONFIGURATION,
+            kind="ConfigurationError",
+        )
 
 
 def json_object(text: str, option: str) -> dict[str, Any]:

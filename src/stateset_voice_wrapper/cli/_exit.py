@@ -61,11 +61,15 @@ class ExitCode(enum.IntEnum):
     CONTRACT_DRIFT = 13
     """``contracts check``: the live contracts differ from the pinned ones."""
     CONTRACT_FETCH = 14
-    """``contracts fetch`` / ``check``: a contract could not be downloaded or is not OpenAPI."""
+    """``contracts check``: a contract could not be downloaded, was refused (an unsafe URL, a
+    redirect to another origin, too large, too slow) or is not an OpenAPI document."""
     GATE_BLOCKED = 15
     """``admin rollout sweep --check``: the decision was not ``promote``."""
     STILL_RUNNING = 16
     """``calls create --wait``: the call had not ended when ``--wait-timeout`` ran out."""
+    DEPRECATED = 17
+    """A deprecated command that no longer does its work (``contracts fetch``); the message
+    names what replaces it."""
     INTERRUPTED = 130
     """Ctrl-C."""
 

@@ -1,5 +1,5 @@
-"""Commands that work on local files or start servers: ``webhooks verify``, ``contracts
-fetch|check`` and ``sandbox``."""
+"""Commands that work on local files, the contracts or start servers: ``webhooks verify``,
+``contracts check`` (and the deprecated ``contracts fetch``) and ``sandbox``."""
 
 from __future__ import annotations
 
@@ -10,13 +10,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from .._shared.defaults import ENV_WEBHOOK_SECRET, env_names
+from .._shared.defaults import ENV_BASE_URL, ENV_WEBHOOK_SECRET, env_names
 from ._context import CommandError, Context
 from ._exit import ExitCode
+from ._fetch import (
+    CONTRACT_PATHS,
+    DEFAULT_CONTRACTS_URL,
+    ENV_CONTRACTS_URL,
+    ContractFetchError,
+    fetch_contracts,
+    sha256_hex,
+)
 from ._output import columns
 
 ENV_TWILIO_AUTH_TOKEN = "TWILIO_AUTH_TOKEN"  # noqa: S105 - a variable name
-CONTRACT_COLUMNS = columns("name", "status", "sha256", "path")
+CONTRACT_COLUMNS = columns("name", "status", "url")
 
 
 def _read_payload(source: str) -> bytes:
@@ -65,7 +73,13 @@ def webhooks_verify(args: argparse.Namespace, ctx: Context) -> int:
                     ExitCode.INVALID_INPUT,
                 )
             params = parse_qsl(payload.decode("utf-8", "replace"), keep_blank_values=True)
-            has_body_hash = "bodySHA256" in urlsplit(args.url).query
+            try:
+                has_body_hash = "bodySHA256" in urlsplit(args.url).query
+            except ValueError as exc:
+                raise CommandError(
+                    f"--url is not a valid URL ({exc}): give the full URL Twilio requested",
+                    ExitCode.INVALID_INPUT,
+                ) from None
             verify_twilio_signature(
                 auth_token=token,
                 url=args.url,
@@ -116,48 +130,84 @@ def webhooks_verify(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def contracts_fetch(args: argparse.Namespace, ctx: Context) -> int:
-    """Download both contracts, validate them, and pin them with their SHA-256 in the lock."""
-    from .._contracts import ContractFetchError, fetch_contracts
+    """Deprecated: pinning contracts is maintainer tooling, in the repository's scripts/."""
+    raise CommandError(
+        "`stateset-voice contracts fetch` is deprecated and no longer pins contracts: pinning"
+        " is maintainer tooling; in a checkout of stateset-voice run `make fetch-contracts`"
+        " (scripts/fetch-contracts). To compare the live contracts with the ones this"
+        " package was built from, run `stateset-voice contracts check`",
+        ExitCode.DEPRECATED,
+        kind="DeprecatedCommand",
+    )
 
-    try:
-        result = fetch_contracts(base_url=args.base_url, out_dir=args.out_dir)
-    except ContractFetchError as exc:
-        raise CommandError(str(exc), ExitCode.CONTRACT_FETCH, kind="ContractFetchError") from None
-    with ctx.out.listing(CONTRACT_COLUMNS) as sink:
-        for item in result.contracts:
-            sink.add(
-                {"name": item.name, "status": item.status, "sha256": item.sha256,
-                 "path": str(item.path), "url": item.url}
-            )  # fmt: skip
-    if result.changed:
-        ctx.out.note(
-            f"contracts changed in {args.out_dir}: regenerate the clients (make regen) and"
-            " commit the contracts and generated/ together"
-        )
-    else:
-        ctx.out.note("contracts unchanged")
-    return 0
+
+def contracts_base_url(args: argparse.Namespace) -> str:
+    """``--base-url``, else ``$STATESET_VOICE_CONTRACTS_URL``, else ``$STATESET_VOICE_BASE_URL``,
+    else production: the command line wins over the environment, and the contracts-only
+    variable over the one every command reads."""
+    return (
+        args.base_url
+        or os.environ.get(ENV_CONTRACTS_URL)
+        or os.environ.get(ENV_BASE_URL)
+        or DEFAULT_CONTRACTS_URL
+    )
+
+
+def _pinned_hashes(out_dir: str | None) -> tuple[dict[str, str | None], str]:
+    """The SHA-256 of each pinned contract, and what they were read from."""
+    if out_dir is None:
+        import stateset_voice_facts as facts
+
+        from .. import __version__
+
+        pinned: dict[str, str | None] = {
+            name: facts.CONTRACTS[name]["sha256"] for name in CONTRACT_PATHS
+        }
+        return pinned, f"the contracts stateset-voice {__version__} was built from"
+    hashes: dict[str, str | None] = {}
+    for name in CONTRACT_PATHS:
+        try:
+            hashes[name] = sha256_hex((Path(out_dir) / f"stateset-voice-{name}.json").read_bytes())
+        except OSError:
+            hashes[name] = None
+    return hashes, f"the files in {out_dir}"
 
 
 def contracts_check(args: argparse.Namespace, ctx: Context) -> int:
-    """Compare the live contracts with the pinned copies; exit 13 when they differ."""
-    from .._contracts import CONTRACTS, ContractFetchError, check_contracts
+    """Compare the live contracts' SHA-256 with the pinned ones; exit 13 when they differ.
 
+    Works wherever the package is installed: the pinned hashes come from
+    ``stateset_voice_facts.CONTRACTS`` (or from ``--out-dir``'s files).
+    """
     try:
-        differing = set(check_contracts(base_url=args.base_url, out_dir=args.out_dir))
+        fetched = fetch_contracts(
+            contracts_base_url(args),
+            deadline=args.deadline if args.deadline is not None else 60.0,
+            timeout=args.timeout,
+        )
     except ContractFetchError as exc:
-        raise CommandError(str(exc), ExitCode.CONTRACT_FETCH, kind="ContractFetchError") from None
-    with ctx.out.listing(columns("name", "status", "file")) as sink:
-        for contract in CONTRACTS:
-            status = "differs" if contract.name in differing else "in-sync"
-            sink.add({"name": contract.name, "status": status, "file": contract.file_name})
+        raise CommandError(
+            exc.message, ExitCode.CONTRACT_FETCH, kind="ContractFetchError"
+        ) from None
+    pinned, against = _pinned_hashes(args.out_dir)
+    differing = []
+    with ctx.out.listing(CONTRACT_COLUMNS) as sink:
+        for item in fetched:
+            in_sync = item.sha256 == pinned[item.name]
+            if not in_sync:
+                differing.append(item.name)
+            sink.add(
+                {"name": item.name, "status": "in-sync" if in_sync else "differs",
+                 "url": item.served_url, "live_sha256": item.sha256,
+                 "pinned_sha256": pinned[item.name]}
+            )  # fmt: skip
     if differing:
         ctx.out.note(
-            f"{len(differing)} contract(s) differ from {args.out_dir}: run"
-            " `stateset-voice contracts fetch` and regenerate the clients"
+            f"{len(differing)} contract(s) differ from {against}: the deployed API changed;"
+            " in a checkout, `make fetch-contracts` then `make regen` pins the new ones"
         )
         return ExitCode.CONTRACT_DRIFT
-    ctx.out.note("pinned contracts match the live ones")
+    ctx.out.note(f"the live contracts match {against}")
     return 0
 
 

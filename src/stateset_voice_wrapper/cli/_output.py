@@ -5,6 +5,12 @@ notes (the idempotency key of a create, "25 of 1,204 shown") and errors go to st
 
 Tables are for people and mask phone numbers (``+1******0101``), because terminal output ends
 up in tickets and chat; JSON is the API's data unchanged. ``--show-numbers`` unmasks tables.
+
+Text the server controls never reaches the terminal raw: table cells, field names, notes and
+error lines go through :func:`~stateset_voice_wrapper._shared.untrusted.escape_untrusted`
+(controls, bidi and other format characters become ``\x1b``, ``\u202e``, ...), and JSON is
+written with ``ensure_ascii=True``, so it holds the exact strings while its bytes are plain
+ASCII.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TextIO
+
+from .._shared.untrusted import escape_untrusted
 
 FORMATS: Final = ("auto", "json", "jsonl", "table")
 
@@ -31,7 +39,8 @@ def mask_phone(value: str) -> str:
 
 
 def _json(value: Any, *, indent: int | None) -> str:
-    return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
+    # ensure_ascii: C1 and bidi controls in the data become \u escapes too, not just C0 ones.
+    return json.dumps(value, indent=indent, ensure_ascii=True, default=str)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +76,8 @@ class Output:
     # -- notes and errors (stderr) ------------------------------------------------------------
 
     def note(self, message: str) -> None:
-        print(message, file=self.stderr, flush=True)
+        """One line on stderr; any server-supplied text in it is escaped."""
+        print(escape_untrusted(message), file=self.stderr, flush=True)
 
     # -- one object ------------------------------------------------------------------------------
 
@@ -84,7 +94,7 @@ class Output:
     def _item_table(self, data: Mapping[str, Any], sections: Sequence[Section]) -> None:
         nested = {section.field for section in sections}
         rows = [
-            [name, self._cell(name, value)]
+            [escape_untrusted(name, max_length=_MAX_CELL), self._cell(name, value)]
             for name, value in data.items()
             if name not in nested and value is not None
         ]
@@ -121,9 +131,8 @@ class Output:
             text = str(value)
         if field in PHONE_FIELDS and not self.show_numbers:
             text = mask_phone(text)
-        if field != "text" and len(text) > _MAX_CELL:
-            text = text[: _MAX_CELL - 1] + "…"
-        return text
+        # A transcript's text is shown whole; every other cell is cut to the column width.
+        return escape_untrusted(text, max_length=None if field == "text" else _MAX_CELL)
 
     def row(self, cols: Sequence[Column], data: Mapping[str, Any]) -> list[str]:
         """The cells of one table row (masked and shortened)."""
@@ -158,25 +167,37 @@ class Section:
 
 
 class Listing:
-    """Receives the items of a listing page by page and writes them in the chosen format."""
+    """Receives the items of a listing page by page and writes them in the chosen format.
+
+    Nothing is written before the first item, so a listing whose first page fails leaves
+    stdout empty (``| jq length`` cannot mistake a failure for zero items). A listing that fails
+    after some items still ends validly: the JSON array is closed, the table printed with the
+    rows it has; the command's exit code and a note on stderr say that it is incomplete.
+    """
 
     def __init__(self, out: Output, cols: tuple[Column, ...]) -> None:
         self._out = out
         self._cols = cols
         self._rows: list[list[str]] = []
         self._count = 0
+        self._opened = False
 
     @property
     def count(self) -> int:
         return self._count
 
     def __enter__(self) -> Listing:
+        return self
+
+    def _open(self) -> None:
         if self._out.format == "json":
             self._out.stdout.write("[")
-        return self
+        self._opened = True
 
     def add(self, data: Mapping[str, Any]) -> None:
         out = self._out
+        if not self._opened:
+            self._open()
         if out.format == "json":
             prefix = "\n" if self._count == 0 else ",\n"
             body = _json(data, indent=2).replace("\n", "\n  ")
@@ -187,8 +208,12 @@ class Listing:
             self._rows.append(out.row(self._cols, data))
         self._count += 1
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
         out = self._out
+        if exc_type is not None and (self._count == 0 or issubclass(exc_type, BrokenPipeError)):
+            return  # nothing to close, or no reader left to close it for
+        if not self._opened:
+            self._open()
         if out.format == "json":
             out.stdout.write("\n]\n" if self._count else "]\n")
         elif out.format == "table":
@@ -205,10 +230,10 @@ class Progress:
 
     def __init__(self, stream: TextIO, label: str, *, enabled: bool) -> None:
         self._stream = stream
-        self._label = label
+        self._label = escape_untrusted(label)
         self._enabled = enabled
         self._tty = isatty(stream)
-        self._shown = False
+        self._width = 0
 
     def update(self, done: int, total: int) -> None:
         if not self._enabled:
@@ -216,15 +241,19 @@ class Progress:
         text = f"{self._label}: {done:,}/{total:,}"
         if self._tty:
             self._stream.write(f"\r{text}")
+            self._width = max(self._width, len(text))
         else:
             self._stream.write(text + "\n")
         self._stream.flush()
-        self._shown = True
 
-    def finish(self) -> None:
-        if self._enabled and self._tty and self._shown:
-            self._stream.write("\n")
+    def finish(self, *, completed: bool = True) -> None:
+        """End the progress line: keep it when the listing completed, else wipe it, so what
+        follows (a partial table, the error) starts on a clean line."""
+        if self._enabled and self._tty and self._width:
+            end = "\n" if completed else "\r" + " " * self._width + "\r"
+            self._stream.write(end)
             self._stream.flush()
+            self._width = 0
 
 
 def isatty(stream: TextIO) -> bool:

@@ -61,7 +61,7 @@ exit codes: 0 ok, 1 unexpected error, 2 usage, 3 configuration, 4 invalid input,
   5 authentication, 6 not found, 7 conflict, 8 rate limited, 9 server error,
   10 connection or deadline, 11 bad response, 12 invalid webhook, 13 contracts differ,
   14 contracts unavailable, 15 rollout gate blocked, 16 call still running,
-  130 interrupted
+  17 deprecated command, 130 interrupted
 
 try it without credentials: stateset-voice sandbox (prints test keys)
 """
@@ -86,8 +86,8 @@ def _common() -> argparse.ArgumentParser:
     group.add_argument(
         "--base-url",
         default=s,
-        help="API base URL (default $STATESET_VOICE_BASE_URL; for contracts,"
-        " $STATESET_VOICE_CONTRACTS_URL)",
+        help="API base URL, the host only (default $STATESET_VOICE_BASE_URL; for `contracts"
+        " check`, $STATESET_VOICE_CONTRACTS_URL first)",
     )
     group.add_argument("--timeout", type=float, default=s, help="seconds per network phase")
     group.add_argument(
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stateset-voice",
         description="Place and observe StateSet Voice calls, configure tenants, verify webhooks"
-        " and keep the API contracts pinned.",
+        " and check the deployed API against the contracts this package was built from.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
@@ -153,8 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
         _runtime.calls_create,
         "place an outbound call (safe to re-run with the same --idempotency-key)",
     )
-    p.add_argument("--to", required=True, help="callee, E.164 (+15555550101)")
-    p.add_argument("--from", dest="from_", required=True, help="caller ID, E.164")
+    p.add_argument("--to", required=True, metavar="E164", help="callee, E.164 (+15555550101)")
+    p.add_argument("--from", dest="from_", required=True, metavar="E164", help="caller ID, E.164")
     p.add_argument("--agent-key", required=True, help="which AI agent takes the call")
     p.add_argument("--greeting", help="first sentence the agent says")
     p.add_argument("--metadata", help="JSON object stored with the call")
@@ -265,16 +265,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     # contracts
     contracts = group("contracts", "the pinned OpenAPI contracts")
-    for name, handler, text in (
-        ("fetch", _local.contracts_fetch, "download, validate and pin both contracts"),
-        ("check", _local.contracts_check, "exit 13 if the live contracts differ from the pins"),
-    ):
-        p = leaf(contracts, name, handler, text)
-        p.add_argument(
-            "--out-dir",
-            default="api-contracts",
-            help="directory of the pinned contracts (default %(default)s)",
-        )
+    p = leaf(
+        contracts,
+        "check",
+        _local.contracts_check,
+        "exit 13 if the live contracts differ from the ones this package was built from",
+    )
+    p.add_argument(
+        "--out-dir",
+        default=None,
+        help="compare with the pinned files in this directory instead (e.g. api-contracts)",
+    )
+    p = leaf(
+        contracts,
+        "fetch",
+        _local.contracts_fetch,
+        "deprecated: exits 17; maintainers run `make fetch-contracts` in a checkout",
+    )
+    p.add_argument("--out-dir", default=None, help=argparse.SUPPRESS)
 
     # sandbox: its own parser takes over (see _local.sandbox)
     commands.add_parser(

@@ -60,8 +60,12 @@ def calls_create(args: argparse.Namespace, ctx: Context) -> int:
             )
     except KeyboardInterrupt:
         # The call may exist already: the key is what makes finding out (re-running) safe.
-        ctx.out.note(f"interrupted; re-run with --idempotency-key {key} to finish safely")
-        raise
+        # One message, from main's report of this error (not a note plus main's "interrupted").
+        raise CommandError(
+            f"interrupted; re-run with --idempotency-key {key} to finish safely",
+            ExitCode.INTERRUPTED,
+            kind="Interrupted",
+        ) from None
     what = "replayed: this key already created" if info.replayed else "created"
     ctx.out.note(f"{what} {call.call_id} (request_id={info.request_id}, idempotency_key={key})")
     if not args.wait:

@@ -1,26 +1,31 @@
 """Locate, load and index the pinned contracts the sandbox serves.
 
 The sandbox never has its own idea of the API: routes, security, the ``Idempotency-Key``
-parameter and request validation all come from ``api-contracts/*.json``. Loading and checking a
-contract takes most of a second, so loaded contracts are cached per directory and file stamp.
+parameter and request validation all come from the pinned contracts, installed as package data
+of ``stateset_voice_facts``. Loading and checking a contract takes most of a second, so loaded
+contracts are cached per directory and file stamp.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import stateset_voice_facts
 from openapi_core import Config, OpenAPI
 from openapi_core.deserializing.media_types.util import plain_loads
 
 from .. import StateSetVoiceError
-from .._contracts import CONTRACTS
 from ._constants import PROCESS_ENV_CONTRACTS_DIR
 from ._formats import FORMAT_VALIDATORS, check_formats_supported
+
+#: api -> pinned file name, from the generated facts (the files are its package data).
+_FILES: dict[str, str] = {api: c["file"] for api, c in stateset_voice_facts.CONTRACTS.items()}
 
 ApiName = Literal["public", "admin"]
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -100,25 +105,22 @@ class Contracts:
         raise KeyError(operation_id)
 
 
-#: Where a built wheel carries the pinned contracts (pyproject.toml's force-include).
-PACKAGED_CONTRACTS_DIR = "contracts"
-
-
 def _has_files(directory: Path) -> bool:
-    return all((directory / c.file_name).is_file() for c in CONTRACTS)
+    return all((directory / name).is_file() for name in _FILES.values())
 
 
 def locate_contracts_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     """Return the directory holding the pinned contracts.
 
-    Looks at, in order: ``explicit``; ``$STATESET_VOICE_CONTRACTS_DIR``; ``api-contracts/`` in
-    this file's ancestors (a source checkout or an editable install); the copy a wheel ships in
-    ``sandbox/contracts/``; ``api-contracts/`` in the working directory and its ancestors.
+    ``explicit`` if given, else ``$STATESET_VOICE_CONTRACTS_DIR``, else the copies installed as
+    package data of ``stateset_voice_facts`` (``stateset_voice_facts/contracts/``, read with
+    :mod:`importlib.resources`). Neither the working directory nor the folders around the
+    package are searched.
 
     Raises:
-        ContractsNotFoundError: when none of them holds both contract files.
+        ContractsNotFoundError: when the chosen directory does not hold both contract files.
     """
-    names = ", ".join(c.file_name for c in CONTRACTS)
+    names = ", ".join(_FILES.values())
     if explicit is not None:
         directory = Path(explicit)
         if not _has_files(directory):
@@ -132,19 +134,13 @@ def locate_contracts_dir(explicit: str | os.PathLike[str] | None = None) -> Path
                 f"${PROCESS_ENV_CONTRACTS_DIR}={directory} does not contain {names}"
             )
         return directory
-    here = Path(__file__).resolve()
-    cwd = Path.cwd().resolve()
-    candidates = [
-        *(p / "api-contracts" for p in here.parents),
-        here.parent / PACKAGED_CONTRACTS_DIR,
-        *(p / "api-contracts" for p in (cwd, *cwd.parents)),
-    ]
-    for directory in candidates:
-        if _has_files(directory):
-            return directory
+    packaged = importlib.resources.files(stateset_voice_facts).joinpath("contracts")
+    if isinstance(packaged, Path) and _has_files(packaged):
+        return packaged
     raise ContractsNotFoundError(
-        f"no api-contracts/ directory with {names} found next to the package or the working "
-        f"directory; pass contracts_dir=... (--contracts-dir) or set ${PROCESS_ENV_CONTRACTS_DIR}"
+        f"the installed stateset_voice_facts package has no contracts/ with {names}; reinstall"
+        f" stateset-voice, or pass contracts_dir=... (--contracts-dir) or set"
+        f" ${PROCESS_ENV_CONTRACTS_DIR}"
     )
 
 
@@ -229,9 +225,9 @@ def _load_cached(directory: str, _stamp: tuple[int, ...]) -> Contracts:
     server_urls: dict[ApiName, str] = {}
     docs_paths: dict[str, ApiName] = {}
     operations: list[Operation] = []
-    for contract in CONTRACTS:
-        name: ApiName = "public" if contract.name == "public" else "admin"
-        data = (base / contract.file_name).read_bytes()
+    for api, file_name in _FILES.items():
+        name: ApiName = "public" if api == "public" else "admin"
+        data = (base / file_name).read_bytes()
         doc = json.loads(data)
         check_formats_supported(name, doc)
         raw[name] = data
@@ -239,7 +235,9 @@ def _load_cached(directory: str, _stamp: tuple[int, ...]) -> Contracts:
         validators[name] = OpenAPI.from_dict(doc, config=_CONFIG)
         servers = doc.get("servers") or [{"url": "https://voice.stateset.app"}]
         server_urls[name] = str(servers[0]["url"]).rstrip("/")
-        docs_paths[contract.url_path] = name
+        # Where a deployment serves its contracts (cli/_fetch.py's CONTRACT_PATHS; the CLI's
+        # `contracts check` against the sandbox holds the two together).
+        docs_paths[f"/api-docs/{api}.json"] = name
         operations.extend(_index_operations(name, doc))
     return Contracts(
         directory=base,
@@ -255,5 +253,5 @@ def _load_cached(directory: str, _stamp: tuple[int, ...]) -> Contracts:
 def load_contracts(directory: str | os.PathLike[str] | None = None) -> Contracts:
     """Load both contracts from ``directory`` (located with :func:`locate_contracts_dir`)."""
     base = locate_contracts_dir(directory).resolve()
-    stamp = tuple((base / c.file_name).stat().st_mtime_ns for c in CONTRACTS)
+    stamp = tuple((base / name).stat().st_mtime_ns for name in _FILES.values())
     return _load_cached(str(base), stamp)

@@ -16,6 +16,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Every property test is deterministic in `make check` (a fixed derivation of each test's
+# examples); HYPOTHESIS_PROFILE=long varies them and draws far more. Modules with a profile of
+# their own (the adversarial and Twilio differential suites) read the same variable.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("long" if os.environ.get("HYPOTHESIS_PROFILE") == "long" else "ci")
 
 
 def _free_port() -> int:

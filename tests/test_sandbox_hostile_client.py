@@ -533,7 +533,7 @@ def test_phone_numbers_are_masked_in_every_log_line(
     for text in (*lines, record):
         for shown in ("5550199", "555 0199", "555-0199"):
             assert shown not in text, text
-        assert "0199" in text  # the last four digits stay, to tell numbers apart
+        assert "***99" in text  # masked by the package's one masking function
 
 
 def test_an_unhandled_error_is_logged_on_prefixed_lines_without_the_number(
@@ -551,7 +551,7 @@ def test_an_unhandled_error_is_logged_on_prefixed_lines_without_the_number(
     assert rest
     assert all(line.startswith(CONTINUATION) for line in rest)
     assert "+15555550199" not in message
-    assert "+*******0199" in message
+    assert "+***99" in message
 
 
 def test_loggable_bounds_what_it_copies() -> None:

@@ -44,6 +44,7 @@ __all__ = [
     "RequestIdentity",
     "connection_error",
     "decode_body",
+    "html_success_error",
     "response_validation_error",
     "status_error",
     "status_error_class",
@@ -265,6 +266,17 @@ def connection_error(
         may_have_reached_server=may_have_reached_server,
         not_retried=not_retried,
         **identity.error_kwargs(attempts, request_id),
+    )
+
+
+def html_success_error(status: int, body: bytes, **identity: Any) -> APIResponseValidationError:
+    """A 2xx answered with an HTML page: a proxy or captive portal, not the API."""
+    return APIResponseValidationError(
+        f"HTTP {status} answered with an HTML page instead of the API's response"
+        f" ({len(body)} bytes); a proxy or captive portal is probably in the way",
+        status_code=status,
+        body=body[:2048],
+        **identity,
     )
 
 

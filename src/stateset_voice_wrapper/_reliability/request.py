@@ -30,9 +30,10 @@ from .._shared.errors import (
     AttemptRecord,
     StateSetVoiceError,
 )
+from .._shared.untrusted import escape_untrusted
 from .guard import AttemptGuard
 from .identity import credential_values, is_html, stamp_identity
-from .mapping import connection_error, status_error
+from .mapping import connection_error, html_success_error, status_error
 from .options import ReliabilityConfig, RequestOverrides, RetryEvent
 from .policy import (
     FailureKind,
@@ -45,6 +46,12 @@ from .policy import (
 )
 
 __all__ = ["LogicalRequest", "Raise", "Return", "Sleep"]
+
+
+def _shown(value: str | None) -> str | None:
+    """A server-supplied value as a log line may show it (the one output policy)."""
+    return None if value is None else escape_untrusted(value, max_length=200)
+
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -197,7 +204,7 @@ class LogicalRequest:
         if 200 <= status < 300:
             self.config.budget.record_success()
             if is_html(headers):
-                return Raise(self._html_success_error(status, body))
+                return Raise(html_success_error(status, body, **self._kwargs()))
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "%s %s -> %d in %.3fs (attempts=%d client_request_id=%s request_id=%s)",
@@ -207,7 +214,7 @@ class LogicalRequest:
                     self.config.clock() - self.started,
                     len(self.attempts),
                     self.identity.client_request_id,
-                    self.last_request_id,
+                    _shown(self.last_request_id),
                 )
             return Return(response)
         retry_after = retry_after_seconds(headers, now=self.config.wall_clock())
@@ -329,7 +336,7 @@ class LogicalRequest:
                 self.identity.path,
                 outcome,
                 self.identity.client_request_id,
-                self.last_request_id,
+                _shown(self.last_request_id),
             )
             return Raise(final("the process-wide retry budget is exhausted"), cause)
         event = RetryEvent(
@@ -350,7 +357,7 @@ class LogicalRequest:
             outcome,
             delay,
             event.client_request_id,
-            event.request_id,
+            _shown(event.request_id),
         )
         if self.config.on_retry is not None:
             self.config.on_retry(event)
@@ -367,18 +374,9 @@ class LogicalRequest:
             len(self.attempts),
             outcome,
             self.identity.client_request_id,
-            self.last_request_id,
+            _shown(self.last_request_id),
         )
         return Raise(error, cause)
-
-    def _html_success_error(self, status: int, body: bytes) -> APIResponseValidationError:
-        return APIResponseValidationError(
-            f"HTTP {status} answered with an HTML page instead of the API's response ({len(body)} bytes);"
-            " a proxy or captive portal is probably in the way",
-            status_code=status,
-            body=body[:2048],
-            **self._kwargs(),
-        )
 
     def body_error(self, response: httpx.Response, body: bytes, problem: str) -> Raise:
         """A 2xx (or error) answer whose body cannot be used: a validation error, not retried."""

@@ -63,6 +63,7 @@ from collections.abc import Sequence
 import attrs
 
 from .redact import mask_phone_numbers
+from .untrusted import escape_untrusted
 
 __all__ = [
     "APIConnectionError",
@@ -170,7 +171,9 @@ class StateSetVoiceError(Exception):
             ids.append(f"attempts={len(self.attempts)}")
         if ids:
             parts.append("(" + ", ".join(ids) + ")")
-        return " ".join(parts)
+        # Server-supplied text (a message, a code, a request ID) cannot move a terminal's cursor
+        # or forge a log line once printed; the attributes keep it exact.
+        return escape_untrusted(" ".join(parts))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"

@@ -27,13 +27,18 @@ __all__ = ["mask_phone_numbers", "redact", "redact_credentials", "redact_url"]
 # A candidate number: an optional international prefix, then groups of digits joined by the
 # separators people write. The lookarounds keep digits glued to a word (IDs like ``call_0123``,
 # hex in UUIDs) out; the callback then decides by the digit count.
+# Separators and parentheses may be percent-encoded, as they are in URL paths and queries.
+_SEP = r"(?:[ \t.\-/]|%20|%2[dDfF])"
+_OPEN = r"(?:\(|%28)"
+_CLOSE = r"(?:\)|%29)"
 _CANDIDATE = re.compile(
     r"(?<![\w.+%])"
     r"(?P<prefix>\+|%2[bB]|00(?=\d))?"
-    r"\(?\d{1,4}\)?"
-    r"(?:[ \t.\-/]{0,2}\(?\d{1,4}\)?){1,7}"
+    rf"{_OPEN}?\d{{1,4}}{_CLOSE}?"
+    rf"(?:{_SEP}{{0,2}}{_OPEN}?\d{{1,4}}{_CLOSE}?){{1,7}}"
     r"(?![\w])"
 )
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}")
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _DECIMAL = re.compile(r"\d+\.\d+")
@@ -45,17 +50,19 @@ _KEEP = 2
 
 def _mask_match(match: re.Match[str]) -> str:
     text = match.group(0)
-    digits = [c for c in text if c.isdigit()]
     prefix = match.group("prefix")
+    # A percent-escape's hex digits are not the number's.
+    body = _PERCENT_ESCAPE.sub(" ", text[len(prefix) :] if prefix and prefix != "00" else text)
+    digits = [c for c in body if c.isdigit()]
     if prefix:
         digits = digits[2:] if prefix == "00" else digits
     count = len(digits)
     if count < _MIN_DIGITS or count > _MAX_DIGITS:
         return text
     if not prefix:
-        if _DATE.fullmatch(text) or _IPV4.fullmatch(text) or _DECIMAL.fullmatch(text):
+        if _DATE.fullmatch(body) or _IPV4.fullmatch(body) or _DECIMAL.fullmatch(body):
             return text
-        if text.isdigit() and count < _MIN_BARE_DIGITS:
+        if body.isdigit() and count < _MIN_BARE_DIGITS:
             return text  # an amount or a count, not a number anyone dials as written
     shown = "+" if prefix else ""
     return f"{shown}***{''.join(digits[-_KEEP:])}"

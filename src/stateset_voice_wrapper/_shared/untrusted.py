@@ -75,4 +75,7 @@ def escape_untrusted(text: str, *, max_length: int | None = None) -> str:
             break
         kept.append(piece)
         room -= len(piece)
+    # A kept backslash right before the cut would read as an escape cut in half.
+    while kept and kept[-1] == "\\":
+        kept.pop()
     return "".join(kept) + _ELLIPSIS

@@ -19,12 +19,12 @@ system-deps:
 	bash scripts/ensure-system-deps
 
 lint: venv
-	$(BIN)/ruff check src tests benchmarks examples scripts
-	$(BIN)/ruff format --check src tests benchmarks examples scripts
+	$(BIN)/ruff check src tests benchmarks examples scripts conftest.py
+	$(BIN)/ruff format --check src tests benchmarks examples scripts conftest.py
 
 format: venv
-	$(BIN)/ruff check --fix src tests benchmarks examples scripts
-	$(BIN)/ruff format src tests benchmarks examples scripts
+	$(BIN)/ruff check --fix src tests benchmarks examples scripts conftest.py
+	$(BIN)/ruff format src tests benchmarks examples scripts conftest.py
 
 # The scripts have no .py suffix, so each is checked on its own (each is a __main__ module).
 SCRIPTS := scripts/fetch-contracts scripts/contract_pipeline.py scripts/regenerate scripts/check-drift scripts/unasync scripts/generate-area-codes

@@ -36,7 +36,7 @@ def main() -> int:
         os.environ["STATESET_VOICE_BASE_URL"] = sandbox.base_url
         os.environ["STATESET_VOICE_WEBHOOK_SECRET"] = sandbox.webhook_secret
         quickstart = importlib.import_module("quickstart")  # examples/ is on sys.path
-        code = int(quickstart.main(["--webhook-port", str(port)]))
+        code = int(quickstart.main(["--webhook-port", str(port), "--require-webhooks"]))
         creations = sandbox.creations_per_key()
         print(f"sandbox saw {sum(creations.values())} call creation(s) for {len(creations)} key(s)")
     print("sandbox stopped")

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import shlex
 import signal
 import sys
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from ._constants import (
     DEFAULT_STEP_SECONDS,
     DEFAULT_WEBHOOK_DUPLICATE_PROBABILITY,
 )
-from ._core import SandboxConfig
+from ._core import SandboxConfig, derive_keys
 from ._server import SandboxServer
 from ._spec import ContractsNotFoundError
 
@@ -83,6 +84,12 @@ def build_parser(prog: str = "stateset-voice sandbox") -> argparse.ArgumentParse
         help='fault rules as JSON (a list, or {"rules": [...]}), or @file.json',
     )
     parser.add_argument("--json", action="store_true", help="print the start banner as JSON")
+    parser.add_argument(
+        "--print-env",
+        action="store_true",
+        help="print the shell exports that point the clients and the CLI at a sandbox started"
+        " with the same --seed, --host and --port, and exit (needs --seed)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.add_argument(
         "--allow-remote",
@@ -141,10 +148,35 @@ async def _serve(config: SandboxConfig, *, as_json: bool, out: TextIO) -> None:
         await server.stop()
 
 
+def environment(*, seed: int, host: str, port: int) -> dict[str, str]:
+    """The variables that point the clients and the CLI at a sandbox with this seed and port."""
+    keys = derive_keys(seed)
+    base_url = f"http://{host}:{port}"
+    return {
+        "STATESET_VOICE_BASE_URL": base_url,
+        "STATESET_VOICE_API_KEY": keys.runtime_key,
+        "STATESET_VOICE_ADMIN_API_KEY": keys.admin_key,
+        "STATESET_VOICE_WEBHOOK_SECRET": keys.webhook_secret,
+        "STATESET_VOICE_CONTRACTS_URL": base_url,
+        "TWILIO_AUTH_TOKEN": keys.twilio_auth_token,
+    }
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None) -> int:
     """Run the sandbox in the foreground; returns the process exit code (0 after a signal)."""
     args = build_parser().parse_args(argv)
     stream = out or sys.stdout
+    if args.print_env:
+        if args.seed is None or args.port == 0:
+            print(
+                "stateset-voice sandbox: --print-env needs --seed (the keys follow from it) and a"
+                " fixed --port",
+                file=sys.stderr,
+            )
+            return 2
+        for name, value in environment(seed=args.seed, host=args.host, port=args.port).items():
+            print(f"export {name}={shlex.quote(value)}", file=stream)
+        return 0
     try:
         config = SandboxConfig(
             host=args.host,

@@ -93,17 +93,40 @@ def to_rules(specs: Sequence[FaultSpec]) -> list[FaultRule]:
     return [s if isinstance(s, FaultRule) else FaultRule.from_dict(s) for s in specs]
 
 
+@dataclass(frozen=True, slots=True)
+class SandboxKeys:
+    """The credentials of a sandbox: a function of its seed (and of keys the config fixes)."""
+
+    runtime_key: str
+    admin_key: str
+    webhook_secret: str
+    twilio_auth_token: str
+
+
+def derive_keys(seed: int, config: SandboxConfig | None = None) -> SandboxKeys:
+    """The keys a sandbox started with ``seed`` uses: the same every time for one seed."""
+    keys = IdFactory(random.Random(f"{seed}:keys"))
+    runtime_key = "sk_test_" + keys.token(16)
+    admin_key = "ak_test_" + keys.token(16)
+    return SandboxKeys(
+        runtime_key=(config.runtime_key if config else None) or runtime_key,
+        admin_key=(config.admin_key if config else None) or admin_key,
+        webhook_secret="whsec_" + keys.token(24),
+        twilio_auth_token=keys.token(16),
+    )
+
+
 class SandboxCore:
     """State, policies and outbound traffic of one sandbox."""
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.seed = config.seed if config.seed is not None else secrets.randbits(32)
-        keys = IdFactory(random.Random(f"{self.seed}:keys"))
-        self.runtime_key = config.runtime_key or "sk_test_" + keys.token(16)
-        self.admin_key = config.admin_key or "ak_test_" + keys.token(16)
-        self.webhook_secret = "whsec_" + keys.token(24)
-        self.twilio_auth_token = keys.token(16)
+        keys = derive_keys(self.seed, config)
+        self.runtime_key = keys.runtime_key
+        self.admin_key = keys.admin_key
+        self.webhook_secret = keys.webhook_secret
+        self.twilio_auth_token = keys.twilio_auth_token
         self.tenant_id = DEFAULT_TENANT_ID
         self.contracts: Contracts = load_contracts(config.contracts_dir)
         self.limits = limits = config.limits

@@ -8,6 +8,9 @@ expired lease may be taken over), kept in SQLite for one host or Redis for a fle
 - :class:`SqliteDedupStore`, :class:`RedisDedupStore`: the webhook consumer's event store.
 - :class:`SqliteLeaseStore`, :class:`RedisLeaseStore` and the :class:`LeaseStore` protocol,
   for a store of your own.
+- :class:`StoreError` (every store failure) and its subclasses :class:`LedgerRecordError` (the
+  call was placed but not recorded) and :class:`HandledNotCommittedError` (the webhook handler
+  ran but its event was not committed).
 
 Example::
 
@@ -20,6 +23,7 @@ Example::
 from __future__ import annotations
 
 from ._storage.dedup import RedisDedupStore, SqliteDedupStore
+from ._storage.errors import HandledNotCommittedError, LedgerRecordError, StoreError
 from ._storage.leases import (
     DEFAULT_RETENTION_SECONDS,
     Claimed,
@@ -47,10 +51,12 @@ __all__ = [
     "ClaimOutcome",
     "Claimed",
     "Completed",
+    "HandledNotCommittedError",
     "IdempotencyLedger",
     "InFlight",
     "LeaseStore",
     "LedgerEntry",
+    "LedgerRecordError",
     "Mismatch",
     "RedisDedupStore",
     "RedisLeaseStore",
@@ -58,5 +64,6 @@ __all__ = [
     "SqliteDedupStore",
     "SqliteLeaseStore",
     "SqliteLedger",
+    "StoreError",
     "fingerprint_request",
 ]

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from .._shared.errors import InvalidParameterError, StoreError
 from .leases import (
     DEFAULT_RETENTION_SECONDS,
     LeaseChange,
@@ -29,12 +30,13 @@ _REDIS_TTL_GRACE_SECONDS = 60.0
 _REDIS_MAX_WATCH_RETRIES = 1000
 
 
-_F_FINGERPRINT, _F_TOKEN, _F_LEASE, _F_FORGET, _F_RESULT = (
+_F_FINGERPRINT, _F_TOKEN, _F_LEASE, _F_FORGET, _F_RESULT, _F_EARLIER = (
     b"fingerprint",
     b"token",
     b"lease_expires_at",
     b"forget_at",
     b"result",
+    b"earlier_forget_at",
 )
 
 
@@ -66,17 +68,20 @@ class RedisLeaseStore(LeaseStoreBase):
             raise ImportError(
                 "RedisLeaseStore needs the redis extra: pip install 'stateset-voice[redis]'"
             ) from exc
+        if not isinstance(namespace, str) or not namespace:
+            raise InvalidParameterError("namespace must be a non-empty string")
         if isinstance(url_or_client, str):
             self._client: redis.Redis = redis.Redis.from_url(url_or_client)
             self._owns_client = True
         else:
             if url_or_client.connection_pool.connection_kwargs.get("decode_responses"):
-                raise ValueError(
+                raise InvalidParameterError(
                     "RedisLeaseStore stores raw bytes: pass a client created without decode_responses"
                 )
             self._client = url_or_client
             self._owns_client = False
         self._watch_error = redis.WatchError
+        self._backend_errors = (redis.RedisError, OSError)
         self.namespace = namespace
 
     def __repr__(self) -> str:
@@ -85,18 +90,24 @@ class RedisLeaseStore(LeaseStoreBase):
     def _redis_key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
 
-    @staticmethod
-    def _decode(raw: dict[bytes, bytes]) -> LeaseRecord | None:
+    def _decode(self, key: str, raw: dict[bytes, bytes]) -> LeaseRecord | None:
         if not raw:
             return None
-        token = raw.get(_F_TOKEN)
-        return LeaseRecord(
-            fingerprint=raw[_F_FINGERPRINT].decode(),
-            token=None if token is None else token.decode(),
-            lease_expires_at=float(raw[_F_LEASE]),
-            forget_at=float(raw[_F_FORGET]),
-            result=raw.get(_F_RESULT),
-        )
+        try:
+            token, earlier = raw.get(_F_TOKEN), raw.get(_F_EARLIER)
+            return LeaseRecord(
+                fingerprint=raw[_F_FINGERPRINT].decode(),
+                token=None if token is None else token.decode(),
+                lease_expires_at=float(raw[_F_LEASE]),
+                forget_at=float(raw[_F_FORGET]),
+                result=raw.get(_F_RESULT),
+                earlier_forget_at=None if earlier is None else float(earlier),
+            )
+        except (KeyError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            raise StoreError(
+                f"{self!r}: key {key!r} holds something that is not a lease record "
+                "(give each store its own namespace)"
+            ) from exc
 
     @staticmethod
     def _encode(record: LeaseRecord) -> dict[bytes, bytes]:
@@ -109,10 +120,13 @@ class RedisLeaseStore(LeaseStoreBase):
             fields[_F_TOKEN] = record.token.encode()
         if record.result is not None:
             fields[_F_RESULT] = record.result
+        if record.earlier_forget_at is not None:
+            fields[_F_EARLIER] = repr(record.earlier_forget_at).encode()
         return fields
 
     def _read(self, key: str) -> LeaseRecord | None:
-        return self._decode(cast("dict[bytes, bytes]", self._client.hgetall(self._redis_key(key))))
+        raw = cast("dict[bytes, bytes]", self._client.hgetall(self._redis_key(key)))
+        return self._decode(key, raw)
 
     def _update(
         self, key: str, decide: Callable[[LeaseRecord | None, float], tuple[_T, LeaseChange]]
@@ -124,7 +138,7 @@ class RedisLeaseStore(LeaseStoreBase):
                     pipe.watch(redis_key)  # type: ignore[no-untyped-call]
                     raw = cast("dict[bytes, bytes]", pipe.hgetall(redis_key))
                     now = self._clock()
-                    answer, change = decide(self._decode(raw), now)
+                    answer, change = decide(self._decode(key, raw), now)
                     if change is None:
                         return answer  # nothing to write; leaving the block unwatches
                     pipe.multi()
@@ -137,11 +151,10 @@ class RedisLeaseStore(LeaseStoreBase):
                     return answer
                 except self._watch_error:
                     continue  # another writer changed the key first: decide again
-        raise RuntimeError(
-            f"gave up updating lease {key!r} after {_REDIS_MAX_WATCH_RETRIES} conflicts"
+        raise StoreError(
+            f"{self!r}: gave up updating key {key!r} after {_REDIS_MAX_WATCH_RETRIES} conflicts"
         )
 
-    def close(self) -> None:
-        """Close the client if this store created it from a URL."""
+    def _close(self) -> None:
         if self._owns_client:
             self._client.close()

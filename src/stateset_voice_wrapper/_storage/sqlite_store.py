@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+from .._shared.errors import InvalidParameterError, StoreError
 from .leases import (
     DEFAULT_RETENTION_SECONDS,
     LeaseChange,
@@ -37,11 +38,16 @@ CREATE TABLE IF NOT EXISTS stateset_voice_leases (
     lease_expires_at REAL NOT NULL,
     forget_at        REAL NOT NULL,
     result           BLOB,
+    earlier_forget_at REAL,
     PRIMARY KEY (namespace, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS stateset_voice_leases_forget
     ON stateset_voice_leases (namespace, forget_at);
 """
+#: Columns added after the first schema, each with the ALTER TABLE that adds it to an old file.
+_ADDED_COLUMNS = {
+    "earlier_forget_at": "ALTER TABLE stateset_voice_leases ADD COLUMN earlier_forget_at REAL"
+}
 
 
 class SqliteLeaseStore(LeaseStoreBase):
@@ -59,6 +65,8 @@ class SqliteLeaseStore(LeaseStoreBase):
     Claimed(token='9f...')
     """
 
+    _backend_errors = (sqlite3.Error,)
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -71,7 +79,7 @@ class SqliteLeaseStore(LeaseStoreBase):
         super().__init__(clock=clock, retention_seconds=retention_seconds)
         path_str = os.fspath(path)
         if not path_str or path_str == ":memory:" or path_str.startswith("file::memory:"):
-            raise ValueError(
+            raise InvalidParameterError(
                 "SqliteLeaseStore needs a file path: an in-memory database is invisible to other processes"
             )
         self.path = path_str
@@ -80,9 +88,9 @@ class SqliteLeaseStore(LeaseStoreBase):
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
-        self._closed = False
         self._next_purge_at = -math.inf
-        self._initialise()
+        with self._backend_call("open", None):
+            self._initialise()
 
     def __repr__(self) -> str:
         return f"SqliteLeaseStore({self.path!r}, namespace={self.namespace!r})"
@@ -103,7 +111,7 @@ class SqliteLeaseStore(LeaseStoreBase):
             return conn
         with self._lock:
             if self._closed:
-                raise RuntimeError(f"{self!r} is closed")
+                raise StoreError(f"{self!r} is closed")
             conn = self._connect()
             self._connections.append(conn)
         self._local.conn = conn
@@ -123,11 +131,16 @@ class SqliteLeaseStore(LeaseStoreBase):
                 if "locked" not in str(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.01)
-        # executescript() would COMMIT on its own, so run the statements one by one.
+        # executescript() would COMMIT on its own, so run the statements one by one; the
+        # column check runs in the same transaction, so two processes never both add it.
         with self._transaction() as tx:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     tx.execute(statement)
+            columns = {row[1] for row in tx.execute("PRAGMA table_info(stateset_voice_leases)")}
+            for column, alter in _ADDED_COLUMNS.items():
+                if column not in columns:
+                    tx.execute(alter)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -143,19 +156,20 @@ class SqliteLeaseStore(LeaseStoreBase):
 
     def _select(self, conn: sqlite3.Connection, key: str) -> LeaseRecord | None:
         row = conn.execute(
-            "SELECT fingerprint, token, lease_expires_at, forget_at, result"
+            "SELECT fingerprint, token, lease_expires_at, forget_at, result, earlier_forget_at"
             " FROM stateset_voice_leases WHERE namespace = ? AND key = ?",
             (self.namespace, key),
         ).fetchone()
         if row is None:
             return None
-        fingerprint, token, lease_expires_at, forget_at, result = row
+        fingerprint, token, lease_expires_at, forget_at, result, earlier_forget_at = row
         return LeaseRecord(
             fingerprint,
             token,
             lease_expires_at,
             forget_at,
             None if result is None else bytes(result),
+            earlier_forget_at,
         )
 
     def _read(self, key: str) -> LeaseRecord | None:
@@ -169,9 +183,9 @@ class SqliteLeaseStore(LeaseStoreBase):
             answer, change = decide(self._select(tx, key), now)
             if isinstance(change, LeaseRecord):
                 tx.execute(
-                    "INSERT OR REPLACE INTO stateset_voice_leases"
-                    " (namespace, key, fingerprint, token, lease_expires_at, forget_at, result)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO stateset_voice_leases (namespace, key, fingerprint,"
+                    " token, lease_expires_at, forget_at, result, earlier_forget_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         self.namespace,
                         key,
@@ -180,6 +194,7 @@ class SqliteLeaseStore(LeaseStoreBase):
                         change.lease_expires_at,
                         change.forget_at,
                         change.result,
+                        change.earlier_forget_at,
                     ),
                 )
             elif change == "delete":
@@ -195,10 +210,8 @@ class SqliteLeaseStore(LeaseStoreBase):
                 )
         return answer
 
-    def close(self) -> None:
-        """Close every thread's connection. The store cannot be used afterwards."""
+    def _close(self) -> None:
         with self._lock:
-            self._closed = True
             connections, self._connections = self._connections, []
         for conn in connections:
             conn.close()

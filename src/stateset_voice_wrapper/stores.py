@@ -7,7 +7,8 @@ expired lease may be taken over), kept in SQLite for one host or Redis for a fle
   (``VoiceClient(ledger=...)``); see ``docs/idempotency-ledger.md``.
 - :class:`SqliteDedupStore`, :class:`RedisDedupStore`: the webhook consumer's event store.
 - :class:`SqliteLeaseStore`, :class:`RedisLeaseStore` and the :class:`LeaseStore` protocol,
-  for a store of your own.
+  for a store of your own; :func:`aclaim`, :func:`acomplete` and :func:`arelease` call any of
+  them from async code and stay correct when the awaiting task is cancelled.
 - :class:`StoreError` (every store failure) and its subclasses :class:`LedgerRecordError` (the
   call was placed but not recorded) and :class:`HandledNotCommittedError` (the webhook handler
   ran but its event was not committed).
@@ -22,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+from ._storage.aio import aclaim, acomplete, arelease
 from ._storage.dedup import RedisDedupStore, SqliteDedupStore
 from ._storage.errors import HandledNotCommittedError, LedgerRecordError, StoreError
 from ._storage.leases import (
@@ -35,11 +37,13 @@ from ._storage.leases import (
 )
 from ._storage.ledger import (
     DEFAULT_LEDGER_LEASE_SECONDS,
+    DEFAULT_LEDGER_SCOPE,
     IdempotencyLedger,
     LedgerEntry,
     RedisLedger,
     SqliteLedger,
     fingerprint_request,
+    ledger_scope,
 )
 from ._storage.redis_store import RedisLeaseStore
 from ._storage.sqlite_store import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteLeaseStore
@@ -47,6 +51,7 @@ from ._storage.sqlite_store import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteLeaseStor
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_SECONDS",
     "DEFAULT_LEDGER_LEASE_SECONDS",
+    "DEFAULT_LEDGER_SCOPE",
     "DEFAULT_RETENTION_SECONDS",
     "ClaimOutcome",
     "Claimed",
@@ -65,5 +70,9 @@ __all__ = [
     "SqliteLeaseStore",
     "SqliteLedger",
     "StoreError",
+    "aclaim",
+    "acomplete",
+    "arelease",
     "fingerprint_request",
+    "ledger_scope",
 ]

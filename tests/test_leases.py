@@ -5,6 +5,7 @@ Every behaviour runs against both stores. Time is an injected clock; nothing sle
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import sqlite3
 import threading
@@ -19,6 +20,8 @@ import attrs
 import pytest
 import redis
 
+from stateset_voice_wrapper import InvalidParameterError
+from stateset_voice_wrapper._storage.leases import LeaseRecord, _decide_claim, _decide_complete
 from stateset_voice_wrapper.stores import (
     DEFAULT_RETENTION_SECONDS,
     Claimed,
@@ -29,6 +32,7 @@ from stateset_voice_wrapper.stores import (
     Mismatch,
     RedisLeaseStore,
     SqliteLeaseStore,
+    StoreError,
 )
 
 T0 = 1_800_000_000.0
@@ -211,12 +215,130 @@ def test_namespaces_are_isolated(backend: Backend, clock: FakeClock) -> None:
 
 
 def test_bad_arguments_are_refused(store: LeaseStore, backend: Backend) -> None:
-    with pytest.raises(ValueError, match="non-empty"):
+    # InvalidParameterError is a ValueError too, so `except ValueError` code keeps working.
+    with pytest.raises(InvalidParameterError, match="non-empty"):
         store.claim("", fingerprint="f", lease_seconds=30)
-    with pytest.raises(ValueError, match="lease_seconds"):
-        store.claim("k", fingerprint="f", lease_seconds=0)
-    with pytest.raises(ValueError, match="retention_seconds"):
-        backend.open(retention_seconds=0)
+    for lease in (0, -1, math.nan, math.inf):
+        with pytest.raises(InvalidParameterError, match="lease_seconds"):
+            store.claim("k", fingerprint="f", lease_seconds=lease)
+    for retention in (0, -5, math.nan):
+        with pytest.raises(InvalidParameterError, match="retention_seconds"):
+            backend.open(retention_seconds=retention)
+    with pytest.raises(InvalidParameterError, match="non-empty"):
+        store.release("", token="t")
+    assert store.get("k") is None  # nothing was claimed by the refused calls
+
+
+def test_a_closed_store_refuses_every_operation(backend: Backend, clock: FakeClock) -> None:
+    store = backend.open(clock)
+    token = claimed(store.claim("k", fingerprint="f", lease_seconds=30)).token
+    store.close()
+    store.close()  # idempotent
+    operations: list[Callable[[], object]] = [
+        lambda: store.claim("k", fingerprint="f", lease_seconds=30),
+        lambda: store.complete("k", token=token, result=b"r"),
+        lambda: store.release("k", token=token),
+        lambda: store.get("k"),
+    ]
+    for operation in operations:
+        with pytest.raises(StoreError, match="closed"):
+            operation()
+    with backend.open(clock) as reopened:  # the claim made before closing is still there
+        assert reopened.get("k") == InFlight(T0 + 30)
+
+
+# --- releases that remember the fingerprint --------------------------------------------------
+
+
+def test_release_remembering_keeps_the_fingerprint_for_the_retention(
+    backend: Backend, clock: FakeClock
+) -> None:
+    with backend.open(clock, retention_seconds=100) as store:
+        first = claimed(store.claim("k", fingerprint="a", lease_seconds=30))
+        clock.advance(5)
+        assert store.release("k", token=first.token, remember=True) is True
+        assert store.get("k") is None  # claimable at once...
+        assert store.release("k", token=first.token) is False  # ...and the old token is spent
+        assert store.complete("k", token=first.token, result=b"late") is False
+        assert store.claim("k", fingerprint="b", lease_seconds=30) == Mismatch()  # ...by "a" only
+        clock.advance(99.999)
+        assert store.claim("k", fingerprint="b", lease_seconds=30) == Mismatch()
+        clock.advance(0.001)  # retention after the release: forgotten
+        assert isinstance(store.claim("k", fingerprint="b", lease_seconds=30), Claimed)
+
+
+def test_same_fingerprint_takes_a_remembered_key_over(backend: Backend, clock: FakeClock) -> None:
+    with backend.open(clock, retention_seconds=100) as store:
+        first = claimed(store.claim("k", fingerprint="a", lease_seconds=30))
+        store.release("k", token=first.token, remember=True)
+        second = claimed(store.claim("k", fingerprint="a", lease_seconds=30))
+        assert second.token != first.token
+        assert store.claim("k", fingerprint="a", lease_seconds=30) == InFlight(T0 + 30)
+        assert store.complete("k", token=second.token, result=b"r") is True
+        assert store.claim("k", fingerprint="b", lease_seconds=30) == Mismatch()
+
+
+def test_plain_release_keeps_an_earlier_holders_protection(
+    backend: Backend, clock: FakeClock
+) -> None:
+    with backend.open(clock, retention_seconds=100) as store:
+        # A holder that may have had an effect, then a holder that provably had none.
+        first = claimed(store.claim("k", fingerprint="a", lease_seconds=30))
+        clock.advance(10)
+        store.release("k", token=first.token, remember=True)  # protected until T0 + 110
+        second = claimed(store.claim("k", fingerprint="a", lease_seconds=30))
+        clock.advance(10)
+        assert store.release("k", token=second.token) is True
+        assert store.claim("k", fingerprint="b", lease_seconds=30) == Mismatch()
+        clock.now = T0 + 110  # the first holder's protection runs out when it would have
+        assert isinstance(store.claim("k", fingerprint="b", lease_seconds=30), Claimed)
+
+
+def test_plain_release_after_taking_over_a_crashed_claim_keeps_it_protected(
+    backend: Backend, clock: FakeClock
+) -> None:
+    with backend.open(clock, retention_seconds=100) as store:
+        claimed(store.claim("k", fingerprint="a", lease_seconds=30))  # crashes, maybe after sending
+        clock.advance(30)
+        takeover = claimed(store.claim("k", fingerprint="a", lease_seconds=30))
+        assert store.release("k", token=takeover.token) is True
+        assert store.claim("k", fingerprint="b", lease_seconds=30) == Mismatch()
+        clock.now = T0 + 30 + 100  # the crashed claim's lease plus the retention
+        assert isinstance(store.claim("k", fingerprint="b", lease_seconds=30), Claimed)
+
+
+# --- decisions are idempotent for their own token (a re-sent write after a lost reply) --------
+
+
+def test_a_claim_decided_again_on_its_own_write_is_still_claimed() -> None:
+    outcome, change = _decide_claim(
+        None, T0, fingerprint="f", lease_seconds=30, retention_seconds=100, token="t1"
+    )
+    assert outcome == Claimed("t1")
+    assert isinstance(change, LeaseRecord)
+    again, no_change = _decide_claim(
+        change, T0 + 1, fingerprint="f", lease_seconds=30, retention_seconds=100, token="t1"
+    )
+    assert (again, no_change) == (Claimed("t1"), None)
+    other, _ = _decide_claim(
+        change, T0 + 1, fingerprint="f", lease_seconds=30, retention_seconds=100, token="t2"
+    )
+    assert other == InFlight(T0 + 30)
+
+
+def test_a_complete_decided_again_on_its_own_write_succeeds() -> None:
+    record = LeaseRecord("f", "t1", T0 + 30, T0 + 130, None)
+    ok, change = _decide_complete(record, T0, token="t1", result=b"r", retention_seconds=100)
+    assert ok is True
+    assert isinstance(change, LeaseRecord)
+    assert _decide_complete(change, T0, token="t1", result=b"r", retention_seconds=100) == (
+        True,
+        None,
+    )
+    assert _decide_complete(change, T0, token="t2", result=b"r", retention_seconds=100) == (
+        False,
+        None,
+    )
 
 
 def test_completed_repr_does_not_show_the_result() -> None:
@@ -270,8 +392,9 @@ def test_four_processes_racing_one_key_yield_exactly_one_claim(backend: Backend)
 
 
 def test_sqlite_refuses_an_in_memory_database() -> None:
-    with pytest.raises(ValueError, match="file path"):
-        SqliteLeaseStore(":memory:")
+    for path in (":memory:", "", "file::memory:?cache=shared"):
+        with pytest.raises(InvalidParameterError, match="file path"):
+            SqliteLeaseStore(path)
 
 
 def test_sqlite_uses_wal_and_purges_forgotten_rows(tmp_path: Path, clock: FakeClock) -> None:
@@ -295,7 +418,7 @@ def test_sqlite_store_cannot_be_used_after_close(tmp_path: Path) -> None:
     def use() -> None:
         store.get("k")
 
-    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(RuntimeError, match="closed"):
+    with ThreadPoolExecutor(max_workers=1) as pool, pytest.raises(StoreError, match="closed"):
         pool.submit(use).result()
 
 
@@ -323,7 +446,7 @@ def test_redis_keys_are_prefixed_and_expire_for_garbage_collection(
 def test_redis_refuses_a_decoding_client(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     try:
-        with pytest.raises(ValueError, match="decode_responses"):
+        with pytest.raises(InvalidParameterError, match="decode_responses"):
             RedisLeaseStore(client)
     finally:
         client.close()

@@ -15,15 +15,21 @@ import pytest
 from stateset_voice_wrapper import (
     DuplicateCallInFlightError,
     IdempotencyConflictError,
+    InvalidParameterError,
     StateSetVoiceError,
 )
 from stateset_voice_wrapper.stores import (
+    DEFAULT_LEDGER_SCOPE,
+    DEFAULT_RETENTION_SECONDS,
     Completed,
     IdempotencyLedger,
     LedgerEntry,
+    LedgerRecordError,
     RedisLedger,
     SqliteLedger,
+    StoreError,
     fingerprint_request,
+    ledger_scope,
 )
 
 T0 = 1_800_000_000.0
@@ -175,7 +181,7 @@ def test_abandon_frees_the_key_for_an_immediate_retry(make_ledger: LedgerFactory
     failed = entry_of(worker_a.begin(KEY, fingerprint=FP))
     failed.abandon()
     failed.abandon()  # idempotent
-    with pytest.raises(RuntimeError, match="already"):
+    with pytest.raises(StoreError, match="already"):
         failed.record(CALL)
     retry = entry_of(worker_b.begin(KEY, fingerprint=FP))
     retry.record(CALL)
@@ -237,5 +243,138 @@ def test_fingerprint_is_sha256_of_canonical_json() -> None:
 def test_errors_belong_to_the_package_hierarchy(tmp_path: Path) -> None:
     assert issubclass(DuplicateCallInFlightError, StateSetVoiceError)
     assert issubclass(IdempotencyConflictError, StateSetVoiceError)
-    with pytest.raises(ValueError, match="lease_seconds"):
-        SqliteLedger(tmp_path / "calls.db", lease_seconds=0)
+    assert issubclass(LedgerRecordError, StoreError)
+    for lease in (0, -1, float("nan")):
+        with pytest.raises(InvalidParameterError, match="lease_seconds"):
+            SqliteLedger(tmp_path / "calls.db", lease_seconds=lease)
+    with pytest.raises(InvalidParameterError, match="retention_seconds"):
+        SqliteLedger(tmp_path / "calls.db", retention_seconds=0)
+    with pytest.raises(InvalidParameterError, match="file path"):
+        SqliteLedger(":memory:")
+    assert not (tmp_path / "calls.db").exists()  # refused before anything was created
+
+
+def test_bad_begin_arguments_raise_invalid_parameter(ledger: IdempotencyLedger) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: ledger.begin("", fingerprint=FP),
+        lambda: ledger.begin(KEY, fingerprint=FP, scope=""),
+        lambda: ledger.begin(KEY, fingerprint=FP, wait=-1),
+        lambda: ledger.begin(KEY, fingerprint=FP, wait=float("inf")),
+    ]
+    for call in calls:
+        with pytest.raises(InvalidParameterError):
+            call()
+    entry_of(ledger.begin(KEY, fingerprint=FP))  # nothing was claimed by the refused calls
+
+
+def test_recording_twice_is_a_store_error(ledger: IdempotencyLedger) -> None:
+    entry = entry_of(ledger.begin(KEY, fingerprint=FP))
+    entry.record(CALL)
+    with pytest.raises(StoreError, match="already recorded"):
+        entry.record(CALL)
+
+
+# --- abandon: what the server may already hold ------------------------------------------------
+
+OTHER_PARAMS = {**PARAMS, "to": "+15555550199"}
+OTHER_FP = fingerprint_request(OTHER_PARAMS)
+
+
+def test_abandoning_a_maybe_sent_attempt_keeps_the_parameters(
+    make_ledger: LedgerFactory, clock: FakeClock
+) -> None:
+    # appt-1 for A: the server commits, then the connection resets, three times; the client
+    # gives up. The server holds appt-1 with A's parameters, so B must not be sent with it:
+    # the server would answer B with A's call.
+    worker, other = make_ledger(), make_ledger()
+    for _ in range(3):
+        entry_of(worker.begin(KEY, fingerprint=FP)).abandon()
+    with pytest.raises(IdempotencyConflictError):
+        other.begin(KEY, fingerprint=OTHER_FP)
+    # A's parameters may retry at once (the server deduplicates the re-send).
+    retry = entry_of(other.begin(KEY, fingerprint=FP))
+    retry.record(CALL)
+    assert worker.begin(KEY, fingerprint=FP) == Completed(CALL)
+    with pytest.raises(IdempotencyConflictError):
+        worker.begin(KEY, fingerprint=OTHER_FP)
+
+
+def test_a_maybe_sent_abandon_is_remembered_for_the_retention_window(
+    make_ledger: LedgerFactory, clock: FakeClock
+) -> None:
+    ledger = make_ledger()
+    entry_of(ledger.begin(KEY, fingerprint=FP)).abandon(maybe_sent=True)
+    clock.advance(DEFAULT_RETENTION_SECONDS - 1)
+    with pytest.raises(IdempotencyConflictError):
+        ledger.begin(KEY, fingerprint=OTHER_FP)
+    clock.advance(1)  # the server's window is over too
+    entry_of(ledger.begin(KEY, fingerprint=OTHER_FP))
+
+
+def test_abandoning_an_attempt_that_was_never_sent_forgets_the_key(
+    make_ledger: LedgerFactory,
+) -> None:
+    ledger = make_ledger()
+    entry_of(ledger.begin(KEY, fingerprint=FP)).abandon(maybe_sent=False)
+    entry_of(ledger.begin(KEY, fingerprint=OTHER_FP)).record(CALL)
+
+
+def test_a_never_sent_attempt_after_a_maybe_sent_one_keeps_the_parameters(
+    make_ledger: LedgerFactory, clock: FakeClock
+) -> None:
+    ledger = make_ledger()
+    entry_of(ledger.begin(KEY, fingerprint=FP)).abandon(maybe_sent=True)  # may have arrived
+    entry_of(ledger.begin(KEY, fingerprint=FP)).abandon(maybe_sent=False)  # connect refused
+    with pytest.raises(IdempotencyConflictError):
+        ledger.begin(KEY, fingerprint=OTHER_FP)
+    # Likewise after taking over a crashed claim, which may have sent its request.
+    ledger.begin("crashed", fingerprint=FP)
+    clock.advance(ledger.lease_seconds)
+    entry_of(ledger.begin("crashed", fingerprint=FP)).abandon(maybe_sent=False)
+    with pytest.raises(IdempotencyConflictError):
+        ledger.begin("crashed", fingerprint=OTHER_FP)
+
+
+# --- scopes: one store, several APIs or tenants ---------------------------------------------------
+
+
+def test_two_tenants_sharing_a_ledger_never_see_each_others_keys(
+    make_ledger: LedgerFactory,
+) -> None:
+    sandbox = ledger_scope(base_url="https://sandbox.voice.example", credential="sk_test_1")
+    production = ledger_scope(base_url="https://voice.example", credential="sk_live_1")
+    tenant_b = ledger_scope(base_url="https://voice.example", credential="sk_live_2")
+    assert len({sandbox, production, tenant_b}) == 3
+    ledger = make_ledger()
+    entry_of(ledger.begin(KEY, fingerprint=FP, scope=production)).record(CALL)
+    # The same business key elsewhere is its own key: claimed (and sent), never A's record.
+    for scope in (sandbox, tenant_b):
+        entry = entry_of(ledger.begin(KEY, fingerprint=OTHER_FP, scope=scope))
+        assert entry.scope == scope
+        entry.record(b'{"id":"call_2"}')
+    assert ledger.begin(KEY, fingerprint=FP, scope=production) == Completed(CALL)
+    assert ledger.begin(KEY, fingerprint=OTHER_FP, scope=tenant_b) == Completed(b'{"id":"call_2"}')
+    assert entry_of(ledger.begin(KEY, fingerprint=FP)).scope == DEFAULT_LEDGER_SCOPE
+
+
+def test_scope_and_key_are_folded_together_unambiguously(make_ledger: LedgerFactory) -> None:
+    ledger = make_ledger()
+    entry_of(ledger.begin("b:c", fingerprint=FP, scope="a")).record(CALL)
+    # ("a:b", "c") would be the same string as ("a", "b:c") if joined with a plain separator.
+    entry = entry_of(ledger.begin("c", fingerprint=OTHER_FP, scope="a:b"))
+    entry.abandon(maybe_sent=False)
+    entry_of(ledger.begin("1:a:b:c", fingerprint=OTHER_FP))  # nor a key that mimics the prefix
+
+
+def test_ledger_scope_hashes_base_url_and_credential() -> None:
+    scope = ledger_scope(base_url="https://voice.example/", credential="sk_live_SECRET")
+    assert scope == ledger_scope(base_url="https://voice.example", credential="sk_live_SECRET")
+    assert "SECRET" not in scope
+    assert scope.startswith("api-")
+    assert len(scope) == 36
+    # The pair is length-prefixed: moving characters between the two changes the scope.
+    assert ledger_scope(base_url="https://a", credential="bc") != ledger_scope(
+        base_url="https://ab", credential="c"
+    )
+    with pytest.raises(InvalidParameterError):
+        ledger_scope(base_url=None, credential="x")  # type: ignore[arg-type]

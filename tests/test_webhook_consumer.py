@@ -16,13 +16,22 @@ from typing import Any
 import attrs
 import pytest
 
-from stateset_voice_wrapper.stores import LeaseStore, RedisLeaseStore, SqliteLeaseStore
+from stateset_voice_wrapper import InvalidParameterError, StateSetVoiceError
+from stateset_voice_wrapper.stores import (
+    LeaseStore,
+    RedisLeaseStore,
+    SqliteLeaseStore,
+    StoreError,
+)
 from stateset_voice_wrapper.webhooks import (
     ExactlyOnceConsumer,
+    InvalidEventError,
     ProcessResult,
     ProcessStatus,
     RedisDedupStore,
     SqliteDedupStore,
+    event_dedup_key,
+    parse_event,
 )
 
 HANDLED, DUPLICATE, IN_FLIGHT = (
@@ -96,16 +105,16 @@ class Recorder:
         self.seen: list[object] = []
         self._lock = threading.Lock()
 
-    def __call__(self, event: Event) -> str:
+    def __call__(self, event: object) -> str:
         with self._lock:
             self.seen.append(event)
-        return event.type
+        return event.type if isinstance(event, Event) else "other"
 
 
 def test_redelivered_event_runs_the_handler_once(store: LeaseStore) -> None:
     consumer, handler = ExactlyOnceConsumer(store), Recorder()
     first = consumer.process(EVENT, handler)
-    assert first == ProcessResult(HANDLED, EVENT.id or "", "call.completed")
+    assert first == ProcessResult(HANDLED, f"id:{EVENT.id}", "call.completed")
     assert (first.handled, first.acknowledge) == (True, True)
     again = consumer.process(EVENT, handler)
     assert (again.status, again.duplicate, again.acknowledge, again.value) == (
@@ -190,7 +199,7 @@ def test_failing_handler_releases_so_a_redelivery_runs_it_again(store: LeaseStor
 
     with pytest.raises(ConnectionError, match="CRM is down"):
         consumer.process(EVENT, flaky)
-    assert consumer.process(EVENT, flaky) == ProcessResult(HANDLED, EVENT.id or "", "ok")
+    assert consumer.process(EVENT, flaky) == ProcessResult(HANDLED, f"id:{EVENT.id}", "ok")
     assert len(calls) == 2
     assert consumer.process(EVENT, flaky).status is DUPLICATE
 
@@ -242,43 +251,130 @@ def test_handler_outliving_its_lease_is_logged(
     assert "may have run twice" in caplog.text
 
 
-@pytest.mark.parametrize(
-    ("event", "key"),
-    [
-        (EVENT, EVENT.id),
-        (Event(id=None, type="call.completed", call_id="call_1"), "call_1:call.completed"),
-        (Event(id="", type="session.ended", session_id="sess_1"), "sess_1:session.ended"),
-        (
-            Event(id=None, type="session.ended", call_id="call_1", session_id="s"),
-            "call_1:session.ended",
-        ),
-        ({"id": None, "type": "call.failed", "call_id": "call_9"}, "call_9:call.failed"),
-        ({"id": "evt_1", "type": "call.failed"}, "evt_1"),
-    ],
-)
-def test_dedup_key_falls_back_to_call_or_session_and_type(
-    tmp_path: Path, event: object, key: str
+# --- dedup keys: one function, event_dedup_key ---------------------------------------------------
+
+CALL_COMPLETED: dict[str, Any] = {
+    "type": "call.completed",
+    "api_version": "2026-11-01",
+    "occurred_at": "2026-11-20T15:05:45Z",
+    "tenant_id": "ten_1",
+    "call_id": "call_9",
+    "data": {
+        "call_id": "call_9",
+        "status": "completed",
+        "direction": "outbound",
+        "agent_key": "front_desk",
+        "duration_seconds": 42,
+    },
+}
+
+
+def test_the_consumer_uses_event_dedup_key() -> None:
+    for event in (EVENT, {"id": "evt_1", "type": "call.failed"}, parse_event(CALL_COMPLETED)):
+        assert ExactlyOnceConsumer.dedup_key(event) == event_dedup_key(event)
+
+
+def test_events_with_an_id_dedup_on_the_namespaced_id() -> None:
+    assert event_dedup_key(EVENT) == f"id:{EVENT.id}"
+    assert event_dedup_key({"id": "evt_1", "type": "call.failed"}) == "id:evt_1"
+    typed = parse_event({**CALL_COMPLETED, "id": "evt_1"})
+    assert event_dedup_key(typed) == "id:evt_1"
+
+
+def test_a_parsed_event_without_an_id_is_deduplicated_by_the_consumer(store: LeaseStore) -> None:
+    # parse_event reads a missing id as "" and names the type `type_`: the consumer used to
+    # read `type` and refuse the event.
+    typed = parse_event(CALL_COMPLETED)
+    consumer, handler = ExactlyOnceConsumer(store), Recorder()
+    assert consumer.process(typed, handler).status is HANDLED
+    assert consumer.process(parse_event(CALL_COMPLETED), handler).status is DUPLICATE
+    assert len(handler.seen) == 1
+
+
+def test_typed_events_and_mappings_share_a_key() -> None:
+    key = event_dedup_key(parse_event(CALL_COMPLETED))
+    assert key.startswith("fallback:")
+    assert event_dedup_key(CALL_COMPLETED) == key
+    assert event_dedup_key({**CALL_COMPLETED, "id": None}) == key
+    assert event_dedup_key({**CALL_COMPLETED, "id": "", "session_id": None}) == key
+    reordered = dict(reversed(list(CALL_COMPLETED.items())))
+    assert event_dedup_key(reordered) == key
+    # An unknown type too (kept as UnknownEvent, with its envelope).
+    unknown = {**CALL_COMPLETED, "type": "call.teleported", "extra": [1, 2]}
+    assert event_dedup_key(parse_event(unknown)) == event_dedup_key(unknown)
+
+
+def test_distinct_events_without_ids_never_share_a_key() -> None:
+    first = {**CALL_COMPLETED}
+    second = {**CALL_COMPLETED, "occurred_at": "2026-11-20T15:07:00Z"}  # same call, same type
+    third = {**CALL_COMPLETED, "data": {**CALL_COMPLETED["data"], "duration_seconds": 43}}
+    keys = {event_dedup_key(e) for e in (first, second, third)}
+    assert len(keys) == 3
+    # Attribute events without a payload model: their fields are the payload.
+    a = Event(id=None, type="call.completed", call_id="call_1")
+    b = Event(id=None, type="call.failed", call_id="call_1")
+    assert event_dedup_key(a) != event_dedup_key(b)
+    assert event_dedup_key(a) == event_dedup_key(
+        Event(id="", type="call.completed", call_id="call_1")
+    )
+
+
+def test_a_fallback_key_never_equals_an_id_key() -> None:
+    fallback = event_dedup_key(CALL_COMPLETED)
+    mimic = {"id": fallback, "type": "call.completed"}  # an id shaped like a fallback key
+    assert event_dedup_key(mimic) != fallback
+    legacy_shape = {"id": "call_9:call.completed", "type": "call.completed"}
+    assert event_dedup_key(legacy_shape) != event_dedup_key(CALL_COMPLETED)
+
+
+def test_id_less_events_that_cannot_be_deduplicated_raise_invalid_event_error() -> None:
+    no_subject = {k: v for k, v in CALL_COMPLETED.items() if k != "call_id"}
+    for event in (
+        no_subject,
+        Event(id=None, type="call.completed"),
+        {"call_id": "call_1"},  # no type
+        object(),
+        {"id": 7, "type": "call.completed"},  # an id that is not a string
+        {"type": "call.completed", "call_id": "c", "data": {"x": float("nan")}},
+    ):
+        with pytest.raises(InvalidEventError) as caught:
+            event_dedup_key(event)
+        assert isinstance(caught.value, StateSetVoiceError)
+
+
+def test_the_consumer_refuses_an_undeduplicatable_event_with_invalid_event_error(
+    store: LeaseStore,
 ) -> None:
-    with SqliteDedupStore(tmp_path / "webhooks.db") as store:
-        assert ExactlyOnceConsumer(store).dedup_key(event) == key
+    handler = Recorder()
+    with pytest.raises(InvalidEventError):
+        ExactlyOnceConsumer(store).process(Event(id=None, type="call.completed"), handler)
+    assert handler.seen == []
 
 
-def test_dedup_key_needs_an_id_or_a_subject_and_type(tmp_path: Path) -> None:
-    with SqliteDedupStore(tmp_path / "webhooks.db") as store:
-        consumer = ExactlyOnceConsumer(store)
-        for event in (Event(id=None, type="call.completed"), {"call_id": "call_1"}, object()):
-            with pytest.raises(ValueError, match="cannot deduplicate"):
-                consumer.dedup_key(event)
-
-
-def test_events_without_ids_are_deduplicated_by_call_and_type(store: LeaseStore) -> None:
+def test_events_without_ids_are_deduplicated_by_their_payload(store: LeaseStore) -> None:
     consumer, handler = ExactlyOnceConsumer(store), Recorder()
     completed = Event(id=None, type="call.completed", call_id="call_1")
     failed = Event(id=None, type="call.failed", call_id="call_1")
     assert consumer.process(completed, handler).status is HANDLED
     assert consumer.process(completed, handler).status is DUPLICATE
     assert consumer.process(failed, handler).status is HANDLED
-    assert handler.seen == [completed, failed]
+    second_completion = {**CALL_COMPLETED, "occurred_at": "2026-11-21T09:00:00Z"}
+    assert consumer.process(CALL_COMPLETED, handler).status is HANDLED
+    assert consumer.process(second_completion, handler).status is HANDLED  # not merged
+    assert consumer.process(parse_event(CALL_COMPLETED), handler).status is DUPLICATE
+    assert len(handler.seen) == 4
+
+
+def test_bad_lease_is_invalid_parameter(store: LeaseStore) -> None:
+    for lease in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(InvalidParameterError, match="lease_seconds"):
+            ExactlyOnceConsumer(store, lease_seconds=lease)
+
+
+def test_a_key_held_by_something_else_is_a_store_error(store: LeaseStore) -> None:
+    store.claim(event_dedup_key(EVENT), fingerprint="a ledger's fingerprint", lease_seconds=30)
+    with pytest.raises(StoreError, match="own namespace"):
+        ExactlyOnceConsumer(store).process(EVENT, Recorder())
 
 
 async def test_async_process_handles_once_and_releases_on_failure(store: LeaseStore) -> None:
@@ -292,7 +388,7 @@ async def test_async_process_handles_once_and_releases_on_failure(store: LeaseSt
 
     with pytest.raises(RuntimeError, match="transient"):
         await consumer.aprocess(EVENT, handler)
-    assert await consumer.aprocess(EVENT, handler) == ProcessResult(HANDLED, EVENT.id or "", 2)
+    assert await consumer.aprocess(EVENT, handler) == ProcessResult(HANDLED, f"id:{EVENT.id}", 2)
     assert (await consumer.aprocess(EVENT, handler)).status is DUPLICATE
     assert len(calls) == 2
 

@@ -506,7 +506,7 @@ def test_example_webhook_receiver_verifies_and_prints(serve: Any) -> None:
     assert httpx.post(base, content=body + b" ", headers=headers).status_code == 401
     assert httpx.get(base).status_code == 405
     lines = out.getvalue().splitlines()
-    assert lines[0].startswith("call.completed id=evt_1 dedup_key=evt_1")
+    assert lines[0].startswith("call.completed id=evt_1 dedup_key=id:evt_1")
     assert lines[1] == "rejected delivery: signature mismatch"
     assert "whsec_" not in out.getvalue()
 

@@ -7,7 +7,11 @@ expired lease may be taken over), kept in SQLite for one host or Redis for a fle
   (``VoiceClient(ledger=...)``); see ``docs/idempotency-ledger.md``.
 - :class:`SqliteDedupStore`, :class:`RedisDedupStore`: the webhook consumer's event store.
 - :class:`SqliteLeaseStore`, :class:`RedisLeaseStore` and the :class:`LeaseStore` protocol,
-  for a store of your own.
+  for a store of your own; :func:`aclaim`, :func:`acomplete` and :func:`arelease` call any of
+  them from async code and stay correct when the awaiting task is cancelled.
+- :class:`StoreError` (every store failure) and its subclasses :class:`LedgerRecordError` (the
+  call was placed but not recorded) and :class:`HandledNotCommittedError` (the webhook handler
+  ran but its event was not committed).
 
 Example::
 
@@ -19,7 +23,9 @@ Example::
 
 from __future__ import annotations
 
+from ._storage.aio import aclaim, acomplete, arelease
 from ._storage.dedup import RedisDedupStore, SqliteDedupStore
+from ._storage.errors import HandledNotCommittedError, LedgerRecordError, StoreError
 from ._storage.leases import (
     DEFAULT_RETENTION_SECONDS,
     Claimed,
@@ -31,11 +37,13 @@ from ._storage.leases import (
 )
 from ._storage.ledger import (
     DEFAULT_LEDGER_LEASE_SECONDS,
+    DEFAULT_LEDGER_SCOPE,
     IdempotencyLedger,
     LedgerEntry,
     RedisLedger,
     SqliteLedger,
     fingerprint_request,
+    ledger_scope,
 )
 from ._storage.redis_store import RedisLeaseStore
 from ._storage.sqlite_store import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteLeaseStore
@@ -43,14 +51,17 @@ from ._storage.sqlite_store import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteLeaseStor
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_SECONDS",
     "DEFAULT_LEDGER_LEASE_SECONDS",
+    "DEFAULT_LEDGER_SCOPE",
     "DEFAULT_RETENTION_SECONDS",
     "ClaimOutcome",
     "Claimed",
     "Completed",
+    "HandledNotCommittedError",
     "IdempotencyLedger",
     "InFlight",
     "LeaseStore",
     "LedgerEntry",
+    "LedgerRecordError",
     "Mismatch",
     "RedisDedupStore",
     "RedisLeaseStore",
@@ -58,5 +69,10 @@ __all__ = [
     "SqliteDedupStore",
     "SqliteLeaseStore",
     "SqliteLedger",
+    "StoreError",
+    "aclaim",
+    "acomplete",
+    "arelease",
     "fingerprint_request",
+    "ledger_scope",
 ]

@@ -4,8 +4,11 @@ One primitive serves two features: the idempotency ledger for outbound calls (``
 and the exactly-once webhook consumer (``webhooks/_consumer.py``). A key moves through::
 
     absent --claim--> claimed(token, lease) --complete(token)--> completed(result)
-                          |   \\--release(token)--> absent
-                          \\--lease expires--> claimable again: the next claim takes it over
+                        |  |--release(token)--> absent, or remembered (see below)
+                        |  `--release(token, remember=True)--> remembered
+                        `--lease expires--> remembered
+    remembered: claimable again by the same fingerprint (the claim takes over with a new
+                token); a different fingerprint is a Mismatch until the record is forgotten
 
 * ``claim`` returns :class:`Claimed` (you own the key until the lease expires), :class:`Completed`
   (someone finished it; here is what they recorded), :class:`InFlight` (someone holds a live
@@ -15,22 +18,38 @@ and the exactly-once webhook consumer (``webhooks/_consumer.py``). A key moves t
 * A completed key is remembered for ``retention_seconds`` (default 24 h, the server's idempotency
   window) and then forgotten. A claim is remembered for its lease plus the retention, so that a
   crashed claim's fingerprint is still checked while the server may hold the key.
+* ``release(remember=True)`` is for a holder whose work may have had an effect elsewhere (a
+  request that may have reached the server): the lease ends at once, the fingerprint is kept
+  for ``retention_seconds``. A plain ``release`` forgets the key, unless an *earlier* holder of
+  it (a crashed claim that was taken over, or a remembered release) may have had an effect: then
+  that earlier protection is kept until it would have been forgotten anyway.
+* Every decision is idempotent for its own token: a claim or complete that is applied, loses its
+  reply (a dropped connection) and is sent again answers as if the first reply had arrived.
 
 The decisions are pure functions of (stored record, now); each store only supplies an atomic
 read-decide-write (:meth:`LeaseStoreBase._update`), so SQLite (``sqlite_store.py``) and Redis
 (``redis_store.py``) share one state machine.
 Time comes from an injectable ``clock`` (wall-clock seconds, because leases are compared across
 processes and hosts), so tests never sleep.
+
+Every failure of the backend (SQLite, Redis) surfaces as :class:`StoreError` naming the
+operation and the key, with the backend's exception as ``__cause__``; bad arguments raise
+:class:`InvalidParameterError`.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
+import math
 import secrets
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Literal, Protocol, Self, TypeAlias, TypeVar
 
 import attrs
+
+from .._shared.errors import InvalidParameterError, StateSetVoiceError, StoreError
 
 __all__ = [
     "DEFAULT_RETENTION_SECONDS",
@@ -88,7 +107,7 @@ class LeaseStore(Protocol):
 
     def complete(self, key: str, *, token: str, result: bytes) -> bool: ...
 
-    def release(self, key: str, *, token: str) -> bool: ...
+    def release(self, key: str, *, token: str, remember: bool = False) -> bool: ...
 
     def get(self, key: str) -> Completed | InFlight | None: ...
 
@@ -101,10 +120,13 @@ class LeaseStore(Protocol):
 @attrs.frozen
 class LeaseRecord:
     fingerprint: str
-    token: str | None  # the lease holder; None once completed
+    token: str | None  # the lease holder (the completer, once completed); None once released
     lease_expires_at: float  # meaningful while claimed
     forget_at: float  # from this instant the record counts as absent
-    result: bytes | None  # set once completed
+    result: bytes | None = attrs.field(repr=lambda value: "None" if value is None else "<bytes>")
+    # Until when an earlier holder's attempt may have had an effect (None: no earlier holder
+    # could have): a plain release keeps the fingerprint that long instead of forgetting it.
+    earlier_forget_at: float | None = None
 
 
 #: What an update does to the stored record: write this one, delete it, or leave it alone.
@@ -125,17 +147,27 @@ def _decide_claim(
     token: str,
 ) -> tuple[ClaimOutcome, LeaseChange]:
     record = _live(record, now)
+    earlier_forget_at: float | None = None
     if record is not None:
+        if record.token == token and record.result is None:
+            return Claimed(token), None  # our own claim, applied once already (a lost reply)
         if record.fingerprint != fingerprint:
             return Mismatch(), None
         if record.result is not None:
             return Completed(record.result), None
         if now < record.lease_expires_at:
             return InFlight(record.lease_expires_at), None
-        # An expired lease: its holder crashed or stalled; take it over with a new token.
+        # An expired lease (its holder crashed or stalled) or a remembered release: take it
+        # over with a new token, and keep the earlier holder's protection.
+        earlier_forget_at = record.forget_at
     lease_expires_at = now + lease_seconds
     claimed = LeaseRecord(
-        fingerprint, token, lease_expires_at, lease_expires_at + retention_seconds, None
+        fingerprint,
+        token,
+        lease_expires_at,
+        lease_expires_at + retention_seconds,
+        None,
+        earlier_forget_at,
     )
     return Claimed(token), claimed
 
@@ -143,18 +175,31 @@ def _decide_claim(
 def _decide_complete(
     record: LeaseRecord | None, now: float, *, token: str, result: bytes, retention_seconds: float
 ) -> tuple[bool, LeaseChange]:
-    # A holder whose lease ran out may still complete as long as nobody took the key over.
-    if record is None or record.result is not None or record.token != token:
+    if record is None or record.token != token:
         return False, None
-    return True, LeaseRecord(record.fingerprint, None, now, now + retention_seconds, result)
+    if record.result is not None:
+        return record.result == result, None  # our own complete, applied once already
+    # A holder whose lease ran out may still complete as long as nobody took the key over.
+    return True, LeaseRecord(record.fingerprint, token, now, now + retention_seconds, result)
 
 
 def _decide_release(
-    record: LeaseRecord | None, now: float, *, token: str
+    record: LeaseRecord | None,
+    now: float,
+    *,
+    token: str,
+    remember: bool,
+    retention_seconds: float,
 ) -> tuple[bool, LeaseChange]:
     if record is None or record.result is not None or record.token != token:
         return False, None
-    return True, "delete"
+    keep_until = record.earlier_forget_at
+    if remember:
+        keep_until = max(now + retention_seconds, keep_until or -math.inf)
+    if keep_until is None or keep_until <= now:
+        return True, "delete"
+    # Remembered: no holder, the lease over, the fingerprint kept until keep_until.
+    return True, LeaseRecord(record.fingerprint, None, now, keep_until, None, keep_until)
 
 
 def _visible_state(record: LeaseRecord | None, now: float) -> Completed | InFlight | None:
@@ -170,20 +215,35 @@ def _visible_state(record: LeaseRecord | None, now: float) -> Completed | InFlig
 
 def _check_key(key: str) -> None:
     if not isinstance(key, str) or not key:
-        raise ValueError("a lease key must be a non-empty string")
+        raise InvalidParameterError("a lease key must be a non-empty string")
+
+
+def check_positive_seconds(name: str, value: float) -> float:
+    """``value`` as a float, or :class:`InvalidParameterError` unless it is finite and > 0."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidParameterError(f"{name} must be a number of seconds")
+    if not (value > 0 and math.isfinite(value)):
+        raise InvalidParameterError(f"{name} must be positive and finite")
+    return float(value)
 
 
 # --- the shared store front-end ---------------------------------------------------------------
 
 
 class LeaseStoreBase(abc.ABC):
-    """Implements :class:`LeaseStore` over one atomic primitive supplied by each backend."""
+    """Implements :class:`LeaseStore` over one atomic primitive supplied by each backend.
+
+    Subclasses set ``_backend_errors`` (what their backend raises when it fails); those are
+    wrapped in :class:`StoreError` here, in one place.
+    """
+
+    _backend_errors: tuple[type[BaseException], ...] = ()
 
     def __init__(self, *, clock: Callable[[], float], retention_seconds: float) -> None:
-        if not retention_seconds > 0:
-            raise ValueError("retention_seconds must be positive")
+        self._retention_seconds = check_positive_seconds("retention_seconds", retention_seconds)
         self._clock = clock
-        self._retention_seconds = float(retention_seconds)
+        self._closed = False
+        self._close_lock = threading.Lock()
 
     @property
     def retention_seconds(self) -> float:
@@ -193,41 +253,77 @@ class LeaseStoreBase(abc.ABC):
     def claim(self, key: str, *, fingerprint: str, lease_seconds: float) -> ClaimOutcome:
         """Claim ``key`` for ``lease_seconds``, or report who has it."""
         _check_key(key)
-        if not lease_seconds > 0:
-            raise ValueError("lease_seconds must be positive")
+        if not isinstance(fingerprint, str):
+            raise InvalidParameterError("a fingerprint must be a string")
+        lease = check_positive_seconds("lease_seconds", lease_seconds)
         token = secrets.token_hex(16)
-        return self._update(
-            key,
-            lambda record, now: _decide_claim(
-                record,
-                now,
-                fingerprint=fingerprint,
-                lease_seconds=float(lease_seconds),
-                retention_seconds=self._retention_seconds,
-                token=token,
-            ),
-        )
+        with self._backend_call("claim", key):
+            return self._update(
+                key,
+                lambda record, now: _decide_claim(
+                    record,
+                    now,
+                    fingerprint=fingerprint,
+                    lease_seconds=lease,
+                    retention_seconds=self._retention_seconds,
+                    token=token,
+                ),
+            )
 
     def complete(self, key: str, *, token: str, result: bytes) -> bool:
         """Record ``result``; False if ``token`` no longer owns the key (it was taken over)."""
         _check_key(key)
         result = bytes(result)
-        return self._update(
-            key,
-            lambda record, now: _decide_complete(
-                record, now, token=token, result=result, retention_seconds=self._retention_seconds
-            ),
-        )
+        with self._backend_call("complete", key):
+            return self._update(
+                key,
+                lambda record, now: _decide_complete(
+                    record,
+                    now,
+                    token=token,
+                    result=result,
+                    retention_seconds=self._retention_seconds,
+                ),
+            )
 
-    def release(self, key: str, *, token: str) -> bool:
-        """Give up the claim so another caller can claim now; False if ``token`` lost it."""
+    def release(self, key: str, *, token: str, remember: bool = False) -> bool:
+        """Give up the claim so that a claim may take the key at once; False if ``token`` lost it.
+
+        ``remember=True`` keeps the fingerprint for ``retention_seconds`` (the holder's work may
+        have had an effect elsewhere); otherwise the key is forgotten unless an earlier holder's
+        protection is still running (see the module docstring).
+        """
         _check_key(key)
-        return self._update(key, lambda record, now: _decide_release(record, now, token=token))
+        with self._backend_call("release", key):
+            return self._update(
+                key,
+                lambda record, now: _decide_release(
+                    record,
+                    now,
+                    token=token,
+                    remember=bool(remember),
+                    retention_seconds=self._retention_seconds,
+                ),
+            )
 
     def get(self, key: str) -> Completed | InFlight | None:
         """The key's visible state: completed, held by a live lease, or claimable (None)."""
         _check_key(key)
-        return _visible_state(self._read(key), self._clock())
+        with self._backend_call("read", key):
+            record = self._read(key)
+        return _visible_state(record, self._clock())
+
+    def close(self) -> None:
+        """Release the backend's resources; later operations raise :class:`StoreError`."""
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def __enter__(self) -> Self:
         return self
@@ -235,8 +331,25 @@ class LeaseStoreBase(abc.ABC):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @contextlib.contextmanager
+    def _backend_call(self, operation: str, key: str | None) -> Iterator[None]:
+        """Map the backend's failures to :class:`StoreError`, naming the operation and the key.
+
+        The message carries the backend exception's class, not its text: the text can quote
+        stored values. The exception itself is the ``__cause__``.
+        """
+        what = operation if key is None else f"{operation} of key {key!r}"
+        if self._closed:
+            raise StoreError(f"{self!r} is closed: {what} refused")
+        try:
+            yield
+        except StateSetVoiceError:
+            raise
+        except self._backend_errors as exc:
+            raise StoreError(f"{self!r}: {what} failed ({type(exc).__name__})") from exc
+
     @abc.abstractmethod
-    def close(self) -> None: ...
+    def _close(self) -> None: ...
 
     @abc.abstractmethod
     def _read(self, key: str) -> LeaseRecord | None: ...

@@ -8,14 +8,17 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
+from .._shared.errors import InvalidParameterError, StoreError
 from .leases import (
     DEFAULT_RETENTION_SECONDS,
     LeaseChange,
     LeaseRecord,
     LeaseStoreBase,
+    check_positive_seconds,
 )
 
 _T = TypeVar("_T")
@@ -26,38 +29,143 @@ __all__ = ["DEFAULT_BUSY_TIMEOUT_SECONDS", "SqliteLeaseStore"]
 DEFAULT_BUSY_TIMEOUT_SECONDS: float = 30.0
 #: Expired SQLite rows are purged at most this often (in clock seconds) per store.
 _PURGE_INTERVAL_SECONDS = 60.0
+#: Idle connections kept for reuse; more concurrent operations open more, closed on return.
+_MAX_IDLE_CONNECTIONS = 4
+#: The database, its WAL and its shared-memory file hold phone numbers: owner only.
+_FILE_MODE = 0o600
 
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stateset_voice_leases (
-    namespace        TEXT NOT NULL,
-    key              TEXT NOT NULL,
-    fingerprint      TEXT NOT NULL,
-    token            TEXT,
-    lease_expires_at REAL NOT NULL,
-    forget_at        REAL NOT NULL,
-    result           BLOB,
+    namespace         TEXT NOT NULL,
+    key               TEXT NOT NULL,
+    fingerprint       TEXT NOT NULL,
+    token             TEXT,
+    lease_expires_at  REAL NOT NULL,
+    forget_at         REAL NOT NULL,
+    result            BLOB,
+    earlier_forget_at REAL,
     PRIMARY KEY (namespace, key)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS stateset_voice_leases_forget
     ON stateset_voice_leases (namespace, forget_at);
 """
+#: Columns added after the first schema, each with the ALTER TABLE that adds it to an old file.
+_ADDED_COLUMNS = {
+    "earlier_forget_at": "ALTER TABLE stateset_voice_leases ADD COLUMN earlier_forget_at REAL"
+}
+
+
+def _create_private(path: str) -> None:
+    """Create ``path`` mode 0600 if it does not exist, before SQLite does (SQLite would use 0644
+    less the umask, and gives its ``-wal`` and ``-shm`` files the database file's mode).
+
+    An existing file keeps its mode: the operator chose it (a group of workers may share it).
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, _FILE_MODE)
+    except FileExistsError:
+        return
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, _FILE_MODE)  # whatever the umask took away, owner read-write stays
+    finally:
+        os.close(fd)
+    # A WAL or shared-memory file left from an earlier database of this name would be reused.
+    for suffix in ("-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path + suffix, _FILE_MODE)
+
+
+class _ConnectionPool:
+    """Connections checked out per operation: open ones are bounded by concurrency, not by the
+    number of threads that ever used the store, and at most ``max_idle`` stay open between
+    operations. A forked child never touches its parent's connections (see ``_after_fork``)."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection], *, max_idle: int) -> None:
+        self._connect = connect
+        self._max_idle = max_idle
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        self._pid = os.getpid()
+        # A child's copies of the parent's connections: never used, and never closed either
+        # (closing could checkpoint or unlink the parent's WAL); kept referenced so that garbage
+        # collection does not close them.
+        self._inherited: list[sqlite3.Connection] = []
+        _POOLS.add(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # the parent's lock may have been held by another thread
+        self._inherited.extend(self._idle)
+        self._idle = []
+        self._pid = os.getpid()
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        if self._pid != os.getpid():  # fork without register_at_fork (not a POSIX platform)
+            self._after_fork()
+        with self._lock:
+            if self._closed:
+                raise StoreError("the SQLite store is closed")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._connect()
+        reusable = False
+        try:
+            yield conn
+            reusable = not conn.in_transaction
+        finally:
+            self._check_in(conn, reusable)
+
+    def _check_in(self, conn: sqlite3.Connection, reusable: bool) -> None:
+        if self._pid != os.getpid():
+            return  # checked out in the parent before a fork: the parent's to close
+        with self._lock:
+            if reusable and not self._closed and len(self._idle) < self._max_idle:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+
+_POOLS: weakref.WeakSet[_ConnectionPool] = weakref.WeakSet()
+
+
+def _reset_pools_after_fork() -> None:
+    for pool in list(_POOLS):
+        pool._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_pools_after_fork)
 
 
 class SqliteLeaseStore(LeaseStoreBase):
     """A :class:`LeaseStore` in one SQLite file: safe across threads and processes on one host.
 
-    ``path`` must be a file (``":memory:"`` is refused: other processes could not see it). The
-    file uses WAL mode and ``synchronous=FULL`` (a claim survives power loss, not only a crash);
-    every claim, complete and release is one ``BEGIN IMMEDIATE`` transaction, so concurrent
-    writers queue on SQLite's lock for up to ``busy_timeout_seconds``. Each thread gets its own
-    connection. Several namespaces may share one file. Do not put the file on a network
-    filesystem: SQLite's locking is not reliable there; use :class:`RedisLeaseStore` instead.
+    ``path`` must be a file (``":memory:"`` is refused: other processes could not see it). A new
+    file is created mode 0600, and SQLite gives its ``-wal``/``-shm`` files the same mode; an
+    existing file keeps its mode. The file uses WAL mode and ``synchronous=FULL`` (a claim
+    survives power loss, not only a crash); every claim, complete and release is one
+    ``BEGIN IMMEDIATE`` transaction, so concurrent writers queue on SQLite's lock for up to
+    ``busy_timeout_seconds``. Connections come from a small pool, one per operation in
+    progress, so a thread-per-request server does not accumulate them. Several namespaces may
+    share one file. Do not put the file on a network filesystem: SQLite's locking is not
+    reliable there; use :class:`RedisLeaseStore` instead.
 
     >>> store = SqliteLeaseStore(tmp / "leases.db")           # doctest: +SKIP
     >>> store.claim("job-1", fingerprint="f", lease_seconds=30)  # doctest: +SKIP
     Claimed(token='9f...')
     """
+
+    _backend_errors = (sqlite3.Error,)
 
     def __init__(
         self,
@@ -71,107 +179,117 @@ class SqliteLeaseStore(LeaseStoreBase):
         super().__init__(clock=clock, retention_seconds=retention_seconds)
         path_str = os.fspath(path)
         if not path_str or path_str == ":memory:" or path_str.startswith("file::memory:"):
-            raise ValueError(
+            raise InvalidParameterError(
                 "SqliteLeaseStore needs a file path: an in-memory database is invisible to other processes"
             )
+        if not isinstance(namespace, str) or not namespace:
+            raise InvalidParameterError("namespace must be a non-empty string")
         self.path = path_str
         self.namespace = namespace
-        self._busy_timeout = busy_timeout_seconds
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self._closed = False
+        if busy_timeout_seconds != 0:  # 0 is allowed: fail at once on a locked file
+            check_positive_seconds("busy_timeout_seconds", busy_timeout_seconds)
+        self._busy_timeout = float(busy_timeout_seconds)
         self._next_purge_at = -math.inf
-        self._initialise()
+        try:
+            _create_private(path_str)
+        except OSError as exc:
+            raise StoreError(
+                f"{self!r}: cannot create the database file ({type(exc).__name__})"
+            ) from exc
+        self._pool = _ConnectionPool(self._connect, max_idle=_MAX_IDLE_CONNECTIONS)
+        try:
+            with self._backend_call("open", None):
+                self._initialise()
+        except BaseException:
+            self._pool.close()
+            raise
 
     def __repr__(self) -> str:
         return f"SqliteLeaseStore({self.path!r}, namespace={self.namespace!r})"
 
     def _connect(self) -> sqlite3.Connection:
-        # check_same_thread=False only so that close() may close every thread's connection;
-        # each connection is still used by the one thread that opened it.
+        # check_same_thread=False: a pooled connection moves between threads, one at a time.
         conn = sqlite3.connect(
             self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
         )
-        conn.execute("PRAGMA synchronous=FULL")
-        return conn
-
-    def _connection(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        # A forked child must not reuse its parent's connection.
-        if conn is not None and self._local.pid == os.getpid():
-            return conn
-        with self._lock:
-            if self._closed:
-                raise RuntimeError(f"{self!r} is closed")
-            conn = self._connect()
-            self._connections.append(conn)
-        self._local.conn = conn
-        self._local.pid = os.getpid()
+        try:
+            conn.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _initialise(self) -> None:
-        conn = self._connection()
-        deadline = time.monotonic() + self._busy_timeout
-        # Switching to WAL needs a moment of exclusive access, which another process opening
-        # the same new file may hold; SQLite reports that at once instead of waiting.
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
-        # executescript() would COMMIT on its own, so run the statements one by one.
-        with self._transaction() as tx:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    tx.execute(statement)
+        with self._pool.connection() as conn:
+            deadline = time.monotonic() + self._busy_timeout
+            # Switching to WAL needs a moment of exclusive access, which another process opening
+            # the same new file may hold; SQLite reports that at once instead of waiting.
+            while True:
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
+            # executescript() would COMMIT on its own, so run the statements one by one; the
+            # column check runs in the same transaction, so two processes never both add it.
+            with self._transaction(conn):
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                columns = {
+                    row[1] for row in conn.execute("PRAGMA table_info(stateset_voice_leases)")
+                }
+                for column, alter in _ADDED_COLUMNS.items():
+                    if column not in columns:
+                        conn.execute(alter)
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connection()
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
+            yield
             conn.execute("COMMIT")
         except BaseException:
-            if conn.in_transaction:  # never leave this thread's connection inside a transaction
-                conn.execute("ROLLBACK")
+            if conn.in_transaction:  # never hand a connection back inside a transaction
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             raise
 
     def _select(self, conn: sqlite3.Connection, key: str) -> LeaseRecord | None:
         row = conn.execute(
-            "SELECT fingerprint, token, lease_expires_at, forget_at, result"
+            "SELECT fingerprint, token, lease_expires_at, forget_at, result, earlier_forget_at"
             " FROM stateset_voice_leases WHERE namespace = ? AND key = ?",
             (self.namespace, key),
         ).fetchone()
         if row is None:
             return None
-        fingerprint, token, lease_expires_at, forget_at, result = row
+        fingerprint, token, lease_expires_at, forget_at, result, earlier_forget_at = row
         return LeaseRecord(
             fingerprint,
             token,
             lease_expires_at,
             forget_at,
             None if result is None else bytes(result),
+            earlier_forget_at,
         )
 
     def _read(self, key: str) -> LeaseRecord | None:
-        return self._select(self._connection(), key)
+        with self._pool.connection() as conn:
+            return self._select(conn, key)
 
     def _update(
         self, key: str, decide: Callable[[LeaseRecord | None, float], tuple[_T, LeaseChange]]
     ) -> _T:
-        with self._transaction() as tx:
+        with self._pool.connection() as conn, self._transaction(conn):
             now = self._clock()  # read after taking the lock, so waiting does not age it
-            answer, change = decide(self._select(tx, key), now)
+            answer, change = decide(self._select(conn, key), now)
             if isinstance(change, LeaseRecord):
-                tx.execute(
-                    "INSERT OR REPLACE INTO stateset_voice_leases"
-                    " (namespace, key, fingerprint, token, lease_expires_at, forget_at, result)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                conn.execute(
+                    "INSERT OR REPLACE INTO stateset_voice_leases (namespace, key, fingerprint,"
+                    " token, lease_expires_at, forget_at, result, earlier_forget_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         self.namespace,
                         key,
@@ -180,25 +298,21 @@ class SqliteLeaseStore(LeaseStoreBase):
                         change.lease_expires_at,
                         change.forget_at,
                         change.result,
+                        change.earlier_forget_at,
                     ),
                 )
             elif change == "delete":
-                tx.execute(
+                conn.execute(
                     "DELETE FROM stateset_voice_leases WHERE namespace = ? AND key = ?",
                     (self.namespace, key),
                 )
             if now >= self._next_purge_at:
                 self._next_purge_at = now + _PURGE_INTERVAL_SECONDS
-                tx.execute(
+                conn.execute(
                     "DELETE FROM stateset_voice_leases WHERE namespace = ? AND forget_at <= ?",
                     (self.namespace, now),
                 )
         return answer
 
-    def close(self) -> None:
-        """Close every thread's connection. The store cannot be used afterwards."""
-        with self._lock:
-            self._closed = True
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
+    def _close(self) -> None:
+        self._pool.close()

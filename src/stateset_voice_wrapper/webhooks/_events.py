@@ -17,15 +17,17 @@ more than the package's import budget.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
+import hashlib
 import json
 import logging
 import operator
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import stateset_voice_facts as facts
 
@@ -229,31 +231,110 @@ def parse_event(payload: bytes | bytearray | str | Mapping[str, Any]) -> Webhook
     return UnknownEvent(envelope)
 
 
-class _EventIdentity(Protocol):
-    @property
-    def id(self) -> str: ...
-    @property
-    def type_(self) -> str: ...
-    @property
-    def call_id(self) -> object: ...
-    @property
-    def session_id(self) -> object: ...
+def _field(event: object, name: str) -> object:
+    return event.get(name) if isinstance(event, Mapping) else getattr(event, name, None)
 
 
-def event_dedup_key(event: _EventIdentity) -> str:
-    """The key that identifies one event across redeliveries.
+def _text(event: object, *names: str) -> str | None:
+    """The first of ``names`` that ``event`` has as a non-empty string (attribute or key)."""
+    for name in names:
+        value = _field(event, name)
+        if isinstance(value, str) and value:
+            return value
+    return None
 
-    The event ``id`` when present; otherwise ``"<call_id or session_id>:<type>"``.
-    Raises :class:`InvalidEventError` when the event has none of them.
+
+def _digest_default(value: object) -> object:
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    # Anything else has no canonical form (a repr may differ between processes).
+    raise InvalidEventError(
+        f"cannot deduplicate an event without an id holding a {type(value).__name__} value"
+    )
+
+
+def _payload_document(event: object) -> dict[str, Any]:
+    """The event as JSON-ready data, the same for a parsed event and its mapping."""
+    if isinstance(event, Mapping):
+        from stateset_voice_public.models import WebhookEventEnvelope
+
+        document = dict(event)
+        if document.get("id") is None:
+            document["id"] = ""
+        event_type = document.get("type")
+        model = event_model_for(event_type) if isinstance(event_type, str) else None
+        cls = model or WebhookEventEnvelope
+        if _check_object(document, cls, "") is None:
+            # A well-formed event: the exact data parse_event's model would give (dates and
+            # unknown fields normalised alike), without parse_event's unknown-type warning.
+            try:
+                return dict(cls.from_dict(document).to_dict())
+            except (KeyError, TypeError, ValueError, AttributeError):  # pragma: no cover
+                pass  # the check above should make this unreachable; digest it as given
+        return document
+    to_dict = getattr(event, "to_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    if attrs.has(type(event)):
+        return attrs.asdict(event)  # type: ignore[arg-type]
+    if dataclasses.is_dataclass(event) and not isinstance(event, type):
+        return dataclasses.asdict(event)
+    raise InvalidEventError(
+        "cannot deduplicate an event without an id that is not a mapping, a parsed event, "
+        "or an attrs or dataclass instance: its payload cannot be read"
+    )
+
+
+def event_dedup_key(event: object) -> str:
+    """The key that identifies one event across redeliveries (the consumer's dedup key).
+
+    * An event with an ``id``: ``"id:<id>"``.
+    * Without one (a missing or null ``id`` parses as ``""``): ``"fallback:<sha256>"``, the
+      SHA-256 of the canonical JSON of the whole event (its type, its ``call_id`` or
+      ``session_id``, and its payload), so distinct events never share a key and no fallback
+      key can equal an ``id:`` key. Such an event needs a type and a ``call_id`` or
+      ``session_id``.
+
+    Parsed events (``type_``), mappings (``type``) and attrs or dataclass instances give the
+    same key for the same event. Raises :class:`InvalidEventError` when the event has no id and
+    no ``call_id``/``session_id`` (or no type).
 
     >>> event = parse_event({"type": "call.teleported", "api_version": "v", "call_id": "call_9",
     ...     "occurred_at": "2026-11-20T15:05:45Z", "tenant_id": "ten_1", "data": {}})
-    >>> event_dedup_key(event)
-    'call_9:call.teleported'
+    >>> event_dedup_key(event)[:9]
+    'fallback:'
+    >>> event_dedup_key({"id": "evt_1", "type": "call.completed"})
+    'id:evt_1'
     """
-    if isinstance(event.id, str) and event.id:
-        return event.id
-    for scope in (event.call_id, event.session_id):
-        if isinstance(scope, str) and scope:
-            return f"{scope}:{event.type_}"
-    raise InvalidEventError("event has no id, call_id or session_id: it cannot be deduplicated")
+    event_id = _field(event, "id")
+    if isinstance(event_id, str) and event_id:
+        return f"id:{event_id}"
+    if event_id not in (None, ""):
+        raise InvalidEventError("an event id must be a string")
+    if _text(event, "call_id", "session_id") is None:
+        raise InvalidEventError("event has no id, call_id or session_id: it cannot be deduplicated")
+    if _text(event, "type_", "type") is None:
+        raise InvalidEventError("event has no id and no type: it cannot be deduplicated")
+    document = _payload_document(event)
+    if "type_" in document and "type" not in document:
+        document["type"] = document.pop("type_")
+    # Absent and null mean the same; an empty id is an absent one.
+    canonical = {k: v for k, v in document.items() if v is not None and not (k == "id" and v == "")}
+    try:
+        text = json.dumps(
+            canonical,
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+            default=_digest_default,
+        )
+    except InvalidEventError:
+        raise
+    except (ValueError, TypeError, RecursionError) as exc:  # NaN, non-string keys, nesting
+        raise InvalidEventError(
+            "cannot deduplicate an event without an id: its payload is not JSON"
+        ) from exc
+    return "fallback:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -34,7 +34,7 @@ from stateset_voice_wrapper import (
     StateSetVoiceError,
     VoiceClient,
 )
-from stateset_voice_wrapper.stores import LedgerEntry, fingerprint_request
+from stateset_voice_wrapper.stores import LedgerEntry, fingerprint_request, ledger_scope
 
 REPO = Path(__file__).resolve().parent.parent
 KEY = "sk_test_ledger"
@@ -313,26 +313,23 @@ def test_crash_between_send_and_record_is_recovered(
             redis_url, namespace=f"test:crash:{uuid.uuid4().hex}", clock=clock, lease_seconds=120
         )
     key = "appt-A-123-confirm"
-    with ledger:
-        crashed = ledger.begin(key, fingerprint=_fingerprint())
-        assert isinstance(crashed, LedgerEntry)  # the "crashed" worker never records
-        with _client(server, ledger) as client:
-            with pytest.raises(DuplicateCallInFlightError):
-                _create(client, key)  # the lease is still live
-            assert server.posts == 0
-            clock.now += 121  # past the lease
-            call = _create(client, key)
-            assert isinstance(call, public_models.Call)
-            assert server.posts == 1
-            assert server.keys == [key]  # the same key again: the server deduplicates
-            # The stale holder wakes up and records: harmless, the takeover already recorded.
-            crashed.record(b'{"stale": true}')
-            again = _create(client, key)
-            assert again.to_dict() == call.to_dict()
-            assert server.posts == 1
-
-
-# -- more ledger behaviour through the client -----------------------------------------------------
+    with ledger, _client(server, ledger) as client:
+        # The "crashed" worker used the same API and key, so the same scope; it never records.
+        crashed = ledger.begin(key, fingerprint=_fingerprint(), scope=client.ledger_scope)
+        assert isinstance(crashed, LedgerEntry)
+        with pytest.raises(DuplicateCallInFlightError):
+            _create(client, key)  # the lease is still live
+        assert server.posts == 0
+        clock.now += 121  # past the lease
+        call = _create(client, key)
+        assert isinstance(call, public_models.Call)
+        assert server.posts == 1
+        assert server.keys == [key]  # the same key again: the server deduplicates
+        # The stale holder wakes up and records: harmless, the takeover already recorded.
+        crashed.record(b'{"stale": true}')
+        again = _create(client, key)
+        assert again.to_dict() == call.to_dict()
+        assert server.posts == 1
 
 
 def test_failed_create_releases_the_key(httpserver: HTTPServer, tmp_path: Path) -> None:
@@ -370,7 +367,8 @@ def test_without_business_key_the_ledger_is_not_used(server: CallServer, tmp_pat
 
 def test_wait_for_in_flight_returns_the_recorded_call(server: CallServer, tmp_path: Path) -> None:
     with SqliteLedger(tmp_path / "calls.db") as ledger:
-        holder = ledger.begin("waited", fingerprint=_fingerprint())
+        scope = ledger_scope(base_url=server.base_url, credential=KEY)  # the client's
+        holder = ledger.begin("waited", fingerprint=_fingerprint(), scope=scope)
         assert isinstance(holder, LedgerEntry)
         sleeps: list[float] = []
 

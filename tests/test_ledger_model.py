@@ -51,8 +51,8 @@ from hypothesis.stateful import (
 )
 
 from stateset_voice_wrapper import DuplicateCallInFlightError, IdempotencyConflictError
+from stateset_voice_wrapper._storage.keys import _stored_key
 from stateset_voice_wrapper._storage.leases import _live
-from stateset_voice_wrapper._storage.ledger import _stored_key
 from stateset_voice_wrapper.stores import (
     ClaimOutcome,
     Completed,

@@ -124,14 +124,14 @@ def test_flask_pattern_stateset_webhook(flask_client: Any) -> None:
     assert (
         client.post("/stateset/webhooks", data=EVENT, headers=signed_delivery()).status_code == 204
     )
-    assert handled == ["evt_1"]
+    assert handled == ["id:evt_1"]
     absurd = client.post("/stateset/webhooks", data=EVENT, headers=signed_delivery(ABSURD_T))
     assert absurd.status_code == 401
     not_json = b"not json"
     header = stateset_signature_header(not_json, secrets=[SECRET], timestamp=int(time.time()))
     answer = client.post("/stateset/webhooks", data=not_json, headers=signed_delivery(header))
     assert answer.status_code == 400
-    assert handled == ["evt_1"]
+    assert handled == ["id:evt_1"]
 
 
 # --- FastAPI --------------------------------------------------------------------------------
@@ -164,9 +164,9 @@ async def test_fastapi_pattern_stateset_webhook(
     client, handled = fastapi_client
     ok = await client.post("/stateset/webhooks", content=EVENT, headers=signed_delivery())
     assert ok.status_code == 204
-    assert handled == ["evt_1"]
+    assert handled == ["id:evt_1"]
     absurd = await client.post(
         "/stateset/webhooks", content=EVENT, headers=signed_delivery(ABSURD_T)
     )
     assert absurd.status_code == 401
-    assert handled == ["evt_1"]
+    assert handled == ["id:evt_1"]

@@ -28,15 +28,13 @@ with these parameters, so other parameters get :class:`IdempotencyConflictError`
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Self
 
 from .._shared.aio import asyncio_sleep
 from .._shared.errors import (
@@ -47,6 +45,7 @@ from .._shared.errors import (
 )
 from .aio import aclaim, run_to_completion
 from .errors import LedgerRecordError
+from .keys import _stored_key, fingerprint_request, ledger_scope
 from .leases import (
     DEFAULT_RETENTION_SECONDS,
     Claimed,
@@ -87,46 +86,6 @@ DEFAULT_LEDGER_SCOPE = "default"
 #: While waiting for another holder, poll after this long, doubling up to the maximum.
 _FIRST_POLL_SECONDS = 0.05
 _MAX_POLL_SECONDS = 1.0
-
-
-def fingerprint_request(params: Mapping[str, Any]) -> str:
-    """SHA-256 hex of the canonical JSON of ``params``: equal parameters, equal fingerprint.
-
-    >>> fingerprint_request({"b": 1, "a": [1, 2]}) == fingerprint_request({"a": [1, 2], "b": 1})
-    True
-    """
-    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def ledger_scope(*, base_url: str, credential: str) -> str:
-    """The ledger scope of one API and credential: what a client passes to ``begin``.
-
-    A SHA-256 of both (length-prefixed, so no two pairs share an input), truncated to 128 bits:
-    the store never holds the credential. The base URL's trailing slashes are ignored. A new
-    credential (a rotated key) starts a new scope; the server still deduplicates a key it saw
-    under the old one.
-
-    >>> ledger_scope(base_url="https://voice.example/", credential="sk_1") == ledger_scope(
-    ...     base_url="https://voice.example", credential="sk_1")
-    True
-    >>> ledger_scope(base_url="https://voice.example", credential="sk_1")[:4]
-    'api-'
-    """
-    if not isinstance(base_url, str) or not isinstance(credential, str):
-        raise InvalidParameterError("base_url and credential must be strings")
-    url = base_url.rstrip("/")
-    material = f"stateset-voice ledger scope\0{len(url)}:{url}\0{credential}".encode()
-    return "api-" + hashlib.sha256(material).hexdigest()[:32]
-
-
-def _stored_key(scope: str, key: str) -> str:
-    """The store key of ``key`` in ``scope``; the scope's length prefix makes it unambiguous."""
-    if not isinstance(scope, str) or not scope:
-        raise InvalidParameterError("scope must be a non-empty string")
-    if not isinstance(key, str) or not key:
-        raise InvalidParameterError("an idempotency key must be a non-empty string")
-    return f"{len(scope)}:{scope}:{key}"
 
 
 class LedgerEntry:

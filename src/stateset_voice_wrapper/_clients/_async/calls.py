@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Unpack
 import httpx
 
 from ..._reliability.options import RequestOptions, ResponseInfo
-from ..._shared.errors import StateSetVoiceError
+from ..._shared.errors import InvalidParameterError, StateSetVoiceError
+from ..._storage.errors import LedgerRecordError
 from ..._storage.leases import Completed
 from ..._storage.ledger import fingerprint_request
 from ..methods import arguments_of, check_options, implements
@@ -30,6 +31,16 @@ if TYPE_CHECKING:
 __all__ = ["AsyncCalls"]
 
 _log = logging.getLogger("stateset_voice.ledger")
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Whether a failed request provably never reached the server: every attempt failed
+    before sending (connect refused or timed out, no pool slot), or none was made."""
+    if isinstance(exc, InvalidParameterError):
+        return True  # refused before sending
+    if not isinstance(exc, StateSetVoiceError):
+        return False  # cancelled, or a bug: the request may be on the wire
+    return not exc.may_have_reached_server
 
 
 class AsyncCalls(AsyncResource):
@@ -79,6 +90,7 @@ class AsyncCalls(AsyncResource):
         claim = await ledger.abegin(
             idempotency_key,
             fingerprint=fingerprint_request(built.json or {}),
+            scope=self._owner.ledger_scope,
             wait=wait,
             sleep=self._owner._config.async_sleep,
         )
@@ -92,18 +104,18 @@ class AsyncCalls(AsyncResource):
             return recorded
         try:
             response, info = await self._owner._send(op, built, options)
-        except BaseException:
-            await claim.aabandon()
+        except BaseException as exc:
+            # Unless the request provably never reached the server, the server may hold the
+            # key: keep its parameters, so a retry with others is refused instead of answered
+            # with this call.
+            await claim.aabandon(maybe_sent=not _never_sent(exc))
             raise
         # A 2xx: the call exists. Record what the server said before anything else can fail.
         try:
             await claim.arecord(response.content)
-        except StateSetVoiceError:
-            _log.warning(
-                "calls.create: the call was placed but the ledger could not record it; a retry"
-                " with the same key is sent again and deduplicated by the server"
-                " (idempotency_key=%s)",
-                idempotency_key,
-            )
+        except LedgerRecordError as exc:
+            # The call is placed: return it. The key stays claimed until its lease expires; a
+            # retry after that re-sends the same key, which the server deduplicates.
+            _log.warning("calls.create: %s", exc)
         placed: Call = parse_response(op, response, info, "calls.create")
         return placed

@@ -20,6 +20,7 @@ import httpx
 
 from ..._reliability.options import ReliabilityConfig, RequestOptions, TimeoutTypes
 from ..._shared.defaults import ENV_API_KEY
+from ..._shared.errors import InvalidParameterError
 from ..._storage.ledger import IdempotencyLedger
 from ..calling_hours import CallingWindow
 from ..methods import arguments_of, check_options, implements, reject_unknown
@@ -252,7 +253,8 @@ class AsyncVoiceClient(AsyncClientBase):
     ``deadline`` and ``max_retries`` set the client's defaults; every method takes them too.
     ``limits`` (an ``httpx.Limits``) sizes the connection pool (default 100 connections).
     ``ledger`` (``SqliteLedger`` or ``RedisLedger``) blocks duplicate outbound calls across
-    processes for creates that carry an ``idempotency_key``.
+    processes for creates that carry an ``idempotency_key``; its entries are scoped to this
+    client's base URL and key, or to ``ledger_scope`` when given.
     ``calling_window`` (:class:`CallingWindow`) refuses calls outside the callee's local hours.
 
     Example::
@@ -277,6 +279,7 @@ class AsyncVoiceClient(AsyncClientBase):
         limits: httpx.Limits | None = None,
         ledger: IdempotencyLedger | None = None,
         ledger_wait: float = 0.0,
+        ledger_scope: str | None = None,
         calling_window: CallingWindow | None = None,
         reliability: ReliabilityConfig | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -297,6 +300,10 @@ class AsyncVoiceClient(AsyncClientBase):
         )
         self._ledger = ledger
         self._ledger_wait = ledger_wait
+        if ledger_scope is not None:
+            if not isinstance(ledger_scope, str) or not ledger_scope:
+                raise InvalidParameterError("ledger_scope must be a non-empty string")
+            self._ledger_scope = ledger_scope
         self._calling_window = calling_window
         self.calls = AsyncCalls(self)
         self.call_logs = AsyncCallLogs(self)

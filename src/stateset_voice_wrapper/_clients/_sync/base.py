@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime
-import hashlib
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any, ParamSpec, Self, TypeVar
@@ -26,6 +25,7 @@ from ..._reliability.options import (
 from ..._reliability.transport import ReliableTransport
 from ..._shared.defaults import HEADER_REPLAYED, HEADER_SERVER_REQUEST_ID
 from ..._shared.errors import InvalidParameterError, StateSetVoiceError
+from ..._storage.keys import ledger_scope
 from ..._storage.ledger import IdempotencyLedger
 from ..callee import mask
 from ..calling_hours import CallingWindow
@@ -123,6 +123,7 @@ class ClientBase:
     _api: str = ""
     _ledger: IdempotencyLedger | None = None
     _ledger_wait: float = 0.0
+    _ledger_scope: str | None = None
     _calling_window: CallingWindow | None = None
 
     def __init__(
@@ -162,13 +163,14 @@ class ClientBase:
 
     @property
     def ledger_scope(self) -> str:
-        """The scope of this client's ledger entries: the API it talks to and the credential.
-
-        Two clients share ledger entries only when both are the same (a hash; neither the URL
-        nor the key is stored).
+        """The scope of this client's ledger entries: the one it was given, else a hash of the
+        API it talks to and its credential (neither is stored). Two clients share ledger
+        entries only when their scopes are equal, so sandbox and production, or two tenants,
+        can share one store safely.
         """
-        digest = hashlib.sha256(f"{self.base_url}\n{self._key}".encode()).hexdigest()
-        return digest[:32]
+        if self._ledger_scope is None:
+            self._ledger_scope = ledger_scope(base_url=self.base_url, credential=self._key)
+        return self._ledger_scope
 
     def with_options(
         self,

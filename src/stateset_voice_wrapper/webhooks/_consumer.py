@@ -27,6 +27,7 @@ from typing import Generic, Protocol, TypeVar
 import attrs
 
 from ..stores import Claimed, ClaimOutcome, Completed, InFlight, LeaseStore
+from ._telemetry import counted
 
 __all__ = [
     "DEFAULT_DEDUP_LEASE_SECONDS",
@@ -132,13 +133,14 @@ class ExactlyOnceConsumer:
         key = self.dedup_key(event)
         claimed: str | ProcessResult[_T] = self._claimed(key, self._claim(key))
         if isinstance(claimed, ProcessResult):
-            return claimed
+            return counted(claimed, event)
         try:
             value = handler(event)
         except BaseException:
             self._release(key, claimed)
+            counted(None, event)
             raise
-        return self._committed(key, claimed, value)
+        return counted(self._committed(key, claimed, value), event)
 
     async def aprocess(
         self, event: _E, handler: Callable[[_E], Awaitable[_T]]
@@ -149,13 +151,14 @@ class ExactlyOnceConsumer:
             key, await asyncio.to_thread(self._claim, key)
         )
         if isinstance(claimed, ProcessResult):
-            return claimed
+            return counted(claimed, event)
         try:
             value = await handler(event)
         except BaseException:  # including cancellation: a redelivery must be able to run it
             await asyncio.to_thread(self._release, key, claimed)
+            counted(None, event)
             raise
-        return await asyncio.to_thread(self._committed, key, claimed, value)
+        return counted(await asyncio.to_thread(self._committed, key, claimed, value), event)
 
     # The steps shared by process and aprocess; only how they are called differs.
 

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check demo bench chaos adversarial conformance prism clean
+.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check check-httpx2 demo bench chaos adversarial conformance prism clean
 
 $(STAMP): pyproject.toml requirements/dev.txt requirements/codegen.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,24 @@ unasync: venv
 
 check: lint typecheck drift test
 
+# The whole test-suite with httpx2 standing in for httpx (docs/benchmarks.md, "HTTP stack"):
+# its own venv, the project's pins plus httpx2, and a .pth file that calls
+# httpx2.alias_httpx() at interpreter start-up, so that every `import httpx` and
+# `import httpcore` (the SDK's, the generated clients', the test tools', every subprocess's)
+# is httpx2's. httpx stays installed for the packages that require it; it is never imported.
+VENV_HTTPX2 := .venv-httpx2
+HTTPX2_PIN  := httpx2==2.16.2
+$(VENV_HTTPX2)/.installed-stamp: pyproject.toml requirements/dev.txt requirements/codegen.txt
+	test -x $(VENV_HTTPX2)/bin/python || $(PYTHON) -m venv $(VENV_HTTPX2)
+	$(VENV_HTTPX2)/bin/python -m pip install -q --disable-pip-version-check -r requirements/dev.txt $(HTTPX2_PIN)
+	$(VENV_HTTPX2)/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	echo 'import httpx2; httpx2.alias_httpx()' > "$$($(VENV_HTTPX2)/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/00_httpx2_alias.pth"
+	$(VENV_HTTPX2)/bin/python -c 'import httpx, httpcore; assert httpx.__name__ == "httpx2", httpx'
+	touch $@
+
+check-httpx2: $(VENV_HTTPX2)/.installed-stamp system-deps
+	$(VENV_HTTPX2)/bin/python -m pytest -p no:cacheprovider
+
 
 demo: venv
 	$(BIN)/python examples/demo.py
@@ -83,4 +101,4 @@ adversarial: venv
 		tests/test_adversarial_properties.py tests/test_adversarial_fixes.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_HTTPX2) .mypy_cache .pytest_cache .ruff_cache

@@ -1,6 +1,11 @@
 """Benchmarks: the wrapper against raw httpx and the seed's requests-based wrapper, in one run.
 
     .venv/bin/python benchmarks/run.py [--requests 2000] [--items 100000]
+    .venv/bin/python benchmarks/run.py --http httpx2    # also httpx2, from .venv-httpx2
+
+With ``--http httpx2`` the sync latency and the async throughput at concurrency 64 are measured
+for both HTTP stacks against the same server, each in its own interpreter (httpx2 stands in for
+httpx through ``alias_httpx()``, see ``make check-httpx2``), in alternating repeats.
 
 Everything runs against the same local server (a separate process, HTTP/1.1 keep-alive) and is
 reported as ratios to raw httpx, so the figures compare like with like on whatever machine runs
@@ -11,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import math
 import multiprocessing
-import os
 import statistics
 import subprocess
 import sys
@@ -35,6 +40,9 @@ from stateset_voice_wrapper import (
     RetryBudget,
     VoiceClient,
 )
+
+# The sibling script (benchmarks/ is this script's sys.path[0]).
+import_times: Callable[[], dict[str, float]] = importlib.import_module("importtime").import_times
 
 CALL_LOG: dict[str, Any] = {
     "call_id": "call_01JD4Z9K2P7W3X8Y5V6T4R2Q1M",
@@ -71,12 +79,7 @@ class Handler(BaseHTTPRequestHandler):
             query = parse_qs(url.query)
             limit = int(query.get("limit", ["25"])[0])
             offset = int(query.get("offset", ["0"])[0])
-            count = max(0, min(limit, self.total_items - offset))
-            items = ",".join([ONE.decode()] * count)
-            body = (
-                f'{{"items":[{items}],"total":{self.total_items},"limit":{limit},'
-                f'"offset":{offset},"has_more":{"true" if offset + count < self.total_items else "false"}}}'
-            ).encode()
+            body = list_body(limit, offset, self.total_items)
         else:
             body = ONE
         self.send_response(200)
@@ -138,26 +141,54 @@ def interleaved_latency(
     return {name: statistics.median(values) for name, values in collected.items()}
 
 
-def in_memory_overhead(n: int) -> tuple[float, float]:
+def in_memory_overhead(n: int) -> dict[str, float]:
     """Median µs per GET through a plain client and through ReliableTransport, both over an
-    in-memory transport: the layer's own CPU cost, free of network and server noise."""
+    in-memory transport: the layer's own CPU cost, free of network and server noise.
+
+    ``layered`` has telemetry off (the default); ``telemetry`` has it on with OpenTelemetry's
+    default no-op tracer and meter (no SDK configured), when opentelemetry-api is installed.
+    """
 
     def handler(_: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=ONE, headers={"x-request-id": "req_bench"})
 
-    plain = httpx.Client(base_url="http://bench.local", transport=httpx.MockTransport(handler))
-    layered = httpx.Client(
-        base_url="http://bench.local",
-        transport=ReliableTransport(config=quiet_config(), transport=httpx.MockTransport(handler)),
-    )
-    with plain, layered:
-        medians = interleaved_latency(
-            {
-                "plain": (lambda: plain.get("/api/v1/call-logs/call_1").read(), n),
-                "layered": (lambda: layered.get("/api/v1/call-logs/call_1").read(), n),
-            }
+    def client(**options: Any) -> httpx.Client:
+        transport = ReliableTransport(
+            config=quiet_config(**options), transport=httpx.MockTransport(handler)
         )
-    return medians["plain"] * 1e6, medians["layered"] * 1e6
+        return httpx.Client(base_url="http://bench.local", transport=transport)
+
+    clients = {
+        "plain": httpx.Client(base_url="http://bench.local", transport=httpx.MockTransport(handler))
+    }
+    clients["layered"] = client()
+    if telemetry_available():
+        clients["telemetry"] = client(telemetry=True)
+
+    def get(c: httpx.Client) -> Callable[[], object]:
+        return lambda: c.get("/api/v1/call-logs/call_1").read()
+
+    try:
+        medians = interleaved_latency({name: (get(c), n) for name, c in clients.items()})
+    finally:
+        for c in clients.values():
+            c.close()
+    return {name: seconds * 1e6 for name, seconds in medians.items()}
+
+
+def telemetry_available() -> bool:
+    """Whether this build has the telemetry switch and opentelemetry-api is installed."""
+    import importlib.util
+
+    return "telemetry" in attrs_fields(ReliabilityConfig) and bool(
+        importlib.util.find_spec("opentelemetry")
+    )
+
+
+def attrs_fields(cls: type) -> set[str]:
+    import attrs
+
+    return {field.name for field in attrs.fields(cls)}
 
 
 def spread(values: list[float]) -> str:
@@ -180,8 +211,141 @@ async def async_throughput(
     return total / (time.perf_counter() - start)
 
 
-def quiet_config() -> ReliabilityConfig:
-    return ReliabilityConfig(budget=RetryBudget())
+def quiet_config(**options: Any) -> ReliabilityConfig:
+    return ReliabilityConfig(budget=RetryBudget(), **options)
+
+
+def list_body(limit: int, offset: int, total: int) -> bytes:
+    """A page of ``CallLogList`` JSON, as the server below sends it."""
+    count = max(0, min(limit, total - offset))
+    # Each item has its own call_id: the client stops a listing whose page repeats the last.
+    template = ONE.decode().replace(CALL_LOG["call_id"], "call_{}")
+    items = ",".join(template.replace("{}", str(offset + i), 1) for i in range(count))
+    more = "true" if offset + count < total else "false"
+    return (
+        f'{{"items":[{items}],"total":{total},"limit":{limit},"offset":{offset},"has_more":{more}}}'
+    ).encode()
+
+
+def sync_latency(base: str, path: str, samples: int, list_limit: int) -> dict[str, float]:
+    """One interleaved repeat of the sync latency variants, seconds per call (median)."""
+    from stateset_voice_public.models import CallLogList
+
+    params = {"limit": str(list_limit)}
+    with (
+        httpx.Client(base_url=base) as raw,
+        httpx.Client(base_url=base, transport=ReliableTransport(config=quiet_config())) as wrapped,
+        VoiceClient("sk_bench", base_url=base, reliability=quiet_config()) as voice,
+    ):
+        return interleaved_latency(
+            {
+                "raw": (lambda: raw.get(path).read(), samples),
+                "transport": (lambda: wrapped.get(path).read(), samples),
+                "facade": (lambda: voice.call_logs.get("call_1"), samples),
+                "list_raw": (
+                    lambda: CallLogList.from_dict(
+                        raw.get("/api/v1/call-logs", params=params).json()
+                    ),
+                    max(100, samples // 4),
+                ),
+                "list_page": (
+                    lambda: voice.call_logs.list_page(limit=list_limit),
+                    max(100, samples // 4),
+                ),
+                "seed": (lambda: seed_wrapper_get(base, "sk_bench", path), max(200, samples // 4)),
+            }
+        )
+
+
+async def throughput(base: str, path: str, total: int, first: str) -> dict[str, float]:
+    """Requests per second at concurrency 64, raw and through ReliableTransport, measured back
+    to back (``first`` goes first)."""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    inner = httpx.AsyncHTTPTransport(limits=limits)
+    transport = ReliableTransport(config=quiet_config(), async_transport=inner)
+    rps: dict[str, float] = {}
+    async with (
+        httpx.AsyncClient(base_url=base, limits=limits) as raw_async,
+        httpx.AsyncClient(base_url=base, transport=transport) as wrapped_async,
+    ):
+        clients = {"raw": raw_async, "wrapped": wrapped_async}
+        for warm in clients.values():
+            await async_throughput(warm, path, 500, 64)
+        for name in (first, "wrapped" if first == "raw" else "raw"):
+            rps[name] = await async_throughput(clients[name], path, total, 64)
+    return rps
+
+
+def stack_child(base: str, samples: int, list_limit: int, first: str) -> None:
+    """``--stack-child``: one repeat of the stack comparison in this interpreter, as JSON."""
+    path = "/api/v1/call-logs/call_1"
+    latency = sync_latency(base, path, samples, list_limit)
+    rps = asyncio.run(throughput(base, path, samples * 2, first))
+    print(
+        json.dumps(
+            {"stack": f"{httpx.__name__} {httpx.__version__}", "latency": latency, "rps": rps}
+        )
+    )
+
+
+def stack_comparison(args: argparse.Namespace, base: str) -> list[tuple[str, str, str]]:
+    """httpx (this interpreter) and httpx2 (``--httpx2-python``), each in a child process,
+    alternating which goes first in each repeat."""
+    pythons = {"httpx": sys.executable, "httpx2": args.httpx2_python}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in pythons}
+    for repeat in range(args.repeat):
+        order = list(pythons) if repeat % 2 == 0 else list(reversed(pythons))
+        for name in order:
+            out = subprocess.run(
+                [
+                    pythons[name],
+                    __file__,
+                    *("--stack-child", base, "--requests", str(args.requests)),
+                    *("--list-limit", str(args.list_limit)),
+                    *("--first", "raw" if repeat % 2 == 0 else "wrapped"),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            results[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    rows: list[tuple[str, str, str]] = []
+
+    def median(name: str, section: str, key: str) -> float:
+        return float(statistics.median(r[section][key] for r in results[name]))
+
+    base_raw_latency = [r["latency"]["raw"] for r in results["httpx"]]
+    base_raw_rps = [r["rps"]["raw"] for r in results["httpx"]]
+    for name in pythons:
+        label = results[name][0]["stack"]
+        for key, what in (
+            ("raw", "raw Client"),
+            ("transport", "Client + ReliableTransport"),
+            ("facade", "VoiceClient.call_logs.get"),
+        ):
+            ratio = [
+                r["latency"][key] / b for r, b in zip(results[name], base_raw_latency, strict=True)
+            ]
+            rows.append(
+                (
+                    f"[{label}] sync GET median latency, {what}",
+                    f"{median(name, 'latency', key) * 1e6:.0f} µs",
+                    f"{spread(ratio)} of httpx raw",
+                )
+            )
+        for key, what in (
+            ("raw", "raw AsyncClient"),
+            ("wrapped", "AsyncClient + ReliableTransport"),
+        ):
+            ratio = [r["rps"][key] / b for r, b in zip(results[name], base_raw_rps, strict=True)]
+            rows.append(
+                (
+                    f"[{label}] async throughput @64, {what}",
+                    f"{median(name, 'rps', key):.0f} req/s",
+                    f"{spread(ratio)} of httpx raw",
+                )
+            )
+    return rows
 
 
 def main() -> None:
@@ -189,10 +353,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--page-size", type=int, default=200)
+    parser.add_argument("--list-limit", type=int, default=100, help="items per list_page")
     parser.add_argument(
         "--repeat", type=int, default=5, help="repeat the latency and throughput comparisons"
     )
+    parser.add_argument("--http", choices=["httpx", "httpx2"], default="httpx")
+    parser.add_argument("--httpx2-python", default=".venv-httpx2/bin/python")
+    parser.add_argument("--stack-child", metavar="BASE_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--first", default="raw", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stack_child:
+        stack_child(args.stack_child, args.requests, args.list_limit, args.first)
+        return
 
     ctx = multiprocessing.get_context("spawn")
     ports = ctx.Queue()
@@ -205,31 +377,15 @@ def main() -> None:
         # -- sync GET latency ---------------------------------------------------------------
         # Every comparison is repeated --repeat times; the table shows the median of the
         # per-repeat figures and the range of the ratios, so run-to-run noise is visible.
-        latency: dict[str, list[float]] = {"raw": [], "transport": [], "facade": [], "seed": []}
-        with (
-            httpx.Client(base_url=base) as raw,
-            httpx.Client(
-                base_url=base, transport=ReliableTransport(config=quiet_config())
-            ) as wrapped,
-            VoiceClient("sk_bench", base_url=base, reliability=quiet_config()) as voice,
-        ):
-            for _ in range(args.repeat):
-                medians = interleaved_latency(
-                    {
-                        "raw": (lambda: raw.get(path).read(), args.requests),
-                        "transport": (lambda: wrapped.get(path).read(), args.requests),
-                        "facade": (lambda: voice.call_logs.get("call_1"), args.requests),
-                        "seed": (
-                            lambda: seed_wrapper_get(base, "sk_bench", path),
-                            max(200, args.requests // 4),
-                        ),
-                    }
-                )
-                for variant, seconds in medians.items():
-                    latency[variant].append(seconds)
+        latency: dict[str, list[float]] = {}
+        for _ in range(args.repeat):
+            for variant, seconds in sync_latency(
+                base, path, args.requests, args.list_limit
+            ).items():
+                latency.setdefault(variant, []).append(seconds)
 
-        def ratios(name: str) -> list[float]:
-            return [v / r for v, r in zip(latency[name], latency["raw"], strict=True)]
+        def ratios(name: str, reference: str = "raw") -> list[float]:
+            return [v / r for v, r in zip(latency[name], latency[reference], strict=True)]
 
         def micros(name: str) -> str:
             return f"{statistics.median(latency[name]) * 1e6:.0f} µs"
@@ -247,47 +403,47 @@ def main() -> None:
                 spread(ratios("facade")),
             ),
             (
+                f"list {args.list_limit} call logs, raw httpx.Client + CallLogList.from_dict",
+                micros("list_raw"),
+                "1.00×",
+            ),
+            (
+                f"list {args.list_limit} call logs, VoiceClient.call_logs.list_page",
+                micros("list_page"),
+                spread(ratios("list_page", "list_raw")) + " of raw + from_dict",
+            ),
+            (
                 "GET median latency, seed requests wrapper",
                 micros("seed"),
                 spread(ratios("seed")),
             ),
         ]
 
-        plain_us, layered_us = in_memory_overhead(max(2000, args.requests * 5))
+        memory = in_memory_overhead(max(2000, args.requests * 5))
         rows.append(
             (
                 "ReliableTransport's own cost per GET (in-memory transport, no network)",
-                f"{layered_us - plain_us:.0f} µs",
-                f"{plain_us:.0f} µs → {layered_us:.0f} µs",
+                f"{memory['layered'] - memory['plain']:.0f} µs",
+                f"{memory['plain']:.0f} µs → {memory['layered']:.0f} µs",
             )
         )
+        if "telemetry" in memory:
+            rows.append(
+                (
+                    "… with telemetry on, no-op tracer and meter (added to the line above)",
+                    f"{memory['telemetry'] - memory['layered']:.0f} µs",
+                    f"{memory['layered']:.0f} µs → {memory['telemetry']:.0f} µs",
+                )
+            )
 
         # -- async throughput at concurrency 64 --------------------------------------------
-        async def throughput() -> tuple[float, float]:
-            """Requests per second of each client in one repeat, the two measured back to back
-            in alternating order."""
-            limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-            inner = httpx.AsyncHTTPTransport(limits=limits)
-            transport = ReliableTransport(config=quiet_config(), async_transport=inner)
-            rps: dict[str, float] = {}
-            async with (
-                httpx.AsyncClient(base_url=base, limits=limits) as raw_async,
-                httpx.AsyncClient(base_url=base, transport=transport) as wrapped_async,
-            ):
-                for warm in (raw_async, wrapped_async):
-                    await async_throughput(warm, path, 500, 64)
-                order = ["raw", "wrapped"] if len(raw_rps) % 2 == 0 else ["wrapped", "raw"]
-                for name in order:
-                    client = raw_async if name == "raw" else wrapped_async
-                    rps[name] = await async_throughput(client, path, args.requests * 2, 64)
-            return rps["raw"], rps["wrapped"]
-
         raw_rps: list[float] = []
         wrapped_rps: list[float] = []
-        for _ in range(args.repeat):
-            raw_value, wrapped_value = asyncio.run(throughput())
-            raw_rps.append(raw_value)
-            wrapped_rps.append(wrapped_value)
+        for repeat in range(args.repeat):
+            first = "raw" if repeat % 2 == 0 else "wrapped"
+            rps = asyncio.run(throughput(base, path, args.requests * 2, first))
+            raw_rps.append(rps["raw"])
+            wrapped_rps.append(rps["wrapped"])
         rows += [
             (
                 "Async throughput @64, raw httpx.AsyncClient",
@@ -347,32 +503,25 @@ def main() -> None:
                 f"peak +{apeak / 2**20:.1f} MiB",
             )
         )
+        if args.http == "httpx2":
+            rows += stack_comparison(args, base)
     finally:
         proc.terminate()
         proc.join(5)
 
     # -- import time ---------------------------------------------------------------------------
-    samples = []
-    for _ in range(7):
-        out = (
-            subprocess.run(
-                [sys.executable, "-X", "importtime", "-c", "import stateset_voice_wrapper"],
-                capture_output=True,
-                text=True,
-                check=True,
-                env={**os.environ, "PYTHONDONTWRITEBYTECODE": "0"},
-            )
-            .stderr.strip()
-            .splitlines()[-1]
-        )
-        samples.append(int(out.split("|")[1]) / 1000)
-    rows.append(
-        (
-            "`import stateset_voice_wrapper` (-X importtime, median of 7)",
-            f"{statistics.median(samples):.0f} ms",
-            "target < 150 ms",
-        )
-    )
+    times = import_times()
+    httpx_ms = times["import httpx"]
+    for statement, target in (
+        ("import httpx", None),
+        ("import stateset_voice_wrapper", 100),
+        ("from stateset_voice_wrapper import VoiceClient", 120),
+    ):
+        ms = times[statement]
+        note = "the reference, same runs" if target is None else f"target < {target} ms"
+        if target is not None:
+            note += f"; httpx + {ms - httpx_ms:.0f} ms"
+        rows.append((f"`{statement}` (-X importtime, median of 7)", f"{ms:.0f} ms", note))
 
     print("| measurement | value | ratio / note |")
     print("| --- | --- | --- |")

@@ -13,6 +13,9 @@ The public surface, re-exported from small private modules:
 - ``CallingWindow``, ``CallingRule``: refuse outbound calls outside the callee's local hours
   (the ``[compliance]`` extra).
 - The error hierarchy rooted at ``StateSetVoiceError``.
+- ``configure_telemetry``: OpenTelemetry spans and metrics (the ``[otel]`` extra); see
+  ``docs/observability.md``. ``STATESET_VOICE_LOG=debug|info|warning|error`` prints the
+  ``stateset_voice`` logger to stderr.
 
 Example::
 
@@ -39,6 +42,8 @@ from ._reliability.options import (
     response_info,
 )
 from ._reliability.transport import ReliableTransport
+from ._shared.defaults import ENV_LOG as _ENV_LOG
+from ._shared.defaults import LOGGER_NAME as _LOGGER_NAME
 from ._shared.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -63,11 +68,40 @@ from ._shared.errors import (
     UnknownCalleeLocationError,
     UnprocessableEntityError,
 )
+from ._shared.telemetry import configure_telemetry
 from ._version import __version__
 
 # A library logs but never decides where logs go: without this, Python's last-resort handler
 # would print our retry warnings to stderr in applications that configured no logging.
-logging.getLogger("stateset_voice").addHandler(logging.NullHandler())
+logging.getLogger(_LOGGER_NAME).addHandler(logging.NullHandler())
+
+
+def _log_from_environment() -> None:
+    """``STATESET_VOICE_LOG=debug|info|warning|error``: one stderr handler at that level, added
+    at import (as ``OPENAI_LOG`` does), so it covers every client and the webhook helpers. An
+    unset or unknown value leaves the logger silent."""
+    import os
+
+    level = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}.get(
+        os.environ.get(_ENV_LOG, "").strip().lower()
+    )
+    if os.environ.get(_ENV_LOG, "").strip().lower() == "error":
+        level = logging.ERROR
+    if level is None:
+        return
+    logger = logging.getLogger(_LOGGER_NAME)
+    if any(getattr(h, "_stateset_voice_env", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler()  # stderr
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s - %(name)s:%(lineno)d - %(levelname)s] %(message)s")
+    )
+    handler._stateset_voice_env = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+_log_from_environment()
 
 if TYPE_CHECKING:
     from ._clients._async.admin import AsyncAdminClient
@@ -163,6 +197,7 @@ __all__ = [
     "UnprocessableEntityError",
     "VoiceClient",
     "__version__",
+    "configure_telemetry",
     "get_retry_budget",
     "raw_response",
     "request_options",

@@ -17,7 +17,6 @@ from types import ModuleType
 from typing import Any, Final
 
 import attrs
-import stateset_voice_facts as facts
 
 from .._shared.defaults import DEFAULT_ITER_PAGE_SIZE
 from .._shared.errors import InvalidParameterError
@@ -105,7 +104,10 @@ def _nullable(schema: Mapping[str, Any]) -> bool:
 
 @functools.cache
 def operation(operation_id: str) -> Operation:
-    """The operation ``operation_id`` of the pinned contracts."""
+    """The operation ``operation_id`` of the pinned contracts (the facts, a large literal
+    module, are imported on the first call, not with the client)."""
+    import stateset_voice_facts as facts
+
     op = facts.OPERATIONS[operation_id]
     api = op["api"]
     arguments: dict[str, Argument] = {}

@@ -43,6 +43,8 @@ class BuiltRequest:
     json: dict[str, Any] | None
     form: dict[str, str] | None
     idempotency_key: str | None
+    #: The operation and the client method that built it, for telemetry (``calls.create``).
+    operation: tuple[str, str] = ("", "")
 
 
 def _to_json(value: Any, where: str, depth: int = 0) -> Any:
@@ -187,4 +189,5 @@ def build_request(op: Operation, arguments: Mapping[str, Any], method_name: str)
         json=json_body,
         form=form,
         idempotency_key=idempotency_key,
+        operation=(op.operation_id, method_name),
     )

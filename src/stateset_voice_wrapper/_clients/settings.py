@@ -80,7 +80,18 @@ def _valid_host(host: str) -> bool:
         except ValueError:
             return False
         return True
-    return all(_LABEL.fullmatch(label) for label in host.split("."))
+    return all(_LABEL.fullmatch(label) and _valid_ace(label) for label in host.split("."))
+
+
+def _valid_ace(label: str) -> bool:
+    """An ``xn--`` label must decode as IDNA (httpx checks this; httpx2 does not)."""
+    if not label.lower().startswith("xn--"):
+        return True
+    try:
+        label.encode("ascii").decode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 def _shown(raw: str) -> str:

@@ -16,15 +16,19 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from .._shared.defaults import HEADER_IDEMPOTENCY_KEY, HEADER_REQUEST_ID
+from .._shared.defaults import (
+    HEADER_IDEMPOTENCY_KEY,
+    HEADER_REQUEST_ID,
+    HEADER_SERVER_REQUEST_ID,
+)
 from .._shared.errors import InvalidParameterError
 from .._shared.ids import random_uuid
-from .._shared.redact import mask_phone_numbers
 from .._shared.validate import check_idempotency_key, check_request_id
 from .mapping import RequestIdentity
 from .options import ReliabilityConfig, RequestOverrides
 
 __all__ = [
+    "AnswerHead",
     "credential_values",
     "is_html",
     "normalise_path",
@@ -40,11 +44,6 @@ def normalise_path(path: str) -> str:
     """``path`` as the server routes it: runs of ``/`` collapsed, no trailing ``/``."""
     path = _SLASHES.sub("/", path)
     return path.rstrip("/") or "/"
-
-
-def _safe_path(url: httpx.URL) -> str:
-    """The URL path for logs and errors: no query string, and nothing that looks like a phone number."""
-    return mask_phone_numbers(url.path)
 
 
 def path_matcher(templates: Sequence[str]) -> Callable[[str], bool]:
@@ -89,20 +88,36 @@ def _needs_idempotency_key(path: str) -> bool:
 def stamp_identity(
     config: ReliabilityConfig, request: httpx.Request, options: RequestOverrides | None
 ) -> tuple[RequestIdentity, str | None]:
-    """Fix ``request``'s identity (in its headers) and return it with its Idempotency-Key."""
+    """Fix ``request``'s identity (in its headers) and return it with its Idempotency-Key.
+
+    The headers are read in one pass (the two identity headers found, every other value kept
+    for the wire check) rather than by a lookup per name: httpx scans the whole list for each.
+    """
     headers = request.headers
     if options is not None:
         _apply_extras(request, options)
-    client_request_id = (options.client_request_id if options else None) or headers.get(
-        HEADER_REQUEST_ID
-    )
+    ids: list[bytes] = []
+    keys: list[bytes] = []
+    others: list[tuple[bytes, bytes]] = []
+    for raw_name, raw_value in headers.raw:
+        lowered = raw_name.lower()
+        if lowered == _REQUEST_ID:
+            ids.append(raw_value)
+        elif lowered == _IDEMPOTENCY_KEY:
+            keys.append(raw_value)
+        else:
+            others.append((raw_name, raw_value))
+    given_id = _text(headers, ids)
+    given_key = _text(headers, keys)
+    client_request_id = (options.client_request_id if options else None) or given_id
     if client_request_id:
         check_request_id(client_request_id)
     else:
         client_request_id = random_uuid()
     # Always (re)write it: an ID given through request_options must reach the server too.
-    headers[HEADER_REQUEST_ID] = client_request_id
-    key = headers.get(HEADER_IDEMPOTENCY_KEY) or (options.idempotency_key if options else None)
+    if given_id != client_request_id or len(ids) > 1:
+        headers[HEADER_REQUEST_ID] = client_request_id
+    key = given_key or (options.idempotency_key if options else None)
     if key:
         check_idempotency_key(key)
     elif (
@@ -111,16 +126,29 @@ def stamp_identity(
         and _needs_idempotency_key(request.url.path)
     ):
         key = random_uuid()
-    if key:
+    if key and (given_key != key or len(keys) > 1):
         headers[HEADER_IDEMPOTENCY_KEY] = key
-    _check_header_values(request)
+    # The two identity headers were checked above (check_request_id, check_idempotency_key).
+    _check_header_values(others)
     identity = RequestIdentity(
         method=request.method,
-        path=_safe_path(request.url),
+        url=request.url,
         client_request_id=client_request_id,
         idempotency_key=key or None,
     )
     return identity, key or None
+
+
+_REQUEST_ID = HEADER_REQUEST_ID.lower().encode("ascii")
+_IDEMPOTENCY_KEY = HEADER_IDEMPOTENCY_KEY.lower().encode("ascii")
+
+
+def _text(headers: httpx.Headers, values: list[bytes]) -> str | None:
+    """A header's values as httpx's ``get`` gives them: decoded, repeated ones joined."""
+    if not values:
+        return None
+    raw = values[0] if len(values) == 1 else b", ".join(values)
+    return raw.decode("ascii") if raw.isascii() else raw.decode(headers.encoding)
 
 
 def _apply_extras(request: httpx.Request, options: RequestOverrides) -> None:
@@ -146,10 +174,16 @@ def credential_values(request: httpx.Request) -> list[str]:
 _BAD_HEADER_BYTE = re.compile(rb"[^\t\x20-\x7e]")
 
 
-def _check_header_values(request: httpx.Request) -> None:
+def _check_header_values(raw: list[tuple[bytes, bytes]]) -> None:
     """Refuse a request whose header values h11 would reject (and then quote, secret and all,
-    in its error and in httpcore's DEBUG log): a control or non-ASCII byte anywhere."""
-    for raw_name, raw_value in request.headers.raw:
+    in its error and in httpcore's DEBUG log): a control or non-ASCII byte anywhere.
+
+    One search over all the values joined by a tab (an allowed byte) finds whether any is
+    bad; only then is each looked at, to name it.
+    """
+    if not _BAD_HEADER_BYTE.search(b"\t".join(value for _, value in raw)):
+        return
+    for raw_name, raw_value in raw:
         bad = _BAD_HEADER_BYTE.search(raw_value)
         if bad is not None:
             name = raw_name.decode("latin-1")
@@ -167,3 +201,28 @@ def _check_header_values(request: httpx.Request) -> None:
 def is_html(headers: httpx.Headers) -> bool:
     content_type: str = headers.get("content-type", "")
     return content_type.startswith("text/html")
+
+
+class AnswerHead:
+    """The response headers the decisions read, found in one pass over the headers."""
+
+    __slots__ = ("content_encoding", "html", "replayed", "request_id")
+
+    def __init__(self, headers: httpx.Headers) -> None:
+        request_id = content_type = encoding = replayed = None
+        for raw_name, raw_value in headers.raw:
+            lowered = raw_name.lower()
+            if lowered == b"x-request-id":
+                request_id = raw_value if request_id is None else request_id + b", " + raw_value
+            elif lowered == b"content-type":
+                content_type = raw_value if content_type is None else content_type
+            elif lowered == b"content-encoding":
+                encoding = raw_value if encoding is None else encoding + b", " + raw_value
+            elif lowered == b"idempotent-replayed":
+                replayed = raw_value if replayed is None else replayed + b", " + raw_value
+        #: The server's request ID (as ``headers.get`` gives it), or None.
+        self.request_id = None if request_id is None else headers.get(HEADER_SERVER_REQUEST_ID)
+        self.html = content_type is not None and content_type.startswith(b"text/html")
+        #: A Content-Encoding header with a value: the body must be decoded to be read.
+        self.content_encoding = bool(encoding)
+        self.replayed = replayed == b"true"

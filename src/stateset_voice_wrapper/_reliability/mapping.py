@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import attrs
 import httpx
 
 from .._shared.defaults import HEADER_SERVER_REQUEST_ID, MAX_ERROR_BODY, MAX_RESPONSE_BODY
@@ -36,7 +35,7 @@ from .._shared.errors import (
     StateSetVoiceError,
     UnprocessableEntityError,
 )
-from .._shared.redact import redact
+from .._shared.redact import mask_phone_numbers, redact
 from .options import ResponseInfo
 
 __all__ = [
@@ -44,7 +43,6 @@ __all__ = [
     "RequestIdentity",
     "connection_error",
     "decode_body",
-    "html_success_error",
     "response_validation_error",
     "status_error",
     "status_error_class",
@@ -87,14 +85,42 @@ def status_error_class(status_code: int, code: str | None = None) -> type[APISta
 _MAX_MESSAGE = 1000
 
 
-@attrs.frozen
 class RequestIdentity:
-    """What identifies one logical call in every log line and error."""
+    """What identifies one logical call in every log line and error.
 
-    method: str
-    path: str
-    client_request_id: str
-    idempotency_key: str | None
+    ``path`` is the URL path fit to show (no query string, phone numbers masked). It is
+    computed when a log line or an error first needs it: most requests never do, and the
+    masking is a regular expression over the path.
+    """
+
+    __slots__ = ("_path", "_url", "client_request_id", "idempotency_key", "method")
+
+    def __init__(
+        self,
+        *,
+        method: str,
+        client_request_id: str,
+        idempotency_key: str | None,
+        url: httpx.URL | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.method = method
+        self.client_request_id = client_request_id
+        self.idempotency_key = idempotency_key
+        self._url = url
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            self._path = mask_phone_numbers(self._url.path) if self._url is not None else "/"
+        return self._path
+
+    def __repr__(self) -> str:
+        return (
+            f"RequestIdentity(method={self.method!r}, path={self.path!r},"
+            f" client_request_id={self.client_request_id!r})"
+        )
 
     def error_kwargs(
         self, attempts: Sequence[AttemptRecord], request_id: str | None
@@ -266,17 +292,6 @@ def connection_error(
         may_have_reached_server=may_have_reached_server,
         not_retried=not_retried,
         **identity.error_kwargs(attempts, request_id),
-    )
-
-
-def html_success_error(status: int, body: bytes, **identity: Any) -> APIResponseValidationError:
-    """A 2xx answered with an HTML page: a proxy or captive portal, not the API."""
-    return APIResponseValidationError(
-        f"HTTP {status} answered with an HTML page instead of the API's response"
-        f" ({len(body)} bytes); a proxy or captive portal is probably in the way",
-        status_code=status,
-        body=body[:2048],
-        **identity,
     )
 
 

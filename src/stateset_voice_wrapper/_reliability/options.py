@@ -18,10 +18,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import Any, TypedDict
+from typing import TypedDict
 
 import attrs
 import httpx
@@ -40,13 +39,22 @@ from .._shared.defaults import (
     DEFAULT_WRITE_TIMEOUT,
 )
 from .._shared.errors import AttemptRecord, InvalidParameterError
-from .._shared.validate import (
-    check_header_value,
-    check_idempotency_key,
-    check_request_id,
-    check_seconds,
-)
 from .budget import RetryBudget, get_retry_budget
+from .checks import (
+    a_callable,
+    header_map,
+    instance_of,
+    non_negative_int,
+    non_negative_seconds,
+    optional_callable,
+    optional_key,
+    optional_request_id,
+    optional_timeout,
+    positive_or_none,
+    query_map,
+    telemetry_switch,
+    to_timeout,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -56,6 +64,9 @@ __all__ = [
     "ResponseInfo",
     "RetryEvent",
     "TimeoutTypes",
+    "enter_overrides",
+    "leave_overrides",
+    "merge_overrides",
     "request_options",
     "response_info",
 ]
@@ -104,99 +115,6 @@ class RetryEvent:
     idempotency_key: str | None
 
 
-_PHASES = ("connect", "read", "write", "pool")
-
-
-def _to_timeout(value: object) -> httpx.Timeout:
-    """An ``httpx.Timeout`` from seconds or a Timeout, each phase a finite number > 0 or None."""
-    if isinstance(value, httpx.Timeout):
-        for phase in _PHASES:
-            check_seconds(
-                f"timeout.{phase}", getattr(value, phase), allow_none=True, allow_zero=False
-            )
-        return value
-    seconds = check_seconds("timeout", value, allow_none=True, allow_zero=False)
-    return httpx.Timeout(seconds)
-
-
-def _optional_timeout(value: object) -> httpx.Timeout | None:
-    return None if value is None else _to_timeout(value)
-
-
-def _non_negative_int(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidParameterError(f"{attribute.name} must be an integer >= 0, got {value!r}")
-
-
-def _positive_or_none(_: object, attribute: attrs.Attribute[float], value: float | None) -> None:
-    check_seconds(attribute.name, value, allow_none=True, allow_zero=False)
-
-
-def _non_negative_seconds(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    check_seconds(attribute.name, value, allow_none=False, allow_zero=True)
-
-
-def _callable(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not callable(value):
-        raise InvalidParameterError(
-            f"{attribute.name} must be callable, got {type(value).__name__}"
-        )
-
-
-def _optional_callable(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None:
-        _callable(_, attribute, value)
-
-
-def _instance_of(kind: type) -> Callable[[object, attrs.Attribute[Any], object], None]:
-    def check(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, kind):
-            raise InvalidParameterError(
-                f"{attribute.name} must be a {kind.__name__}, got {type(value).__name__}"
-            )
-
-    return check
-
-
-def _optional_key(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
-    if value is not None:
-        check_idempotency_key(value)
-
-
-def _optional_request_id(_: object, attribute: attrs.Attribute[str | None], value: object) -> None:
-    if value is not None:
-        check_request_id(value)
-
-
-def _header_map(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is None:
-        return
-    if not isinstance(value, Mapping):
-        raise InvalidParameterError(
-            f"{attribute.name} must be a mapping, got {type(value).__name__}"
-        )
-    for name, item in value.items():
-        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
-            raise InvalidParameterError(f"{attribute.name} has an invalid header name {name!r}")
-        check_header_value(f"{attribute.name}[{name!r}]", item, max_length=_MAX_HEADER_VALUE)
-
-
-def _query_map(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is None:
-        return
-    if not isinstance(value, Mapping):
-        raise InvalidParameterError(
-            f"{attribute.name} must be a mapping, got {type(value).__name__}"
-        )
-    for name, item in value.items():
-        if not isinstance(name, str) or not isinstance(item, str):
-            raise InvalidParameterError(f"{attribute.name} maps strings to strings")
-
-
-#: An HTTP header name (RFC 9110 token).
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_MAX_HEADER_VALUE = 8192
-
 #: httpx's own default pool: at most 100 connections, 20 kept alive between requests.
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=DEFAULT_MAX_CONNECTIONS,
@@ -215,24 +133,27 @@ class ReliabilityConfig:
     :class:`InvalidParameterError` before anything is sent.
     """
 
-    timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_to_timeout)
-    deadline: float | None = attrs.field(default=DEFAULT_DEADLINE, validator=_positive_or_none)
-    max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_non_negative_int)
-    backoff_base: float = attrs.field(default=DEFAULT_BACKOFF_BASE, validator=_non_negative_seconds)
-    backoff_cap: float = attrs.field(default=DEFAULT_BACKOFF_CAP, validator=_non_negative_seconds)
-    budget: RetryBudget = attrs.field(factory=get_retry_budget, validator=_instance_of(RetryBudget))
+    timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=to_timeout)
+    deadline: float | None = attrs.field(default=DEFAULT_DEADLINE, validator=positive_or_none)
+    max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=non_negative_int)
+    backoff_base: float = attrs.field(default=DEFAULT_BACKOFF_BASE, validator=non_negative_seconds)
+    backoff_cap: float = attrs.field(default=DEFAULT_BACKOFF_CAP, validator=non_negative_seconds)
+    budget: RetryBudget = attrs.field(factory=get_retry_budget, validator=instance_of(RetryBudget))
     on_retry: Callable[[RetryEvent], None] | None = attrs.field(
-        default=None, validator=_optional_callable
+        default=None, validator=optional_callable
     )
-    clock: Callable[[], float] = attrs.field(default=time.monotonic, validator=_callable)
-    wall_clock: Callable[[], float] = attrs.field(default=time.time, validator=_callable)
-    sleep: Callable[[float], None] = attrs.field(default=time.sleep, validator=_callable)
+    clock: Callable[[], float] = attrs.field(default=time.monotonic, validator=a_callable)
+    wall_clock: Callable[[], float] = attrs.field(default=time.time, validator=a_callable)
+    sleep: Callable[[float], None] = attrs.field(default=time.sleep, validator=a_callable)
     async_sleep: Callable[[float], Awaitable[None]] = attrs.field(
-        default=asyncio_sleep, validator=_callable
+        default=asyncio_sleep, validator=a_callable
     )
-    random: Callable[[], float] = attrs.field(default=random.random, validator=_callable)
-    auto_idempotency_keys: bool = attrs.field(default=True, validator=_instance_of(bool))
-    limits: httpx.Limits = attrs.field(default=DEFAULT_LIMITS, validator=_instance_of(httpx.Limits))
+    random: Callable[[], float] = attrs.field(default=random.random, validator=a_callable)
+    auto_idempotency_keys: bool = attrs.field(default=True, validator=instance_of(bool))
+    limits: httpx.Limits = attrs.field(default=DEFAULT_LIMITS, validator=instance_of(httpx.Limits))
+    #: OpenTelemetry spans and metrics for this client's requests: None follows the process
+    #: (``configure_telemetry()``, ``STATESET_VOICE_TELEMETRY``), True or False decides here.
+    telemetry: bool | None = attrs.field(default=None, validator=telemetry_switch)
 
 
 @attrs.define
@@ -257,15 +178,15 @@ class ResponseInfo:
 class RequestOverrides:
     """Overrides for the logical requests made in a block; ``None`` means "the client's setting"."""
 
-    timeout: httpx.Timeout | None = attrs.field(default=None, converter=_optional_timeout)
-    deadline: float | None = attrs.field(default=None, validator=_positive_or_none)
+    timeout: httpx.Timeout | None = attrs.field(default=None, converter=optional_timeout)
+    deadline: float | None = attrs.field(default=None, validator=positive_or_none)
     max_retries: int | None = attrs.field(
-        default=None, validator=attrs.validators.optional(_non_negative_int)
+        default=None, validator=attrs.validators.optional(non_negative_int)
     )
-    idempotency_key: str | None = attrs.field(default=None, validator=_optional_key)
-    client_request_id: str | None = attrs.field(default=None, validator=_optional_request_id)
-    extra_headers: Mapping[str, str] | None = attrs.field(default=None, validator=_header_map)
-    extra_query: Mapping[str, str] | None = attrs.field(default=None, validator=_query_map)
+    idempotency_key: str | None = attrs.field(default=None, validator=optional_key)
+    client_request_id: str | None = attrs.field(default=None, validator=optional_request_id)
+    extra_headers: Mapping[str, str] | None = attrs.field(default=None, validator=header_map)
+    extra_query: Mapping[str, str] | None = attrs.field(default=None, validator=query_map)
     #: Records the transport fills in: this block's own and every enclosing block's.
     records: tuple[ResponseInfo, ...] = ()
 
@@ -293,8 +214,7 @@ def _merge(
     return {**outer, **inner} if inner else outer
 
 
-@contextlib.contextmanager
-def request_options(
+def merge_overrides(
     *,
     timeout: TimeoutTypes | None = None,
     deadline: float | None = None,
@@ -303,38 +223,98 @@ def request_options(
     client_request_id: str | None = None,
     extra_headers: Mapping[str, str] | None = None,
     extra_query: Mapping[str, str] | None = None,
-) -> Iterator[RequestOverrides]:
+) -> RequestOverrides:
+    """The overrides of a new block: these values (checked) over the enclosing block's, with a
+    fresh :class:`ResponseInfo` for it."""
+    _check_mapping("extra_headers", extra_headers)
+    _check_mapping("extra_query", extra_query)
+    outer = _CURRENT.get()
+    if outer is None:
+        return RequestOverrides(
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+            idempotency_key=idempotency_key,
+            client_request_id=client_request_id,
+            extra_headers=dict(extra_headers) if extra_headers else None,
+            extra_query=dict(extra_query) if extra_query else None,
+            records=(ResponseInfo(),),
+        )
+    return RequestOverrides(
+        timeout=timeout if timeout is not None else outer.timeout,
+        deadline=deadline if deadline is not None else outer.deadline,
+        max_retries=max_retries if max_retries is not None else outer.max_retries,
+        idempotency_key=idempotency_key if idempotency_key is not None else outer.idempotency_key,
+        client_request_id=client_request_id
+        if client_request_id is not None
+        else outer.client_request_id,
+        extra_headers=_merge(outer.extra_headers, extra_headers),
+        extra_query=_merge(outer.extra_query, extra_query),
+        records=(*outer.records, ResponseInfo()),
+    )
+
+
+def enter_overrides(overrides: RequestOverrides) -> contextvars.Token[RequestOverrides | None]:
+    """Put ``overrides`` in force (the typed clients' path: already merged and checked)."""
+    return _CURRENT.set(overrides)
+
+
+def leave_overrides(token: contextvars.Token[RequestOverrides | None]) -> None:
+    _CURRENT.reset(token)
+
+
+class request_options(contextlib.ContextDecorator):  # lower case: used like a function
     """Override reliability settings for the requests made inside the block.
 
     Nested blocks merge: an inner value wins, an inner ``None`` keeps the outer one; extra
     headers and query parameters of nested blocks are combined, the inner ones winning. Every
-    value is validated here: a bad one raises :class:`InvalidParameterError` before anything
-    is sent.
+    value is validated when the block opens: a bad one raises :class:`InvalidParameterError`
+    before anything is sent. (A class rather than a generator: no generator frame per block.)
+
+    Example::
+
+        with request_options(deadline=10.0, max_retries=0) as overrides:
+            voice.call_logs.get("call_01J...")
     """
-    _check_mapping("extra_headers", extra_headers)
-    _check_mapping("extra_query", extra_query)
-    outer = _CURRENT.get()
-    merged = RequestOverrides(
-        timeout=timeout if timeout is not None else (outer.timeout if outer else None),
-        deadline=deadline if deadline is not None else (outer.deadline if outer else None),
-        max_retries=max_retries
-        if max_retries is not None
-        else (outer.max_retries if outer else None),
-        idempotency_key=idempotency_key
-        if idempotency_key is not None
-        else (outer.idempotency_key if outer else None),
-        client_request_id=client_request_id
-        if client_request_id is not None
-        else (outer.client_request_id if outer else None),
-        extra_headers=_merge(outer.extra_headers if outer else None, extra_headers),
-        extra_query=_merge(outer.extra_query if outer else None, extra_query),
-        records=(outer.records if outer else ()) + (ResponseInfo(),),
-    )
-    token = _CURRENT.set(merged)
-    try:
-        yield merged
-    finally:
-        _CURRENT.reset(token)
+
+    def __init__(
+        self,
+        *,
+        timeout: TimeoutTypes | None = None,
+        deadline: float | None = None,
+        max_retries: int | None = None,
+        idempotency_key: str | None = None,
+        client_request_id: str | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, str] | None = None,
+    ) -> None:
+        self._given = (
+            timeout,
+            deadline,
+            max_retries,
+            idempotency_key,
+            client_request_id,
+            extra_headers,
+            extra_query,
+        )
+        self._tokens: list[contextvars.Token[RequestOverrides | None]] = []
+
+    def __enter__(self) -> RequestOverrides:
+        timeout, deadline, max_retries, key, request_id, extra_headers, extra_query = self._given
+        merged = merge_overrides(
+            timeout=timeout,
+            deadline=deadline,
+            max_retries=max_retries,
+            idempotency_key=key,
+            client_request_id=request_id,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+        )
+        self._tokens.append(_CURRENT.set(merged))
+        return merged
+
+    def __exit__(self, *exc_info: object) -> None:
+        _CURRENT.reset(self._tokens.pop())
 
 
 @contextlib.contextmanager

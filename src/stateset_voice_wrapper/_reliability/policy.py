@@ -16,11 +16,14 @@ from .._shared.defaults import IDEMPOTENT_METHODS, RETRYABLE_STATUSES
 
 __all__ = [
     "FailureKind",
+    "PhaseTimeouts",
     "backoff_delay",
+    "capped_timeouts",
     "classify_exception",
     "is_idempotent",
     "is_retryable",
     "min_timeout",
+    "phase_timeouts",
     "retry_after_seconds",
 ]
 
@@ -126,3 +129,30 @@ def min_timeout(own: float | None, outer: float | None, remaining: float | None)
         if value is not None and (result is None or value < result):
             result = value
     return result
+
+
+#: Per phase: (connect, read, write, pool) seconds, None for no limit.
+PhaseTimeouts = tuple[float | None, float | None, float | None, float | None]
+
+
+def phase_timeouts(own: httpx.Timeout, outer: Mapping[str, float | None] | None) -> PhaseTimeouts:
+    """Each phase's timeout before the deadline: the smaller of the transport's (or the
+    request_options block's) and the one the httpx client put on the request."""
+    outer = outer or {}
+    return (
+        min_timeout(own.connect, outer.get("connect"), None),
+        min_timeout(own.read, outer.get("read"), None),
+        min_timeout(own.write, outer.get("write"), None),
+        min_timeout(own.pool, outer.get("pool"), None),
+    )
+
+
+def capped_timeouts(phases: PhaseTimeouts, remaining: float | None) -> dict[str, float | None]:
+    """An attempt's ``timeout`` extension: each phase capped at the time left."""
+    connect, read, write, pool = phases
+    if remaining is not None:
+        connect = remaining if connect is None or remaining < connect else connect
+        read = remaining if read is None or remaining < read else read
+        write = remaining if write is None or remaining < write else write
+        pool = remaining if pool is None or remaining < pool else pool
+    return {"connect": connect, "read": read, "write": write, "pool": pool}

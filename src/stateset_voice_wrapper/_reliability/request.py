@@ -14,12 +14,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import attrs
 import httpx
 
 from .._shared.defaults import (
     HEADER_ATTEMPT,
-    HEADER_REPLAYED,
     HEADER_SERVER_REQUEST_ID,
     LOGGER_NAME,
     MAX_RETRY_AFTER,
@@ -30,49 +28,35 @@ from .._shared.errors import (
     AttemptRecord,
     StateSetVoiceError,
 )
-from .._shared.untrusted import escape_untrusted
+from .decisions import (
+    Decision,
+    Raise,
+    Return,
+    Sleep,
+    log_budget_exhausted,
+    log_failure,
+    log_retry,
+    log_success,
+)
 from .guard import AttemptGuard
-from .identity import credential_values, is_html, stamp_identity
-from .mapping import connection_error, html_success_error, status_error
+from .identity import AnswerHead, credential_values, stamp_identity
+from .mapping import connection_error, status_error
 from .options import ReliabilityConfig, RequestOverrides, RetryEvent
 from .policy import (
     FailureKind,
     backoff_delay,
+    capped_timeouts,
     classify_exception,
     is_idempotent,
     is_retryable,
-    min_timeout,
+    phase_timeouts,
     retry_after_seconds,
 )
+from .telemetry import error_type_of, start_telemetry
 
-__all__ = ["LogicalRequest", "Raise", "Return", "Sleep"]
-
-
-def _shown(value: str | None) -> str | None:
-    """A server-supplied value as a log line may show it (the one output policy)."""
-    return None if value is None else escape_untrusted(value, max_length=200)
-
+__all__ = ["Decision", "LogicalRequest", "Raise", "Return", "Sleep"]
 
 logger = logging.getLogger(LOGGER_NAME)
-
-
-@attrs.frozen
-class Return:
-    response: httpx.Response
-
-
-@attrs.frozen
-class Sleep:
-    delay: float
-
-
-@attrs.frozen
-class Raise:
-    error: StateSetVoiceError
-    cause: BaseException | None = None
-
-
-Decision = Return | Sleep | Raise
 
 
 class LogicalRequest:
@@ -93,7 +77,17 @@ class LogicalRequest:
         self.expires = None if self.deadline is None else self.started + self.deadline
         self.identity, key = stamp_identity(config, request, options)
         self.idempotent = is_idempotent(request.method, key)
+        #: Spans and metrics of this request, or None (telemetry off: nothing is imported).
+        self.telemetry = start_telemetry(
+            config.telemetry,
+            request,
+            client_request_id=self.identity.client_request_id,
+            idempotency_key=key,
+            deadline=self.deadline,
+            clock=config.clock,
+        )
         self.records = options.records if options else ()
+        self._phases = phase_timeouts(self.timeout, request.extensions.get("timeout"))
         self.attempts: list[AttemptRecord] = []
         self.waited = 0.0
         self.attempt_started = self.started
@@ -120,6 +114,8 @@ class LogicalRequest:
         """Seconds left in the request's budget (None: no deadline); raise once it is spent."""
         remaining = self.remaining()
         if remaining is not None and remaining <= 0:
+            if self.telemetry is not None:
+                self.telemetry.stopped("deadline_exceeded")
             raise self.deadline_error(f"gave up after {len(self.attempts)} attempt(s)")
         return remaining
 
@@ -140,7 +136,12 @@ class LogicalRequest:
         request_id = head.headers.get(HEADER_SERVER_REQUEST_ID) if head is not None else None
         if head is not None or guard is None or not guard.instrumented or guard.wrote:
             self.nothing_sent = False
-        self._record(APITimeoutError.__name__, request_id)
+        status = head.status_code if head is not None else None
+        self._record(
+            APITimeoutError.__name__, request_id, status=status, error_type="deadline_exceeded"
+        )
+        if self.telemetry is not None:
+            self.telemetry.stopped("deadline_exceeded")
         if self.records:
             self._publish(head.status_code if head is not None else None, replayed=False)
         number = len(self.attempts)
@@ -160,18 +161,20 @@ class LogicalRequest:
         remaining = self.time_left()
         request = self.request
         request.headers[HEADER_ATTEMPT] = str(len(self.attempts) + 1)
-        outer: dict[str, Any] = request.extensions.get("timeout") or {}
-        t = self.timeout
-        request.extensions["timeout"] = {
-            "connect": min_timeout(t.connect, outer.get("connect"), remaining),
-            "read": min_timeout(t.read, outer.get("read"), remaining),
-            "write": min_timeout(t.write, outer.get("write"), remaining),
-            "pool": min_timeout(t.pool, outer.get("pool"), remaining),
-        }
+        request.extensions["timeout"] = capped_timeouts(self._phases, remaining)
         self.attempt_started = self.config.clock()
         return request
 
-    def _record(self, outcome: str, request_id: str | None) -> None:
+    def _record(
+        self,
+        outcome: str,
+        request_id: str | None,
+        *,
+        status: int | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        if self.telemetry is not None:
+            self.telemetry.attempt_ended(status, error_type, request_id)
         if request_id:
             self.last_request_id = request_id
         self.attempts.append(
@@ -194,27 +197,38 @@ class LogicalRequest:
             record.attempts = len(self.attempts)
             record.attempt_records = tuple(self.attempts)
 
-    def on_response(self, response: httpx.Response, body: bytes) -> Decision:
+    def on_response(
+        self, response: httpx.Response, body: bytes, head: AnswerHead | None = None
+    ) -> Decision:
         status = response.status_code
         headers = response.headers
+        if head is None:
+            head = AnswerHead(headers)
         self.nothing_sent = False
-        self._record(str(status), headers.get(HEADER_SERVER_REQUEST_ID))
+        success = 200 <= status < 300
+        html = success and head.html
+        if status >= 400:
+            error_type: str | None = str(status)
+        else:
+            error_type = "invalid_body" if html else None
+        self._record(str(status), head.request_id, status=status, error_type=error_type)
         if self.records:
-            self._publish(status, replayed=headers.get(HEADER_REPLAYED) == "true")
-        if 200 <= status < 300:
+            self._publish(status, replayed=head.replayed)
+        if success:
             self.config.budget.record_success()
-            if is_html(headers):
-                return Raise(html_success_error(status, body, **self._kwargs()))
+            if html:
+                message = (
+                    f"HTTP {status} answered with an HTML page instead of the API's response"
+                    f" ({len(body)} bytes); a proxy or captive portal is probably in the way"
+                )
+                return Raise(self._invalid(status, body, message))
             if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "%s %s -> %d in %.3fs (attempts=%d client_request_id=%s request_id=%s)",
-                    self.identity.method,
-                    self.identity.path,
+                log_success(
+                    self.identity,
                     status,
                     self.config.clock() - self.started,
                     len(self.attempts),
-                    self.identity.client_request_id,
-                    _shown(self.last_request_id),
+                    self.last_request_id,
                 )
             return Return(response)
         retry_after = retry_after_seconds(headers, now=self.config.wall_clock())
@@ -264,7 +278,12 @@ class LogicalRequest:
                 kind = FailureKind.NOT_SENT
         if sent:
             self.nothing_sent = False
-        self._record(name, head.headers.get(HEADER_SERVER_REQUEST_ID) if head else None)
+        self._record(
+            name,
+            head.headers.get(HEADER_SERVER_REQUEST_ID) if head else None,
+            status=head.status_code if head else None,
+            error_type=None if self.telemetry is None else error_type_of(exc),
+        )
         if self.records:
             self._publish(None, replayed=False)
 
@@ -328,16 +347,13 @@ class LogicalRequest:
                 f"the deadline of {self.deadline:g}s leaves {max(remaining, 0):.2f}s,"
                 f" less than the {delay:.2f}s {why} wait"
             )
+            if self.telemetry is not None:
+                self.telemetry.stopped("deadline_exceeded")
             return self._fail(outcome, final(note), cause)
         if not self.config.budget.try_acquire(timeout=timeout, pool_wait=pool_wait):
-            logger.warning(
-                "%s %s: retry budget exhausted after %s; failing fast (client_request_id=%s request_id=%s)",
-                self.identity.method,
-                self.identity.path,
-                outcome,
-                self.identity.client_request_id,
-                _shown(self.last_request_id),
-            )
+            if self.telemetry is not None:
+                self.telemetry.stopped("retry_budget_exhausted")
+            log_budget_exhausted(self.identity, outcome, self.last_request_id)
             return Raise(final("the process-wide retry budget is exhausted"), cause)
         event = RetryEvent(
             method=self.identity.method,
@@ -349,45 +365,36 @@ class LogicalRequest:
             request_id=self.last_request_id,
             idempotency_key=self.identity.idempotency_key,
         )
-        logger.warning(
-            "%s %s: attempt %d got %s; retrying in %.3fs (client_request_id=%s request_id=%s)",
-            event.method,
-            event.path,
-            event.attempt,
-            outcome,
-            delay,
-            event.client_request_id,
-            _shown(event.request_id),
-        )
+        log_retry(event)
         if self.config.on_retry is not None:
             self.config.on_retry(event)
+        if self.telemetry is not None:
+            self.telemetry.retry_scheduled(delay, retry_after)
         self.waited = delay
         return Sleep(delay)
 
     def _fail(
         self, outcome: str, error: StateSetVoiceError, cause: BaseException | None = None
     ) -> Raise:
-        logger.warning(
-            "%s %s: failed after %d attempt(s), last %s (client_request_id=%s request_id=%s)",
-            self.identity.method,
-            self.identity.path,
-            len(self.attempts),
-            outcome,
-            self.identity.client_request_id,
-            _shown(self.last_request_id),
-        )
+        log_failure(self.identity, len(self.attempts), outcome, self.last_request_id)
         return Raise(error, cause)
+
+    def _invalid(self, status: int, body: bytes, message: str) -> APIResponseValidationError:
+        return APIResponseValidationError(
+            message, status_code=status, body=body[:2048], **self._kwargs()
+        )
 
     def body_error(self, response: httpx.Response, body: bytes, problem: str) -> Raise:
         """A 2xx (or error) answer whose body cannot be used: a validation error, not retried."""
         self.nothing_sent = False
-        self._record(str(response.status_code), response.headers.get(HEADER_SERVER_REQUEST_ID))
+        self._record(
+            str(response.status_code),
+            response.headers.get(HEADER_SERVER_REQUEST_ID),
+            status=response.status_code,
+            error_type="invalid_body",
+        )
         if self.records:
             self._publish(response.status_code, replayed=False)
-        error = APIResponseValidationError(
-            f"HTTP {response.status_code} answer's body {problem}",
-            status_code=response.status_code,
-            body=body[:2048],
-            **self._kwargs(),
-        )
-        return self._fail(str(response.status_code), error)
+        status = response.status_code
+        error = self._invalid(status, body, f"HTTP {status} answer's body {problem}")
+        return self._fail(str(status), error)

@@ -31,51 +31,22 @@ handed to a generated client's ``httpx_args`` and serve both its sync and async 
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterable, Iterable, Iterator
 from typing import Any
 
 import attrs
 import httpx
 
 from .._shared.aio import deadline_scope, scope_expired
-from .._shared.defaults import MAX_BUFFERED_REQUEST_BODY, MAX_RESPONSE_BODY
+from .._shared.defaults import MAX_RESPONSE_BODY
 from .._shared.errors import StateSetVoiceError
 from . import guard as attempt_guard
+from .bodies import abuffer_body, araw_chunks, buffer_body, raw_chunks, rebuild
+from .identity import AnswerHead
 from .mapping import BodyProblem, decode_body
 from .options import ReliabilityConfig, current_overrides
 from .request import Decision, LogicalRequest, Raise, Return
 
 __all__ = ["ReliableTransport"]
-
-
-def _rebuild(response: httpx.Response, body: bytes, request: httpx.Request) -> httpx.Response:
-    """A response carrying the body already read, so httpx's own read cannot fail afterwards."""
-    return httpx.Response(
-        response.status_code,
-        headers=response.headers,
-        stream=httpx.ByteStream(body),
-        extensions=response.extensions,
-        request=request,
-    )
-
-
-def _raw_chunks(response: httpx.Response) -> Iterable[bytes]:
-    """The body's raw (still encoded) bytes, as the response arrived.
-
-    A response built in memory, such as ``httpx.Response(content=...)`` from an
-    ``httpx.MockTransport`` handler, was read when it was created, so ``iter_raw()`` would raise
-    ``StreamConsumed``; its ``ByteStream`` holds the raw bytes and can be iterated again.
-    """
-    if response.is_stream_consumed and isinstance(response.stream, httpx.ByteStream):
-        return response.stream
-    return response.iter_raw()
-
-
-def _araw_chunks(response: httpx.Response) -> AsyncIterable[bytes]:
-    """The async twin of :func:`_raw_chunks`."""
-    if response.is_stream_consumed and isinstance(response.stream, httpx.ByteStream):
-        return response.stream
-    return response.aiter_raw()
 
 
 def _install(transport: object) -> bool:
@@ -90,74 +61,25 @@ class _TooLarge(Exception):
     pass
 
 
-class _OneShot(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body too large to buffer: what was read, then the rest of the caller's stream, once."""
-
-    def __init__(self, head: list[bytes], rest: Any) -> None:
-        self._head = head
-        self._rest = rest
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self._head
-        yield from self._rest
-
-    async def __aiter__(self) -> Any:
-        for chunk in self._head:
-            yield chunk
-        async for chunk in self._rest:
-            yield chunk
+def _finish(logical: LogicalRequest, error: BaseException | None) -> None:
+    """End the request's spans; called once, however the request ends."""
+    assert logical.telemetry is not None
+    logical.telemetry.finish(error, logical.last_request_id)
 
 
-def _buffer_body(request: httpx.Request, logical: LogicalRequest) -> None:
-    """Make a one-shot body (a generator, a file) replayable by buffering it, if it is small.
-
-    A body of up to ``MAX_BUFFERED_REQUEST_BODY`` bytes is read before the first attempt and
-    sent from memory on every attempt; a larger one is sent once, and the request is then
-    never retried (``LogicalRequest.replayable``).
-    """
-    stream = request.stream
-    if isinstance(stream, httpx.ByteStream) or not isinstance(stream, httpx.SyncByteStream):
-        return
-    chunks: list[bytes] = []
-    size = 0
-    iterator = iter(stream)
-    for chunk in iterator:
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BUFFERED_REQUEST_BODY:
-            request.stream = _OneShot(chunks, iterator)
-            logical.replayable = False
-            return
-    request.stream = httpx.ByteStream(b"".join(chunks))
-
-
-async def _abuffer_body(request: httpx.Request, logical: LogicalRequest) -> None:
-    """The async twin of :func:`_buffer_body`."""
-    stream = request.stream
-    if isinstance(stream, httpx.ByteStream) or not isinstance(stream, httpx.AsyncByteStream):
-        return
-    chunks: list[bytes] = []
-    size = 0
-    iterator = stream.__aiter__()
-    async for chunk in iterator:
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BUFFERED_REQUEST_BODY:
-            request.stream = _OneShot(chunks, iterator)
-            logical.replayable = False
-            return
-    request.stream = httpx.ByteStream(b"".join(chunks))
-
-
-def _decide(logical: LogicalRequest, response: httpx.Response, body: bytes) -> Decision:
-    """The decision for a complete answer, after checking that a 2xx body can be decoded:
-    httpx decodes it again when the caller reads it, and must not fail there."""
-    if 200 <= response.status_code < 300 and response.headers.get("content-encoding"):
+def _decide(
+    logical: LogicalRequest, response: httpx.Response, body: bytes
+) -> tuple[Decision, bytes]:
+    """The decision for a complete answer and the body decoded, after checking that a 2xx
+    body can be decoded: the caller reads it, and must not fail there."""
+    head = AnswerHead(response.headers)
+    decoded = body
+    if 200 <= response.status_code < 300 and head.content_encoding:
         try:
-            decode_body(response.headers, body)
+            decoded = decode_body(response.headers, body)
         except BodyProblem as exc:
-            return logical.body_error(response, body, str(exc))
-    return logical.on_response(response, body)
+            return logical.body_error(response, body, str(exc)), body
+    return logical.on_response(response, body, head), decoded
 
 
 class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -218,14 +140,27 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         # The deadline starts first: building the inner transport (a TLS context) counts.
         logical = LogicalRequest(self.config, request, current_overrides())
+        if logical.telemetry is None:
+            return self._attempts(logical, request)
+        try:
+            response = self._attempts(logical, request)
+        except BaseException as exc:
+            _finish(logical, exc)
+            raise
+        _finish(logical, None)
+        return response
+
+    def _attempts(self, logical: LogicalRequest, request: httpx.Request) -> httpx.Response:
         inner = self._transport if self._transport is not None else self._sync_inner()
-        _buffer_body(request, logical)
+        telemetry = logical.telemetry
+        buffer_body(request, logical)
         while True:
             attempt = logical.prepare()
             guard = logical.guard()
             head: httpx.Response | None = None
-            body = b""
+            body = decoded = b""
             token = attempt_guard.enter(guard)
+            context = None if telemetry is None else telemetry.attempt_started(attempt)
             try:
                 try:
                     response = inner.handle_request(attempt)
@@ -236,6 +171,8 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                         response.close()
                 finally:
                     attempt_guard.leave(token)
+                    if context is not None:
+                        telemetry.attempt_left(context)  # type: ignore[union-attr]
             except StateSetVoiceError:
                 raise
             except _TooLarge:
@@ -246,9 +183,9 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             except Exception as exc:  # anything the server or the network can cause
                 decision = logical.on_exception(exc, guard=guard, head=head)
             else:
-                decision = _decide(logical, response, body)
+                decision, decoded = _decide(logical, response, body)
             if isinstance(decision, Return):
-                return _rebuild(decision.response, body, request)
+                return rebuild(decision.response, body, request, decoded)
             if isinstance(decision, Raise):
                 raise decision.error from decision.cause
             self.config.sleep(decision.delay)
@@ -257,7 +194,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _read(response: httpx.Response, logical: LogicalRequest) -> bytes:
         chunks = []
         size = 0
-        for chunk in _raw_chunks(response):
+        for chunk in raw_chunks(response):
             chunks.append(chunk)
             size += len(chunk)
             if size > MAX_RESPONSE_BODY:
@@ -282,15 +219,28 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # The deadline starts first: building the inner transport (a TLS context) counts.
         logical = LogicalRequest(self.config, request, current_overrides())
+        if logical.telemetry is None:
+            return await self._aattempts(logical, request)
+        try:
+            response = await self._aattempts(logical, request)
+        except BaseException as exc:
+            _finish(logical, exc)
+            raise
+        _finish(logical, None)
+        return response
+
+    async def _aattempts(self, logical: LogicalRequest, request: httpx.Request) -> httpx.Response:
         inner = self._async_transport if self._async_transport is not None else self._async_inner()
-        await _abuffer_body(request, logical)
+        telemetry = logical.telemetry
+        await abuffer_body(request, logical)
         while True:
             attempt = logical.prepare()
             guard = logical.guard()
             head: httpx.Response | None = None
-            body = b""
+            body = decoded = b""
             scope: object = None
             token = attempt_guard.enter(guard)
+            context = None if telemetry is None else telemetry.attempt_started(attempt)
             try:
                 try:
                     with deadline_scope(logical.remaining()) as scope:
@@ -302,6 +252,8 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                             await response.aclose()
                 finally:
                     attempt_guard.leave(token)
+                    if context is not None:
+                        telemetry.attempt_left(context)  # type: ignore[union-attr]
             except StateSetVoiceError:
                 raise
             except _TooLarge:
@@ -313,9 +265,9 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 cut = isinstance(exc, TimeoutError) and scope_expired(scope)
                 decision = logical.on_exception(exc, guard=guard, head=head, deadline_cut=cut)
             else:
-                decision = _decide(logical, response, body)
+                decision, decoded = _decide(logical, response, body)
             if isinstance(decision, Return):
-                return _rebuild(decision.response, body, request)
+                return rebuild(decision.response, body, request, decoded)
             if isinstance(decision, Raise):
                 raise decision.error from decision.cause
             await self.config.async_sleep(decision.delay)
@@ -324,7 +276,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def _aread(response: httpx.Response, logical: LogicalRequest) -> bytes:
         chunks = []
         size = 0
-        async for chunk in _araw_chunks(response):
+        async for chunk in araw_chunks(response):
             chunks.append(chunk)
             size += len(chunk)
             if size > MAX_RESPONSE_BODY:

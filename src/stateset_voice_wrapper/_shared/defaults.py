@@ -17,6 +17,10 @@ ENV_API_KEY: Final = "STATESET_VOICE_API_KEY"
 ENV_ADMIN_KEY: Final = "STATESET_VOICE_ADMIN_API_KEY"
 ENV_BASE_URL: Final = "STATESET_VOICE_BASE_URL"
 ENV_WEBHOOK_SECRET: Final = "STATESET_VOICE_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+#: ``1``/``true``/``on``: OpenTelemetry spans and metrics on (needs the ``[otel]`` extra).
+ENV_TELEMETRY: Final = "STATESET_VOICE_TELEMETRY"
+#: ``debug``/``info``/``warning``/``error``: a stderr handler on the ``stateset_voice`` logger.
+ENV_LOG: Final = "STATESET_VOICE_LOG"
 #: Older names that still work (read after the current one); they go at 1.0.
 LEGACY_ENV: Final = {
     ENV_ADMIN_KEY: ("STATESET_ADMIN_API_KEY",),

@@ -11,8 +11,11 @@ Two strictnesses, for the two directions of a request:
   generated enums keep unknown values, the models keep unknown fields), so a server that adds
   ``"scheduled"`` never fails a call; a wrong type (``"duration_seconds": "abc"``) is.
 
-Checkers are closures built once per schema and cached: validating a page of 100 call logs is
-a few thousand tight checks, not a walk over the schema dictionaries.
+Checkers are closures built once per schema and cached. A response checker first asks a
+generated boolean validator (``fastcheck``), which answers for a valid page of 100 call logs
+in a fraction of the closures' time; only a body it does not accept goes through the closures,
+which find and name the problem. The facts are imported on the first checker built, not with
+the module.
 """
 
 from __future__ import annotations
@@ -23,8 +26,6 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-
-import stateset_voice_facts as facts
 
 __all__ = ["argument_checker", "describe_value", "response_checker"]
 
@@ -121,6 +122,8 @@ class _Compiler:
     """Builds checkers for one API's schemas; ``strict`` selects argument or response rules."""
 
     def __init__(self, api: str, strict: bool) -> None:
+        import stateset_voice_facts as facts
+
         self.schemas = facts.SCHEMAS[api]
         self.strict = strict
         self.named: dict[str, Checker] = {}
@@ -376,7 +379,18 @@ def argument_checker(api: str, schema: Mapping[str, Any]) -> Checker:
 
 
 def response_checker(api: str, schema: Mapping[str, Any]) -> Checker:
-    """The lenient checker for a 2xx body: JSON types, required fields, nullability."""
-    if "$ref" in schema:
-        return _compiler(api, False).ref(schema["$ref"])
-    return _compiler(api, False).compile(schema)
+    """The lenient checker for a 2xx body: JSON types, required fields, nullability.
+
+    The generated validator answers for a valid body; the closures explain an invalid one
+    (and have the last word: a value they accept is valid).
+    """
+    from .fastcheck import fast_validator
+
+    compiler = _compiler(api, False)
+    full = compiler.ref(schema["$ref"]) if "$ref" in schema else compiler.compile(schema)
+    valid = fast_validator(compiler.schemas, schema)
+
+    def check_response(value: Any, where: str) -> str | None:
+        return None if valid(value) else full(value, where)
+
+    return check_response

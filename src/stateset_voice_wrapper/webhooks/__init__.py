@@ -60,6 +60,7 @@ from ._stateset import (
     construct_event,
     verify_stateset_signature,
 )
+from ._telemetry import record_call_outcome
 from ._twilio import (
     TWILIO_SIGNATURE_HEADER,
     is_valid_twilio_signature,
@@ -98,6 +99,7 @@ __all__ = [
     "is_valid_twilio_signature",
     "parse_event",
     "reconstruct_url",
+    "record_call_outcome",
     "stateset_signature_header",
     "twilio_inbound_forwarder",
     "twilio_inbound_forwarder_asgi",

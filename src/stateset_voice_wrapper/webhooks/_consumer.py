@@ -43,6 +43,7 @@ from ..stores import (
     arelease,
 )
 from ._events import event_dedup_key
+from ._telemetry import counted
 
 __all__ = [
     "DEFAULT_DEDUP_LEASE_SECONDS",
@@ -160,21 +161,23 @@ class ExactlyOnceConsumer:
         key = event_dedup_key(event)
         claimed: str | ProcessResult[_T] = self._claimed(key, self._claim(key))
         if isinstance(claimed, ProcessResult):
-            return claimed
+            return counted(claimed, event)
         try:
             value = handler(event)
         except BaseException:
             self._release(key, claimed)
+            counted(None, event)
             raise
         for delay in self._commit_delays:
             try:
-                return self._committed(key, claimed, value)
+                return counted(self._committed(key, claimed, value), event)
             except StoreError as exc:
                 self._log_commit_retry(key, exc, delay)
             self._sleep(delay)
         try:
-            return self._committed(key, claimed, value)
+            return counted(self._committed(key, claimed, value), event)
         except StoreError as exc:
+            counted(None, event)
             raise self._not_committed(key, value) from exc
 
     async def aprocess(
@@ -197,7 +200,7 @@ class ExactlyOnceConsumer:
             raise _store_failed("claim", key, exc) from exc
         claimed: str | ProcessResult[_T] = self._claimed(key, outcome)
         if isinstance(claimed, ProcessResult):
-            return claimed
+            return counted(claimed, event)
         try:
             value = await handler(event)
         except BaseException:  # including cancellation: a redelivery must be able to run it
@@ -205,6 +208,7 @@ class ExactlyOnceConsumer:
                 await arelease(self.store, key, token=claimed)
             except Exception:
                 _log_release_failure(key)
+            counted(None, event)
             raise
         pause = asyncio_sleep if self._async_sleep is None else self._async_sleep
         for delay in self._commit_delays:
@@ -213,13 +217,14 @@ class ExactlyOnceConsumer:
             except Exception as exc:
                 self._log_commit_retry(key, exc, delay)
             else:
-                return self._committed_as(key, value, done)
+                return counted(self._committed_as(key, value, done), event)
             await pause(delay)
         try:
             done = await acomplete(self.store, key, token=claimed, result=b"")
         except Exception as exc:
+            counted(None, event)
             raise self._not_committed(key, value) from exc
-        return self._committed_as(key, value, done)
+        return counted(self._committed_as(key, value, done), event)
 
     # The steps shared by process and aprocess; only how they are called differs.
 

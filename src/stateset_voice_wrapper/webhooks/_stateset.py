@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 from ._errors import InvalidSignatureError
 from ._events import parse_event
 from ._signing import compute_stateset_signature
+from ._telemetry import counted_verification
 
 if TYPE_CHECKING:
     from ._events import WebhookEvent
@@ -80,6 +81,7 @@ def _check_secrets(secrets: Sequence[str]) -> None:
         raise ValueError("secrets must hold at least one non-empty string")
 
 
+@counted_verification("stateset")
 def verify_stateset_signature(
     *,
     payload: bytes | str,

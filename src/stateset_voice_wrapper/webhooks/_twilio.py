@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl
 
 from ._errors import InvalidSignatureError
 from ._signing import TwilioParams, compute_twilio_signature
+from ._telemetry import counted_verification
 
 __all__ = [
     "TWILIO_SIGNATURE_HEADER",
@@ -242,6 +243,7 @@ def _utf8(text: str) -> bytes:
         ) from None
 
 
+@counted_verification("twilio")
 def verify_twilio_signature(
     *,
     auth_token: str,

@@ -95,6 +95,7 @@ class AsyncCalls(AsyncResource):
             sleep=self._owner._config.async_sleep,
         )
         if isinstance(claim, Completed):
+            self._owner._ledger_replayed()
             # Read the recorded answer exactly as a live one, through the same checks.
             replay = httpx.Response(
                 201, content=claim.result, headers={"content-type": "application/json"}

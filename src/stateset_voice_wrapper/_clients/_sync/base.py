@@ -20,9 +20,13 @@ from ..._reliability.options import (
     RequestOptions,
     ResponseInfo,
     TimeoutTypes,
-    request_options,
+    enter_overrides,
+    leave_overrides,
+    merge_overrides,
 )
+from ..._reliability.telemetry import OPERATION_EXTENSION
 from ..._reliability.transport import ReliableTransport
+from ..._shared import telemetry
 from ..._shared.defaults import HEADER_REPLAYED, HEADER_SERVER_REQUEST_ID
 from ..._shared.errors import InvalidParameterError, StateSetVoiceError
 from ..._storage.keys import ledger_scope
@@ -245,12 +249,15 @@ class ClientBase:
             headers.update(layer.get("extra_headers") or {})
             params.extend((str(k), str(v)) for k, v in (layer.get("extra_query") or {}).items())
         headers.update(self._credentials(op))  # the credential is never replaced
-        with request_options(
+        # request_options() without the context manager: the same merge and checks.
+        overrides = merge_overrides(
             timeout=merged.get("timeout"),
             deadline=merged.get("deadline"),
             max_retries=merged.get("max_retries"),
             idempotency_key=built.idempotency_key,
-        ) as overrides:
+        )
+        token = enter_overrides(overrides)
+        try:
             response = self._http.request(
                 built.method,
                 built.path,
@@ -258,13 +265,21 @@ class ClientBase:
                 headers=headers,
                 json=built.json,
                 data=built.form,
+                extensions={OPERATION_EXTENSION: built.operation},
             )
+        finally:
+            leave_overrides(token)
         info = overrides.records[-1]
         if not info.request_id:
             info.request_id = response.headers.get(HEADER_SERVER_REQUEST_ID)
         info.replayed = info.replayed or response.headers.get(HEADER_REPLAYED) == "true"
         captured(response, info)
         return response, info
+
+    @staticmethod
+    def _ledger_replayed() -> None:
+        """Count a ``calls.create`` answered from the ledger (``stateset_voice.ledger.replays``)."""
+        telemetry.add("stateset_voice.ledger.replays")
 
     def close(self) -> None:
         """Close the connection pool."""

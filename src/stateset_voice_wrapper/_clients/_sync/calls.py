@@ -93,6 +93,7 @@ class Calls(Resource):
             sleep=self._owner._config.sleep,
         )
         if isinstance(claim, Completed):
+            self._owner._ledger_replayed()
             # Read the recorded answer exactly as a live one, through the same checks.
             replay = httpx.Response(
                 201, content=claim.result, headers={"content-type": "application/json"}

@@ -1,0 +1,156 @@
+"""Bodies: a one-shot request body made replayable, a response body read once and handed on.
+
+The transport reads every response body itself (so a truncated or reset body is a retryable,
+typed failure, not an error in the caller's ``.json()``), then returns a :class:`Buffered`
+response that carries it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .._shared.defaults import MAX_BUFFERED_REQUEST_BODY
+
+if TYPE_CHECKING:
+    from .request import LogicalRequest
+
+__all__ = [
+    "Buffered",
+    "OneShot",
+    "abuffer_body",
+    "araw_chunks",
+    "buffer_body",
+    "raw_chunks",
+    "rebuild",
+]
+
+
+class Buffered(httpx.Response):
+    """A response whose body the transport has read (and decoded) already.
+
+    httpx's ``read()`` would run the raw bytes through its decoders and chunkers again, a
+    second pass costing more than the rest of the reliability layer on a small body. Here
+    ``read()``/``aread()`` hand over the decoded bytes instead, then close the stream as
+    httpx's own read does (which sets ``elapsed``). ``_content`` is the attribute httpx's
+    ``read()`` fills and ``.content`` returns; ``tests/test_transport_response.py`` holds the
+    result equal to httpx's own reading, for httpx and for httpx2. Streaming reads
+    (``iter_bytes()`` on ``client.stream(...)``) go through httpx as usual.
+    """
+
+    _decoded: bytes
+
+    def read(self) -> bytes:
+        if not hasattr(self, "_content"):
+            self._take()
+            self.close()
+        return self._content
+
+    async def aread(self) -> bytes:
+        if not hasattr(self, "_content"):
+            self._take()
+            await self.aclose()
+        return self._content
+
+    def _take(self) -> None:
+        self._content = self._decoded
+        self._num_bytes_downloaded = self._raw_size
+        self.is_stream_consumed = True
+
+    _raw_size = 0
+
+
+def rebuild(
+    response: httpx.Response, body: bytes, request: httpx.Request, decoded: bytes
+) -> httpx.Response:
+    """A response carrying the body already read, so httpx's own read cannot fail afterwards."""
+    rebuilt = Buffered(
+        response.status_code,
+        headers=response.headers,
+        stream=httpx.ByteStream(body),
+        extensions=response.extensions,
+        request=request,
+    )
+    rebuilt._decoded = decoded
+    rebuilt._raw_size = len(body)
+    return rebuilt
+
+
+def raw_chunks(response: httpx.Response) -> Iterable[bytes]:
+    """The body's raw (still encoded) bytes, as the response arrived.
+
+    A response built in memory, such as ``httpx.Response(content=...)`` from an
+    ``httpx.MockTransport`` handler, was read when it was created, so ``iter_raw()`` would raise
+    ``StreamConsumed``; its ``ByteStream`` holds the raw bytes and can be iterated again.
+    """
+    if response.is_stream_consumed and isinstance(response.stream, httpx.ByteStream):
+        return response.stream
+    return response.iter_raw()
+
+
+def araw_chunks(response: httpx.Response) -> AsyncIterable[bytes]:
+    """The async twin of :func:`raw_chunks`."""
+    if response.is_stream_consumed and isinstance(response.stream, httpx.ByteStream):
+        return response.stream
+    return response.aiter_raw()
+
+
+class OneShot(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body too large to buffer: what was read, then the rest of the caller's stream, once."""
+
+    def __init__(self, head: list[bytes], rest: Any) -> None:
+        self._head = head
+        self._rest = rest
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._head
+        yield from self._rest
+
+    async def __aiter__(self) -> Any:
+        for chunk in self._head:
+            yield chunk
+        async for chunk in self._rest:
+            yield chunk
+
+
+def buffer_body(request: httpx.Request, logical: LogicalRequest) -> None:
+    """Make a one-shot body (a generator, a file) replayable by buffering it, if it is small.
+
+    A body of up to ``MAX_BUFFERED_REQUEST_BODY`` bytes is read before the first attempt and
+    sent from memory on every attempt; a larger one is sent once, and the request is then
+    never retried (``LogicalRequest.replayable``).
+    """
+    stream = request.stream
+    if isinstance(stream, httpx.ByteStream) or not isinstance(stream, httpx.SyncByteStream):
+        return
+    chunks: list[bytes] = []
+    size = 0
+    iterator = iter(stream)
+    for chunk in iterator:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BUFFERED_REQUEST_BODY:
+            request.stream = OneShot(chunks, iterator)
+            logical.replayable = False
+            return
+    request.stream = httpx.ByteStream(b"".join(chunks))
+
+
+async def abuffer_body(request: httpx.Request, logical: LogicalRequest) -> None:
+    """The async twin of :func:`buffer_body`."""
+    stream = request.stream
+    if isinstance(stream, httpx.ByteStream) or not isinstance(stream, httpx.AsyncByteStream):
+        return
+    chunks: list[bytes] = []
+    size = 0
+    iterator = stream.__aiter__()
+    async for chunk in iterator:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_BUFFERED_REQUEST_BODY:
+            request.stream = OneShot(chunks, iterator)
+            logical.replayable = False
+            return
+    request.stream = httpx.ByteStream(b"".join(chunks))

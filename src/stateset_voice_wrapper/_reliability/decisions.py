@@ -1,0 +1,121 @@
+"""What a logical request decides after an attempt, and the log lines that go with it.
+
+``LogicalRequest`` returns one of :class:`Return`, :class:`Sleep` or :class:`Raise` after each
+attempt; the transport's loops act on it. The log lines say what was decided, naming the
+request by its method, its shown path (masked, computed only here) and both request IDs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+
+from .._shared.defaults import LOGGER_NAME
+from .._shared.errors import StateSetVoiceError
+from .._shared.untrusted import escape_untrusted
+from .mapping import RequestIdentity
+from .options import RetryEvent
+
+__all__ = [
+    "Decision",
+    "Raise",
+    "Return",
+    "Sleep",
+    "log_budget_exhausted",
+    "log_failure",
+    "log_retry",
+    "log_success",
+]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+# The decisions are plain slotted classes: one is made per attempt, and attrs' frozen
+# __init__ (object.__setattr__ per field) costs more than the decision itself.
+
+
+class Return:
+    __slots__ = ("response",)
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+
+
+class Sleep:
+    __slots__ = ("delay",)
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+
+class Raise:
+    __slots__ = ("cause", "error")
+
+    def __init__(self, error: StateSetVoiceError, cause: BaseException | None = None) -> None:
+        self.error = error
+        self.cause = cause
+
+
+Decision = Return | Sleep | Raise
+
+
+def _shown(value: str | None) -> str | None:
+    """A server-supplied value as a log line may show it (the one output policy)."""
+    return None if value is None else escape_untrusted(value, max_length=200)
+
+
+def log_success(
+    identity: RequestIdentity,
+    status: int,
+    elapsed: float,
+    attempts: int,
+    request_id: str | None,
+) -> None:
+    logger.debug(
+        "%s %s -> %d in %.3fs (attempts=%d client_request_id=%s request_id=%s)",
+        identity.method,
+        identity.path,
+        status,
+        elapsed,
+        attempts,
+        identity.client_request_id,
+        _shown(request_id),
+    )
+
+
+def log_retry(event: RetryEvent) -> None:
+    logger.warning(
+        "%s %s: attempt %d got %s; retrying in %.3fs (client_request_id=%s request_id=%s)",
+        event.method,
+        event.path,
+        event.attempt,
+        event.outcome,
+        event.delay,
+        event.client_request_id,
+        _shown(event.request_id),
+    )
+
+
+def log_budget_exhausted(identity: RequestIdentity, outcome: str, request_id: str | None) -> None:
+    logger.warning(
+        "%s %s: retry budget exhausted after %s; failing fast (client_request_id=%s request_id=%s)",
+        identity.method,
+        identity.path,
+        outcome,
+        identity.client_request_id,
+        _shown(request_id),
+    )
+
+
+def log_failure(
+    identity: RequestIdentity, attempts: int, outcome: str, request_id: str | None
+) -> None:
+    logger.warning(
+        "%s %s: failed after %d attempt(s), last %s (client_request_id=%s request_id=%s)",
+        identity.method,
+        identity.path,
+        attempts,
+        outcome,
+        identity.client_request_id,
+        _shown(request_id),
+    )

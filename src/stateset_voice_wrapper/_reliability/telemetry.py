@@ -1,0 +1,111 @@
+"""What the reliability layer records about a request, decided without OpenTelemetry.
+
+``LogicalRequest`` asks :func:`start_telemetry` for a recorder once per logical request: None
+when telemetry is off (then nothing of OpenTelemetry is ever imported), else a
+:class:`~.spans.RequestTelemetry`. The rest is pure: which contract operation a request is
+(:func:`resolve_operation`, from the facts' path templates), what ``error.type`` an attempt
+gets, and what a span may show of an idempotency key.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+import httpx
+
+from .._shared.telemetry import instruments
+
+if TYPE_CHECKING:
+    from .spans import RequestTelemetry
+
+__all__ = [
+    "OPERATION_EXTENSION",
+    "error_type_of",
+    "key_digest",
+    "resolve_operation",
+    "start_telemetry",
+]
+
+#: The request extension a typed client sets: ``(operation_id, client method name)``.
+OPERATION_EXTENSION: Final = "stateset_voice.operation"
+
+
+def start_telemetry(
+    wanted: bool | None,
+    request: httpx.Request,
+    *,
+    client_request_id: str,
+    idempotency_key: str | None,
+    deadline: float | None,
+    clock: Callable[[], float],
+) -> RequestTelemetry | None:
+    """The recorder of one logical request, or None when telemetry is off for it."""
+    found = instruments(wanted)
+    if found is None:
+        return None
+    from .spans import RequestTelemetry
+
+    return RequestTelemetry(
+        found,
+        request,
+        client_request_id=client_request_id,
+        idempotency_key=idempotency_key,
+        deadline=deadline,
+        clock=clock,
+    )
+
+
+def key_digest(key: str) -> str:
+    """What spans show of an idempotency key: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@functools.cache
+def _routes() -> dict[str, tuple[str, str, re.Pattern[str]]]:
+    """operationId -> (method, path template, a pattern capturing a base URL's prefix)."""
+    import stateset_voice_facts as facts
+
+    routes = {}
+    for operation_id, op in facts.OPERATIONS.items():
+        template = op["path"]
+        body = re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template))
+        routes[operation_id] = (op["method"], template, re.compile(f"(.*?){body}/?"))
+    return routes
+
+
+def resolve_operation(request: httpx.Request) -> tuple[str | None, str | None, str | None]:
+    """(operationId, client method, ``url.template``) of a request; Nones when unknown.
+
+    A typed client names its operation in the request's extensions; any other request (a
+    generated client's) is matched against the contract's path templates. A base URL's path
+    prefix (a proxy's ``/voice``) is kept in the template.
+    """
+    named = request.extensions.get(OPERATION_EXTENSION)
+    path = request.url.path
+    routes = _routes()
+    if named is not None:
+        operation_id, method_name = named
+        route = routes.get(operation_id)
+        if route is not None:
+            found = route[2].fullmatch(path)
+            if found is not None:
+                return operation_id, method_name, found.group(1) + route[1]
+        return operation_id, method_name, None
+    for operation_id, (method, template, pattern) in routes.items():
+        if method == request.method:
+            found = pattern.fullmatch(path)
+            if found is not None:
+                return operation_id, None, found.group(1) + template
+    return None, None, None
+
+
+def error_type_of(exc: BaseException) -> str:
+    """``error.type`` for an attempt that raised: ``timeout``, else the exception's class."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    cls = type(exc)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"

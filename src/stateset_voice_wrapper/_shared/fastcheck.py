@@ -1,0 +1,143 @@
+"""The fast path of the response checks: one generated Python function per schema.
+
+The lenient checkers of ``schema`` are closures that build a message; they make a call per
+keyword and per value. A page of call logs passes every check, so what matters on the hot path
+is answering "valid?" quickly. :func:`fast_validator` turns a response schema into Python source
+(a boolean expression per schema, one function per named component) and compiles it once. The
+message for an invalid body still comes from the closures: a ``False`` here only means "ask the
+full checker", so the fast path decides nothing the full checker would not
+(``tests/test_schema_fast_path.py`` holds the two equal over generated values).
+
+It reads exactly the keywords the lenient checker reads: ``$ref``, ``anyOf``/``oneOf``,
+``allOf``, ``type``, ``format: date-time``, ``properties``/``required`` and ``items``.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+__all__ = ["fast_validator"]
+
+Validator = Callable[[Any], bool]
+
+#: A value for ``.get`` that no JSON document contains.
+_ABSENT = object()
+
+
+def _datetime_ok(value: str) -> bool:
+    try:
+        datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+_TYPE_TESTS = {
+    "string": "isinstance({v}, str)",
+    # 3.0 is an integer in JSON Schema; True is not.
+    "integer": (
+        "(type({v}) is int or (isinstance({v}, int) and not isinstance({v}, bool))"
+        " or (isinstance({v}, float) and {v}.is_integer()))"
+    ),
+    "number": "(isinstance({v}, (int, float)) and not isinstance({v}, bool))",
+    "boolean": "isinstance({v}, bool)",
+    "null": "{v} is None",
+    "array": "isinstance({v}, (list, tuple))",
+    "object": "(type({v}) is dict or isinstance({v}, _Mapping))",
+}
+
+
+#: Keywords that make a schema more than a scalar check (or may make it recursive).
+_COMPOUND: Final = frozenset({"$ref", "anyOf", "oneOf", "allOf", "properties", "required", "items"})
+
+
+class _Generator:
+    """Python source for the schemas of one API, one function per component it reaches."""
+
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]]) -> None:
+        self.schemas = schemas
+        self.functions: dict[str, str] = {}  # function name -> source
+        self.named: dict[str, str] = {}  # component name -> function name
+        self.counter = 0
+
+    def _new_function(self) -> str:
+        self.counter += 1
+        return f"_f{self.counter}"
+
+    def function_for(self, schema: Mapping[str, Any]) -> str:
+        """The name of a generated function checking ``schema``."""
+        if "$ref" in schema:
+            return self.ref(schema["$ref"])
+        name = self._new_function()
+        self.functions[name] = ""  # reserved
+        self.functions[name] = f"def {name}(v0):\n    return {self.expression(schema, 'v0', 0)}\n"
+        return name
+
+    def ref(self, component: str) -> str:
+        found = self.named.get(component)
+        if found is None:
+            found = self.named[component] = self._new_function()
+            self.functions[found] = ""  # reserved first: a recursive schema refers to itself
+            body = self.expression(self.schemas[component], "v0", 0)
+            self.functions[found] = f"def {found}(v0):\n    return {body}\n"
+        return found
+
+    def expression(self, schema: Mapping[str, Any], v: str, depth: int) -> str:
+        """A boolean expression over the variable ``v``: does it pass ``schema``?"""
+        if "$ref" in schema:
+            target = self.schemas[schema["$ref"]]
+            if _COMPOUND.isdisjoint(target):
+                return self.expression(target, v, depth)  # a scalar: inline, no call
+            return f"{self.ref(schema['$ref'])}({v})"
+        parts: list[str] = []
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                options = [self.expression(option, v, depth) for option in schema[key]]
+                parts.append("(" + " or ".join(options or ["False"]) + ")")
+        for sub in schema.get("allOf", ()):
+            parts.append(self.expression(sub, v, depth))
+        kind = schema.get("type")
+        if kind is not None:
+            kinds = [kind] if isinstance(kind, str) else list(kind)
+            tests = [_TYPE_TESTS.get(k, "True").format(v=v) for k in kinds]
+            parts.append("(" + " or ".join(tests or ["False"]) + ")")
+        if schema.get("format") == "date-time":
+            parts.append(f"(not isinstance({v}, str) or _datetime_ok({v}))")
+        if "properties" in schema or "required" in schema:
+            parts.append(self._object(schema, v, depth))
+        if "items" in schema:
+            item = self.function_for(schema["items"])
+            parts.append(f"(not isinstance({v}, (list, tuple)) or all(map({item}, {v})))")
+        return "(" + " and ".join(parts) + ")" if parts else "True"
+
+    def _object(self, schema: Mapping[str, Any], v: str, depth: int) -> str:
+        inner = f"v{depth + 1}"
+        checks = [f"{name!r} in {v}" for name in schema.get("required", ())]
+        for name, sub in schema.get("properties", {}).items():
+            test = self.expression(sub, inner, depth + 1)
+            if test != "True":
+                checks.append(f"(({inner} := {v}.get({name!r}, _ABSENT)) is _ABSENT or {test})")
+        body = " and ".join(checks) if checks else "True"
+        # Not a mapping: the type check (if any) reports it, as in the full checker.
+        return f"(not (type({v}) is dict or isinstance({v}, _Mapping)) or ({body}))"
+
+
+def fast_validator(
+    schemas: Mapping[str, Mapping[str, Any]], schema: Mapping[str, Any]
+) -> Validator:
+    """A function telling whether a JSON value passes the lenient check of ``schema``."""
+    generator = _Generator(schemas)
+    entry = generator.function_for(schema)
+    source = "\n".join(generator.functions.values())
+    namespace: dict[str, Any] = {
+        "_Mapping": Mapping,
+        "_ABSENT": _ABSENT,
+        "_datetime_ok": _datetime_ok,
+    }
+    # The source is built above from the contract's facts (names are repr()-quoted), never
+    # from a server's answer.
+    exec(compile(source, f"<response checks for {entry}>", "exec"), namespace)  # noqa: S102
+    validator: Validator = namespace[entry]
+    return validator

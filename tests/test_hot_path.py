@@ -1,0 +1,148 @@
+"""The hot path's shortcuts decide nothing differently from the long way round.
+
+- A response the transport returns reads exactly as httpx reads one (content, text, JSON,
+  ``elapsed``, ``num_bytes_downloaded``, streaming), identity and gzip, sync and async.
+- The generated response validator accepts exactly what the full checker accepts, over
+  generated JSON values and every response schema of the contracts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from typing import Any
+
+import httpx
+import pytest
+import stateset_voice_facts as facts
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stateset_voice_wrapper import ReliabilityConfig, ReliableTransport, RetryBudget
+from stateset_voice_wrapper._shared.fastcheck import fast_validator
+from stateset_voice_wrapper._shared.schema import _compiler
+
+BODY = json.dumps({"call_id": "call_1", "status": "completed", "n": [1, 2, 3]}).encode()
+
+
+def _answer(encoding: str | None) -> httpx.MockTransport:
+    def handler(_: httpx.Request) -> httpx.Response:
+        headers = {"content-type": "application/json"}
+        content = BODY
+        if encoding == "gzip":
+            headers["content-encoding"] = "gzip"
+            content = gzip.compress(BODY)
+        return httpx.Response(200, headers=headers, content=content)
+
+    return httpx.MockTransport(handler)
+
+
+def _config() -> ReliabilityConfig:
+    return ReliabilityConfig(budget=RetryBudget())
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+def test_a_returned_response_reads_as_httpx_reads_it(encoding: str | None) -> None:
+    plain = httpx.Client(transport=_answer(encoding))
+    layered = httpx.Client(
+        transport=ReliableTransport(config=_config(), transport=_answer(encoding))
+    )
+    url = "https://voice.example/api/v1/readiness"
+    expected, got = plain.get(url), layered.get(url)
+    assert got.content == expected.content == BODY
+    assert got.text == expected.text
+    assert got.json() == expected.json()
+    assert got.is_closed
+    assert got.is_stream_consumed
+    assert got.elapsed.total_seconds() >= 0
+    assert got.num_bytes_downloaded == len(gzip.compress(BODY) if encoding else BODY)
+    assert list(got.iter_bytes(chunk_size=7)) == list(expected.iter_bytes(chunk_size=7))
+    with pytest.raises(httpx.StreamConsumed):
+        list(got.iter_raw())
+    with layered.stream("GET", url) as streamed:  # streaming goes through httpx as usual
+        assert b"".join(streamed.iter_bytes()) == BODY
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+def test_an_async_returned_response_reads_as_httpx_reads_it(encoding: str | None) -> None:
+    def async_answer() -> httpx.MockTransport:
+        return _answer(encoding)
+
+    async def run() -> tuple[httpx.Response, httpx.Response]:
+        transport = ReliableTransport(config=_config(), async_transport=async_answer())
+        async with (
+            httpx.AsyncClient(transport=async_answer()) as plain,
+            httpx.AsyncClient(transport=transport) as layered,
+        ):
+            url = "https://voice.example/api/v1/readiness"
+            return await plain.get(url), await layered.get(url)
+
+    expected, got = asyncio.run(run())
+    assert got.content == expected.content == BODY
+    assert got.is_closed
+    assert got.elapsed.total_seconds() >= 0
+
+
+# -- the generated response validator ---------------------------------------------------------
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["", "completed", "2026-11-20T15:04:05Z", "not a date", "+15555550101"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["items", "call_id", "status", "to", "from", "total", "created_at"]),
+            children,
+            max_size=6,
+        )
+    ),
+    max_leaves=20,
+)
+
+RESPONSE_SCHEMAS = [
+    (op["api"], response["schema"])
+    for op in facts.OPERATIONS.values()
+    for response in op["responses"].values()
+    if response["schema"] is not None
+]
+
+
+def _full(api: str, schema: dict[str, Any]) -> Any:
+    compiler = _compiler(api, False)
+    return compiler.ref(schema["$ref"]) if "$ref" in schema else compiler.compile(schema)
+
+
+@pytest.mark.parametrize(("api", "schema"), RESPONSE_SCHEMAS, ids=lambda v: str(v)[:40])
+@settings(max_examples=50, deadline=None)
+@given(value=JSON)
+def test_the_fast_validator_agrees_with_the_full_checker(
+    api: str, schema: dict[str, Any], value: Any
+) -> None:
+    fast = fast_validator(facts.SCHEMAS[api], schema)
+    assert fast(value) == (_full(api, schema)(value, "response") is None)
+
+
+def test_the_fast_validator_accepts_a_real_page_and_refuses_a_wrong_type() -> None:
+    schema = {"$ref": "CallLogList"}
+    fast = fast_validator(facts.SCHEMAS["public"], schema)
+    log = {
+        "call_id": "call_1",
+        "status": "a-new-status",  # forward compatible: not an error
+        "direction": "outbound",
+        "to": "+15555550101",
+        "from": "+15555551234",
+        "agent_key": "front_desk",
+        "duration_seconds": 94,
+        "escalated": False,
+        "created_at": "2026-11-20T15:04:05Z",
+        "unknown_field": {"kept": True},
+    }
+    page = {"items": [log] * 3, "total": 3, "limit": 25, "offset": 0, "has_more": False}
+    assert fast(page)
+    assert not fast({**page, "items": [{**log, "duration_seconds": "abc"}]})
+    assert not fast({**page, "items": [{**log, "created_at": "yesterday"}]})
+    assert not fast({k: v for k, v in page.items() if k != "total"})

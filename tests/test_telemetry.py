@@ -1,0 +1,305 @@
+"""OpenTelemetry spans and metrics of the clients, read back from the SDK's in-memory exporters.
+
+Every test talks to a real server on loopback (pytest-httpserver) and never sleeps for real:
+the retries use a no-op sleep and a fixed jitter. The leak test drives the retry, deadline
+and budget paths, sync and async, and reads every attribute, event and metric label exported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from stateset_voice_wrapper import (
+    AsyncVoiceClient,
+    InternalServerError,
+    RateLimitError,
+    ReliabilityConfig,
+    RetryBudget,
+    VoiceClient,
+    configure_telemetry,
+)
+from stateset_voice_wrapper._reliability.telemetry import key_digest
+from stateset_voice_wrapper._shared import telemetry as switch
+
+KEY = "sk_test_telemetry_secret_0123456789"
+TO, FROM = "+15555550101", "+15555551234"
+BUSINESS_KEY = "appt-A-123-confirm"
+CALL = {
+    "call_id": "call_01JD4Z9K2P7W3X8Y5V6T4R2Q1M",
+    "status": "queued",
+    "to": TO,
+    "from": FROM,
+    "agent_key": "front_desk",
+    "created_at": "2026-11-20T15:04:05Z",
+}
+
+
+class Exported:
+    """What the SDK exported: finished spans and the metric points."""
+
+    def __init__(self) -> None:
+        self.spans = InMemorySpanExporter()
+        self.reader = InMemoryMetricReader()
+        self.tracer_provider = TracerProvider()
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.spans))
+        self.meter_provider = MeterProvider(metric_readers=[self.reader])
+
+    def finished(self) -> list[ReadableSpan]:
+        return list(self.spans.get_finished_spans())
+
+    def points(self) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        data = self.reader.get_metrics_data()
+        for resource in data.resource_metrics if data else ():
+            for scope in resource.scope_metrics:
+                for metric in scope.metrics:
+                    found.setdefault(metric.name, []).extend(metric.data.data_points)
+        return found
+
+    def every_value(self) -> list[str]:
+        """Every span name, attribute value, event and metric label, as text."""
+        texts: list[str] = []
+        for span in self.finished():
+            texts.append(span.name)
+            texts.extend(f"{k}={v!s}" for k, v in (span.attributes or {}).items())
+            for event in span.events:
+                texts.append(event.name)
+                texts.extend(f"{k}={v!s}" for k, v in (event.attributes or {}).items())
+        for name, points in self.points().items():
+            for point in points:
+                texts.extend(f"{name}:{k}={v}" for k, v in point.attributes.items())
+        return texts
+
+
+@pytest.fixture
+def exported() -> Iterator[Exported]:
+    found = Exported()
+    configure_telemetry(tracer_provider=found.tracer_provider, meter_provider=found.meter_provider)
+    yield found
+    configure_telemetry(enabled=False)
+    switch._State.enabled = None  # back to "read the environment", as before the test
+
+
+def quiet(**options: Any) -> ReliabilityConfig:
+    settings: dict[str, Any] = {"budget": RetryBudget(), **options}
+    return ReliabilityConfig(sleep=lambda _: None, random=lambda: 0.5, **settings)
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+def flaky_make_call(server: HTTPServer, failures: int, status: int = 503) -> list[Request]:
+    """make-call answers ``status`` ``failures`` times, then 201; returns the requests seen."""
+    seen: list[Request] = []
+
+    def answer(request: Request) -> Response:
+        seen.append(request)
+        if len(seen) <= failures:
+            body = {"code": "unavailable", "message": f"cannot call {TO}", "request_id": "req_x"}
+            headers = {"x-request-id": f"req_{len(seen)}", "retry-after": "0"}
+            return Response(json.dumps(body), status, headers, content_type="application/json")
+        return Response(
+            json.dumps(CALL), 201, {"x-request-id": "req_ok"}, content_type="application/json"
+        )
+
+    server.expect_request("/api/v1/make-call", method="POST").respond_with_handler(answer)
+    return seen
+
+
+def create_sync(server: HTTPServer, **options: Any) -> Any:
+    with VoiceClient(KEY, base_url=server.url_for(""), reliability=quiet(**options)) as voice:
+        return voice.calls.create(
+            to=TO, from_=FROM, agent_key="front_desk", idempotency_key=BUSINESS_KEY
+        )
+
+
+def create_async(server: HTTPServer, **options: Any) -> Any:
+    async def run() -> Any:
+        async with AsyncVoiceClient(
+            KEY, base_url=server.url_for(""), reliability=quiet(async_sleep=_no_sleep, **options)
+        ) as voice:
+            return await voice.calls.create(
+                to=TO, from_=FROM, agent_key="front_desk", idempotency_key=BUSINESS_KEY
+            )
+
+    return asyncio.run(run())
+
+
+@pytest.fixture(params=["sync", "async"])
+def create(request: pytest.FixtureRequest) -> Any:
+    return create_sync if request.param == "sync" else create_async
+
+
+def test_a_retried_create_is_one_internal_span_over_two_client_spans(
+    exported: Exported, httpserver: HTTPServer, create: Any
+) -> None:
+    seen = flaky_make_call(httpserver, failures=1)
+    call = create(httpserver)
+    assert call.call_id == CALL["call_id"]
+    spans = exported.finished()
+    internal = [s for s in spans if s.kind is SpanKind.INTERNAL]
+    clients = [s for s in spans if s.kind is SpanKind.CLIENT]
+    assert [s.name for s in internal] == ["stateset_voice calls.create"]
+    assert [s.name for s in clients] == ["POST /api/v1/make-call"] * 2
+    root = internal[0]
+    attributes = dict(root.attributes or {})
+    assert attributes["stateset_voice.operation.id"] == "make_call"
+    assert attributes["stateset_voice.client.method"] == "calls.create"
+    assert attributes["stateset_voice.request.attempts"] == 2
+    assert attributes["stateset_voice.request.outcome"] == "success"
+    assert attributes["stateset_voice.request.deadline"] == 60.0
+    assert attributes["stateset_voice.idempotency_key.sha256"] == key_digest(BUSINESS_KEY)
+    assert attributes["stateset_voice.request.client_request_id"] == seen[0].headers["X-Request-Id"]
+    [retry] = root.events
+    assert retry.name == "stateset_voice.retry"
+    assert dict(retry.attributes or {}) == {
+        "stateset_voice.retry.attempt": 1,
+        "stateset_voice.retry.delay": 0.0,
+        "stateset_voice.retry.reason": "503",
+        "stateset_voice.retry.retry_after": 0.0,
+    }
+    first, second = (dict(s.attributes or {}) for s in clients)
+    assert all(s.parent is not None and s.parent.span_id == root.context.span_id for s in clients)
+    assert first["http.response.status_code"] == 503
+    assert first["error.type"] == "503"
+    assert "http.request.resend_count" not in first
+    assert second["http.request.resend_count"] == 1
+    assert second["http.response.status_code"] == 201
+    assert "error.type" not in second
+    assert first["url.template"] == "/api/v1/make-call"
+    assert first["http.request.method"] == "POST"
+    assert first["server.address"] == "localhost"
+    assert first["server.port"] == httpserver.port
+    assert first["url.full"] == httpserver.url_for("/api/v1/make-call")
+    assert first["http.response.header.x-request-id"] == ("req_1",)
+    # W3C trace context: each attempt carries its own CLIENT span as the parent.
+    for request, span in zip(seen, clients, strict=True):
+        trace_id, span_id = re.fullmatch(
+            r"00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}", request.headers["traceparent"]
+        ).groups()  # type: ignore[union-attr]
+        assert int(trace_id, 16) == span.context.trace_id
+        assert int(span_id, 16) == span.context.span_id
+
+
+def test_attempt_durations_follow_the_http_semantic_conventions(
+    exported: Exported, httpserver: HTTPServer
+) -> None:
+    flaky_make_call(httpserver, failures=1)
+    create_sync(httpserver)
+    points = exported.points()
+    durations = points["http.client.request.duration"]
+    labels = sorted(
+        (p.attributes.get("http.response.status_code"), p.attributes.get("error.type"))
+        for p in durations
+    )
+    assert labels == [(201, None), (503, "503")]
+    assert all(p.attributes["url.template"] == "/api/v1/make-call" for p in durations)
+    assert sum(p.count for p in durations) == 2
+    [retries] = points["stateset_voice.client.retries"]
+    assert retries.value == 1
+    assert retries.attributes["stateset_voice.retry.reason"] == "503"
+    [operation] = points["stateset_voice.client.operation.duration"]
+    assert operation.attributes["stateset_voice.operation.id"] == "make_call"
+
+
+def test_generated_clients_get_the_contract_template_not_the_raw_path(
+    exported: Exported, httpserver: HTTPServer
+) -> None:
+    from stateset_voice_wrapper import ReliableTransport
+
+    httpserver.expect_request("/proxy/api/v1/call-logs/call_15555550101").respond_with_json(
+        {"items": []}
+    )
+    with httpx.Client(transport=ReliableTransport(config=quiet())) as client:
+        client.get(httpserver.url_for("/proxy/api/v1/call-logs/call_15555550101?to=" + TO[1:]))
+    [client_span] = [s for s in exported.finished() if s.kind is SpanKind.CLIENT]
+    attributes = dict(client_span.attributes or {})
+    assert client_span.name == "GET /proxy/api/v1/call-logs/{call_id}"
+    assert attributes["url.template"] == "/proxy/api/v1/call-logs/{call_id}"
+    # No query string, and the phone-number-like run in the path is masked.
+    assert attributes["url.full"] == httpserver.url_for("/proxy/api/v1/call-logs/call_15555550101")
+    [internal] = [s for s in exported.finished() if s.kind is SpanKind.INTERNAL]
+    assert internal.name == "stateset_voice get_call_log"
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_no_phone_number_key_or_secret_in_any_exported_value(
+    exported: Exported, httpserver: HTTPServer, flavour: str
+) -> None:
+    create = create_sync if flavour == "sync" else create_async
+    flaky_make_call(httpserver, failures=1)
+    create(httpserver)  # the retry path
+    httpserver.clear()
+    flaky_make_call(httpserver, failures=5)
+    with pytest.raises(InternalServerError):  # the budget path: the second retry is unpaid
+        create(httpserver, budget=RetryBudget(capacity=5))
+    httpserver.clear()
+
+    def limited(request: Request) -> Response:
+        body = json.dumps({"code": "rate_limited", "message": f"slow down {TO}", "request_id": "r"})
+        return Response(body, 429, {"retry-after": "30"}, content_type="application/json")
+
+    httpserver.expect_request("/api/v1/make-call").respond_with_handler(limited)
+    with pytest.raises(RateLimitError):  # the deadline path: 30 s wanted, 5 s left
+        create(httpserver, deadline=5.0)
+    texts = exported.every_value()
+    joined = "\n".join(texts)
+    for secret in (KEY, BUSINESS_KEY, TO, FROM, TO[1:], FROM[1:], "5555550101", "5555551234"):
+        assert secret not in joined, secret
+    errors = [t for t in texts if t.startswith("error.type=")]
+    assert "error.type=retry_budget_exhausted" in errors
+    assert "error.type=deadline_exceeded" in errors
+    points = exported.points()
+    assert sum(p.value for p in points["stateset_voice.client.retry_budget.exhausted"]) == 1
+    assert sum(p.value for p in points["stateset_voice.client.deadline.exceeded"]) == 1
+
+
+def test_the_httpx_instrumentation_adds_no_second_client_span(
+    exported: Exported, httpserver: HTTPServer
+) -> None:
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    instrumentor = HTTPXClientInstrumentor()
+    instrumentor.instrument(tracer_provider=exported.tracer_provider)
+    try:
+        seen = flaky_make_call(httpserver, failures=1)
+        create_sync(httpserver)
+        httpserver.expect_request("/plain").respond_with_data("ok")
+        with httpx.Client() as plain:  # not the SDK: the instrumentation's own span
+            plain.get(httpserver.url_for("/plain"))
+    finally:
+        instrumentor.uninstrument()
+    clients = [s for s in exported.finished() if s.kind is SpanKind.CLIENT]
+    names = sorted(s.name for s in clients)
+    assert names == ["GET", "POST /api/v1/make-call", "POST /api/v1/make-call"]
+    sdk = [s for s in clients if s.name.startswith("POST")]
+    assert all(getattr(s.instrumentation_scope, "name", None) == "stateset_voice" for s in sdk)
+    # The traceparent the server saw is the SDK's span, not the instrumentation's.
+    assert [r.headers["traceparent"][36:52] for r in seen] == [
+        f"{s.context.span_id:016x}" for s in sdk
+    ]
+
+
+def test_telemetry_off_for_one_client_records_nothing(
+    exported: Exported, httpserver: HTTPServer
+) -> None:
+    flaky_make_call(httpserver, failures=0)
+    create_sync(httpserver, telemetry=False)
+    assert exported.finished() == []
+    assert "traceparent" not in httpserver.log[0][0].headers

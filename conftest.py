@@ -1,4 +1,4 @@
-"""Every Python block of README.md and docs/*.md runs in the test-suite, against a sandbox.
+"""Every Python block of README.md and docs/*.md, and every docstring example, runs.
 
 Collected with sybil: each fenced ``python`` block of a page is one test, and the blocks of a
 page share one namespace, top to bottom, as a reader runs them. A session-wide sandbox is
@@ -17,6 +17,7 @@ and is then compiled (so its syntax is still checked) but not run. The reason is
 
 from __future__ import annotations
 
+import doctest
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer, FencedCodeBlockLexer
+from sybil.parsers.rest import DocTestParser
 
 #: The environment the documentation's examples read, set while they run.
 _ENV_NAMES = (
@@ -128,11 +130,23 @@ def _teardown(namespace: dict[str, Any]) -> None:
 #: The pages whose blocks run (tests/test_docs_markers.py checks every page is listed).
 DOCUMENTED = ["README.md", "docs/*.md"]
 
-pytest_collect_file = Sybil(
+_pages = Sybil(
     parsers=[_python_blocks],
     patterns=DOCUMENTED,
     fixtures=["docs_sandbox"],
     setup=_setup,
     teardown=_teardown,
     name="docs",
-).pytest()
+)
+
+#: The ``>>>`` examples of the package's docstrings run too, in their module's namespace.
+#: The schemathesis hooks module imports schemathesis, which only the conformance tools have.
+_docstrings = Sybil(
+    parsers=[DocTestParser(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)],
+    path="src/stateset_voice_wrapper",
+    patterns=["*.py"],
+    excludes=["schemathesis_hooks.py"],
+    name="docstrings",
+)
+
+pytest_collect_file = (_pages + _docstrings).pytest()

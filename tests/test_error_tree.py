@@ -108,3 +108,40 @@ def test_in_flight_is_one_class_too(tmp_path: Path) -> None:
 def test_an_unrelated_409_stays_a_plain_conflict() -> None:
     error = _conflict_from_server(409, "phone_number_taken")
     assert type(error) is ConflictError
+
+
+def _documented_tree() -> dict[str, str | None]:
+    """The tree drawn at the top of docs/errors.md, as ``{class name: parent name}``."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text("utf-8")
+    block = text.split("```\n", 2)[1]
+    parents: dict[str, str | None] = {}
+    stack: list[str] = []
+    for line in block.splitlines():
+        name_at = next(i for i, ch in enumerate(line) if ch.isalpha())
+        name = line[name_at:].split()[0]
+        depth = name_at // 4
+        del stack[depth:]
+        parents[name] = stack[-1] if stack else None
+        stack.append(name)
+    return parents
+
+
+def _exported_tree() -> dict[str, str | None]:
+    """Every exception class the public modules export, as ``{class name: parent name}``."""
+    from stateset_voice_wrapper import stores, webhooks
+
+    parents: dict[str, str | None] = {}
+    for module in (stateset_voice_wrapper, stores, webhooks):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if not (isinstance(value, type) and issubclass(value, StateSetVoiceError)):
+                continue
+            bases = [b for b in value.__bases__ if issubclass(b, StateSetVoiceError)]
+            assert len(bases) <= 1, f"{name} has two StateSetVoiceError bases"
+            parents[value.__name__] = bases[0].__name__ if bases else None
+    return parents
+
+
+def test_the_documented_tree_is_the_exported_tree() -> None:
+    """docs/errors.md draws every exported error class under its real parent, and no other."""
+    assert _documented_tree() == _exported_tree()

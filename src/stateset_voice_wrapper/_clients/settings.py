@@ -131,6 +131,9 @@ def resolve_base_url(value: str | None) -> str:
     shown = _shown(raw)
     if url.scheme not in ("http", "https"):
         raise ConfigurationError(f"base URL {shown!r} refused: the scheme must be https")
+    if not all(_valid_ace(label) for label in url.host.split(".")):
+        # The message httpx's own parse gives, so both HTTP stacks refuse it alike.
+        raise ConfigurationError(f"base URL {shown!r} is not a valid URL (IDNA label)")
     if not _valid_host(url.host):
         raise ConfigurationError(f"base URL {shown!r} has no valid host name")
     if url.port is not None and not 1 <= url.port <= 65535:

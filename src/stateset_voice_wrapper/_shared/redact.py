@@ -6,7 +6,7 @@ or a credential never reaches ``str(exc)``, ``repr(exc)``, a log record or an ``
 
 - :func:`mask_phone_numbers` masks E.164 numbers (``+15555555678``, ``%2B15555555678``) and the
   common written forms (``+1 (555) 555-5678``, ``555-555-5678``, ``555.555.5678``, runs of ten or
-  more digits), keeping the last two digits: ``+***78``.
+  more digits), keeping the last two digits: ``+***78``. UUIDs (request IDs) are left whole.
 - :func:`redact_credentials` drops bearer tokens, ``key=value`` credentials, API-key-shaped
   words, the userinfo of URLs and the values of bytes literals (where h11 and httpcore quote
   header values).
@@ -35,8 +35,13 @@ _CANDIDATE = re.compile(
     r"(?<![\w.+%])"
     r"(?P<prefix>\+|%2[bB]|00(?=\d))?"
     rf"{_OPEN}?\d{{1,4}}{_CLOSE}?"
-    rf"(?:{_SEP}{{0,2}}{_OPEN}?\d{{1,4}}{_CLOSE}?){{1,7}}"
+    rf"(?:{_SEP}{{0,3}}{_OPEN}?\d{{1,4}}{_CLOSE}?){{1,7}}"
     r"(?![\w])"
+)
+# A UUID's all-digit groups (``bd782233-4684-4170-8bd4-…``) look like a hyphenated number, but
+# a UUID is an ID a person needs to quote (a request ID): UUIDs are left whole.
+_UUID = re.compile(
+    r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f])"
 )
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}")
@@ -72,7 +77,16 @@ def mask_phone_numbers(text: str) -> str:
     """``text`` with every phone-number-like run masked to its last two digits."""
     if not any(c.isdigit() for c in text):
         return text
-    return _CANDIDATE.sub(_mask_match, text)
+    if "-" not in text:
+        return _CANDIDATE.sub(_mask_match, text)
+    pieces: list[str] = []
+    start = 0
+    for uuid in _UUID.finditer(text):
+        pieces.append(_CANDIDATE.sub(_mask_match, text[start : uuid.start()]))
+        pieces.append(uuid.group(0))
+        start = uuid.end()
+    pieces.append(_CANDIDATE.sub(_mask_match, text[start:]))
+    return "".join(pieces)
 
 
 # userinfo of a URL: scheme://user:password@host

@@ -17,11 +17,15 @@ and is then compiled (so its syntax is still checked) but not run. The reason is
 
 from __future__ import annotations
 
+import contextlib
 import doctest
+import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sybil import Document, Example, Region, Sybil
@@ -89,10 +93,10 @@ def docs_sandbox() -> Iterator[Any]:
 
     saved = {name: os.environ.get(name) for name in _ENV_NAMES}
     # Calls move on quickly (0.05 s a step), so a page that follows one sees it progress.
-    with Sandbox(step_seconds=0.05) as sandbox:
+    with Sandbox(step_seconds=0.05) as sandbox, _through_prism(sandbox.base_url) as base_url:
         os.environ["STATESET_VOICE_API_KEY"] = sandbox.runtime_key
         os.environ["STATESET_VOICE_ADMIN_API_KEY"] = sandbox.admin_key
-        os.environ["STATESET_VOICE_BASE_URL"] = sandbox.base_url
+        os.environ["STATESET_VOICE_BASE_URL"] = base_url
         os.environ["STATESET_VOICE_WEBHOOK_SECRET"] = sandbox.webhook_secret
         try:
             yield sandbox
@@ -102,6 +106,50 @@ def docs_sandbox() -> Iterator[Any]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _through_prism(sandbox_url: str) -> Iterator[str]:
+    """The base URL the documentation's clients use: the sandbox's, or, when
+    ``STATESET_DOCS_PRISM_REPORT`` names a file (``make prism``), Prism validation proxies for
+    both contracts in front of it, whose verdicts are written to that file at the end."""
+    report = os.environ.get("STATESET_DOCS_PRISM_REPORT")
+    if not report:
+        yield sandbox_url
+        return
+    tests = str(Path(__file__).resolve().parent / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    if TYPE_CHECKING:
+        from tests import prism
+    else:
+        import prism  # tests/prism.py
+
+    logs = Path(report).parent
+    processes = []
+    try:
+        proxies = {}
+        for contract, path in prism.CONTRACTS.items():
+            log = logs / f"prism-docs-{contract}.log"
+            process, url = prism.start_prism(path, sandbox_url, log)
+            processes.append(process)
+            proxies[contract] = prism.Proxy(url, log)
+        with prism.Splitter(
+            public=proxies["public"], admin=proxies["admin"], sandbox_url=sandbox_url
+        ) as splitter:
+            yield splitter.url
+        seen = {
+            contract: {
+                "answers": len(proxy.answers),
+                "violations": proxy.violations(),
+                "request_violations": len(proxy.request_violations()),
+            }
+            for contract, proxy in proxies.items()
+        }
+        Path(report).write_text(json.dumps(seen, indent=2))
+    finally:
+        for process in processes:
+            prism.stop(process)
 
 
 def _setup(namespace: dict[str, Any]) -> None:

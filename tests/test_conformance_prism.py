@@ -6,22 +6,22 @@ without the variable this module defines no test. For each contract it starts
 README's and docs/sandbox.md's typical requests through it, then schemathesis's valid
 (``--mode positive``) requests, and fails on any violation Prism reports in a response (its
 ``sl-violations`` header, an error answer of its own, or a ``Violation: response`` log line).
+
+A second test runs the documentation itself (every Python block of README.md and docs/*.md, as
+``make check`` does) with its clients pointed at both proxies, and holds it to the same rule.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
+import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -30,90 +30,10 @@ from stateset_voice_wrapper.sandbox import Sandbox
 from stateset_voice_wrapper.sandbox._constants import TEST_DEFAULTS
 from stateset_voice_wrapper.webhooks import compute_twilio_signature
 
-REPO = Path(__file__).resolve().parents[1]
-PRISM = ["npx", "--yes", "@stoplight/prism-cli@5"]
-CONTRACTS = {
-    "public": REPO / "api-contracts" / "stateset-voice-public.json",
-    "admin": REPO / "api-contracts" / "stateset-voice-admin.json",
-}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-REQUEST_SIDE = ("#UNAUTHORIZED", "#UNPROCESSABLE_ENTITY", "#NO_PATH_MATCHED_ERROR", "#NO_METHOD")
-"""Prism's own answers to requests it judged invalid: about the request, not the sandbox."""
-
-
-@dataclass
-class Proxy:
-    url: str
-    log: Path
-    answers: list[httpx.Response]
-
-    def violations(self) -> list[str]:
-        """Every response-side violation Prism saw: headers, its own errors, its log."""
-        found = [
-            f"{r.request.method} {r.request.url.path} -> {r.status_code}: {r.headers['sl-violations']}"
-            for r in self.answers
-            if "sl-violations" in r.headers
-        ]
-        found += [
-            f"{r.request.method} {r.request.url.path}: {r.text[:300]}"
-            for r in self.answers
-            if r.headers.get("content-type", "").startswith("application/problem+json")
-            and not any(kind in r.text for kind in REQUEST_SIDE)
-        ]
-        log = self.log.read_text(errors="replace")
-        found += [line for line in log.splitlines() if "Violation: response" in line]
-        return found
-
-    def request_violations(self) -> list[str]:
-        log = self.log.read_text(errors="replace")
-        return [line for line in log.splitlines() if "Violation: request" in line]
-
-
-def _start_prism(contract: Path, upstream: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    command = [
-        *PRISM,
-        "proxy",
-        str(contract),
-        upstream,
-        "--errors",
-        "-h",
-        "127.0.0.1",
-        "-p",
-        str(port),
-    ]
-    out = log.open("wb")
-    # Its own process group: npx starts Prism as a child, which must stop with it.
-    process = subprocess.Popen(
-        command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    deadline = time.monotonic() + 180  # npx may fetch the package first
-    while time.monotonic() < deadline:
-        if "Prism is listening" in log.read_text(errors="replace"):
-            return process, f"http://127.0.0.1:{port}"
-        if process.poll() is not None:
-            raise RuntimeError(f"prism exited: {log.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.2)  # polling a child process's startup, not test logic
-    _stop(process)
-    raise RuntimeError("prism did not start listening within 180 s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop npx and the Prism server it started (the whole process group)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+if TYPE_CHECKING:
+    from tests.prism import CONTRACTS, REPO, Proxy, start_prism, stop
+else:
+    from prism import CONTRACTS, REPO, Proxy, start_prism, stop
 
 
 def typical_public(http: httpx.Client, sandbox: Sandbox) -> None:
@@ -226,9 +146,9 @@ def run_through_prism(contract: str, tmp_path: Path) -> None:
     options = {**TEST_DEFAULTS, "rate_limit": 1_000_000, "rate_limit_refill_per_second": 1e6}
     with Sandbox(**options) as sandbox:
         log = tmp_path / f"prism-{contract}.log"
-        process, url = _start_prism(CONTRACTS[contract], sandbox.base_url, log)
+        process, url = start_prism(CONTRACTS[contract], sandbox.base_url, log)
         try:
-            proxy = Proxy(url, log, [])
+            proxy = Proxy(url, log)
             hooks = {"response": [proxy.answers.append]}
             with httpx.Client(base_url=proxy.url, event_hooks=hooks, timeout=30.0) as http:
                 TYPICAL[contract](http, sandbox)
@@ -243,7 +163,7 @@ def run_through_prism(contract: str, tmp_path: Path) -> None:
             )
             assert proxy.violations() == []
         finally:
-            _stop(process)
+            stop(process)
 
 
 def _schemathesis_through(proxy: Proxy, sandbox: Sandbox, contract: str, tmp_path: Path) -> int:
@@ -282,3 +202,26 @@ if os.environ.get("STATESET_PRISM"):
     @pytest.mark.timeout(1500)
     def test_prism_sees_no_response_violation(contract: str, tmp_path: Path) -> None:
         run_through_prism(contract, tmp_path)
+
+    @pytest.mark.timeout(1500)
+    def test_the_documentation_through_prism(tmp_path: Path) -> None:
+        """README.md and docs/*.md run with their clients behind Prism: 0 response violations."""
+        assert shutil.which("npx"), "make prism needs Node's npx on PATH"
+        report = tmp_path / "prism-docs.json"
+        env = {**os.environ, "STATESET_DOCS_PRISM_REPORT": str(report)}
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+                   "no:randomly", "README.md", "docs"]  # fmt: skip
+        done = subprocess.run(
+            command, cwd=REPO, env=env, capture_output=True, text=True, timeout=1400
+        )
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        seen = json.loads(report.read_text())
+        for contract, result in seen.items():
+            print(
+                f"prism docs {contract}: {result['answers']} requests, "
+                f"{len(result['violations'])} response violations, "
+                f"{result['request_violations']} request violations"
+            )
+        assert seen["public"]["answers"] > 20
+        assert seen["admin"]["answers"] > 5
+        assert [v for r in seen.values() for v in r["violations"]] == []

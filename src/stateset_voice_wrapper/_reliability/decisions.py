@@ -13,6 +13,7 @@ import httpx
 
 from .._shared.defaults import LOGGER_NAME
 from .._shared.errors import StateSetVoiceError
+from .._shared.redact import redact
 from .._shared.untrusted import escape_untrusted
 from .mapping import RequestIdentity
 from .options import RetryEvent
@@ -60,8 +61,9 @@ Decision = Return | Sleep | Raise
 
 
 def _shown(value: str | None) -> str | None:
-    """A server-supplied value as a log line may show it (the one output policy)."""
-    return None if value is None else escape_untrusted(value, max_length=200)
+    """A server-supplied value as a log line may show it: redacted (numbers, key-shaped
+    words), then escaped by the one output policy."""
+    return None if value is None else escape_untrusted(redact(value), max_length=200)
 
 
 def log_success(

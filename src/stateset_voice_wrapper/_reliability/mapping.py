@@ -196,7 +196,7 @@ def _describe_body(headers: Mapping[str, str], body: bytes) -> str:
     return f"{kind} that is not the structured error JSON ({len(body)} bytes)"
 
 
-def _field_errors(raw: Any) -> list[FieldError]:
+def _field_errors(raw: Any, secrets: Sequence[str]) -> list[FieldError]:
     if not isinstance(raw, list):
         return []
     out = []
@@ -207,7 +207,7 @@ def _field_errors(raw: Any) -> list[FieldError]:
             out.append(
                 FieldError(
                     field=item["field"],
-                    message=redact(message)[:_MAX_MESSAGE]
+                    message=redact(message, secrets=secrets)[:_MAX_MESSAGE]
                     if isinstance(message, str)
                     else "invalid",
                     code=code if isinstance(code, str) else None,
@@ -225,12 +225,14 @@ def status_error(
     attempts: Sequence[AttemptRecord],
     retry_after: float | None,
     not_retried: str | None = None,
+    secrets: Sequence[str] = (),
 ) -> APIStatusError:
     """Build the typed error for a final non-2xx answer.
 
     The server's ``message`` (and each field error's) is redacted: a server that echoes the
-    numbers of a call (``cannot call +1555... from +1555...``) shows ``+***78`` instead. The raw
-    body stays on ``body``.
+    numbers of a call (``cannot call +1555... from +1555...``) shows ``+***78`` instead, and
+    one that echoes the request's credential (``secrets``, whatever its shape) shows ``***``.
+    The raw body stays on ``body``.
     """
     request_id = headers.get(HEADER_SERVER_REQUEST_ID)
     body = _decoded(headers, body)
@@ -238,12 +240,12 @@ def status_error(
     code: str | None = None
     field_errors: list[FieldError] = []
     if isinstance(data, Mapping) and isinstance(data.get("message"), str):
-        message = redact(data["message"])[:_MAX_MESSAGE]
+        message = redact(data["message"], secrets=secrets)[:_MAX_MESSAGE]
         code = data.get("code") if isinstance(data.get("code"), str) else None
         body_request_id = data.get("request_id")
         if request_id is None and isinstance(body_request_id, str):
             request_id = body_request_id
-        field_errors = _field_errors(data.get("details"))
+        field_errors = _field_errors(data.get("details"), secrets)
         if retry_after is None and isinstance(data.get("retry_after"), int | float):
             retry_after = float(data["retry_after"])
     else:

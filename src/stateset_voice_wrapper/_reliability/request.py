@@ -1,10 +1,9 @@
 """The decisions of one logical request, with no I/O: the sans-IO core of the reliability layer.
 
-A :class:`LogicalRequest` is created once per logical request (one httpx request, however many
+A :class:`LogicalRequest` is made once per logical request (one httpx request, however many
 attempts it takes). It fixes the request's identity (client request ID, Idempotency-Key), stamps
 each attempt (attempt number, timeouts capped at the time left), and after each attempt says
-what to do next: return the response, sleep and retry, or raise a typed error.
-``transport`` runs it in a sync loop and an async loop.
+what to do next: return, sleep and retry, or raise. ``transport`` runs it, sync and async.
 """
 
 from __future__ import annotations
@@ -242,6 +241,7 @@ class LogicalRequest:
                 attempts=self.attempts,
                 retry_after=retry_after,
                 not_retried=not_retried,
+                secrets=credential_values(self.request),
             )
 
         if not is_retryable(idempotent=self.idempotent, status_code=status):

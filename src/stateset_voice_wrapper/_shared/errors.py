@@ -62,7 +62,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from .redact import mask_phone_numbers
+from .redact import mask_phone_numbers, redact
 from .untrusted import escape_untrusted
 
 __all__ = [
@@ -104,7 +104,13 @@ class AttemptRecord:
     outcome: str
     waited: float
     elapsed: float
-    request_id: str | None = None
+    #: The server's request ID, exact; its repr is redacted (the server chooses it).
+    request_id: str | None = attrs.field(default=None, repr=lambda v: repr(_shown(v)))
+
+
+def _shown(value: str | None) -> str | None:
+    """Server-chosen text (a code, a request ID) as a message may show it: redacted."""
+    return None if value is None else redact(value)
 
 
 @attrs.frozen
@@ -157,11 +163,11 @@ class StateSetVoiceError(Exception):
         if self.status_code is not None:
             ids.append(f"status={self.status_code}")
         if self.code:
-            ids.append(f"code={self.code}")
+            ids.append(f"code={_shown(self.code)}")
         if self.method and self.path:
             ids.append(f"{self.method} {self.path}")
         if self.request_id:
-            ids.append(f"request_id={self.request_id}")
+            ids.append(f"request_id={_shown(self.request_id)}")
         if self.client_request_id:
             ids.append(f"client_request_id={self.client_request_id}")
         if self.idempotency_key:
@@ -172,7 +178,8 @@ class StateSetVoiceError(Exception):
         if ids:
             parts.append("(" + ", ".join(ids) + ")")
         # Server-supplied text (a message, a code, a request ID) cannot move a terminal's cursor
-        # or forge a log line once printed; the attributes keep it exact.
+        # or forge a log line once printed, nor show a number or a key-shaped word; the
+        # attributes keep it exact.
         return escape_untrusted(" ".join(parts))
 
     def __repr__(self) -> str:

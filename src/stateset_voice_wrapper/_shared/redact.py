@@ -26,14 +26,15 @@ __all__ = ["mask_phone_numbers", "redact", "redact_credentials", "redact_url"]
 
 # A candidate number: an optional international prefix, then groups of digits joined by the
 # separators people write. The lookarounds keep digits glued to a word (IDs like ``call_0123``,
-# hex in UUIDs) out; the callback then decides by the digit count.
+# hex in UUIDs) out; the callback then decides by the digit count. A ``+`` (or ``%2B``) starts
+# a number whatever precedes it, so numbers glued together (``+1555…+1555…``, a list joined
+# by ``%2B`` in a query) are each masked.
 # Separators and parentheses may be percent-encoded, as they are in URL paths and queries.
 _SEP = r"(?:[ \t.\-/]|%20|%2[dDfF])"
 _OPEN = r"(?:\(|%28)"
 _CLOSE = r"(?:\)|%29)"
 _CANDIDATE = re.compile(
-    r"(?<![\w.+%])"
-    r"(?P<prefix>\+|%2[bB]|00(?=\d))?"
+    r"(?:(?P<prefix>\+|%2[bB])|(?<![\w.+%])(?P<zeros>00(?=\d))?)"
     rf"{_OPEN}?\d{{1,4}}{_CLOSE}?"
     rf"(?:{_SEP}{{0,3}}{_OPEN}?\d{{1,4}}{_CLOSE}?){{1,7}}"
     r"(?![\w])"
@@ -55,7 +56,7 @@ _KEEP = 2
 
 def _mask_match(match: re.Match[str]) -> str:
     text = match.group(0)
-    prefix = match.group("prefix")
+    prefix = match.group("prefix") or match.group("zeros")
     # A percent-escape's hex digits are not the number's.
     body = _PERCENT_ESCAPE.sub(" ", text[len(prefix) :] if prefix and prefix != "00" else text)
     digits = [c for c in body if c.isdigit()]
@@ -91,6 +92,8 @@ def mask_phone_numbers(text: str) -> str:
 
 # userinfo of a URL: scheme://user:password@host
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]*@")
+# userinfo of a URL written without its scheme: user:password@host
+_BARE_USERINFO = re.compile(r"^[^/\s@]*@")
 # Authorization schemes followed by their credential.
 _AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic|token|digest)(\s+)[^\s'\",;)]+")
 # name=value / name: value pairs whose name says "secret".
@@ -129,4 +132,8 @@ def redact(text: str, *, secrets: Iterable[str] = ()) -> str:
 def redact_url(url: str) -> str:
     """A URL fit to show: no userinfo, no query string or fragment, phone numbers masked."""
     cut = re.split(r"[?#]", url, maxsplit=1)[0]
+    if "://" not in cut:
+        # No scheme (``user:password@host``, a URL typed without ``https://``): the part
+        # before the first ``@`` of the authority is still userinfo.
+        cut = _BARE_USERINFO.sub("***@", cut)
     return mask_phone_numbers(_USERINFO.sub(r"\1***@", cut))

@@ -50,6 +50,7 @@ from typing import Literal, Protocol, Self, TypeAlias, TypeVar
 import attrs
 
 from .._shared.errors import InvalidParameterError, StateSetVoiceError, StoreError
+from .._shared.redact import mask_phone_numbers
 
 __all__ = [
     "DEFAULT_RETENTION_SECONDS",
@@ -336,9 +337,10 @@ class LeaseStoreBase(abc.ABC):
         """Map the backend's failures to :class:`StoreError`, naming the operation and the key.
 
         The message carries the backend exception's class, not its text: the text can quote
-        stored values. The exception itself is the ``__cause__``.
+        stored values. The exception itself is the ``__cause__``. A business key may embed a
+        phone number, so the key is shown masked.
         """
-        what = operation if key is None else f"{operation} of key {key!r}"
+        what = operation if key is None else f"{operation} of key {mask_phone_numbers(key)!r}"
         if self._closed:
             raise StoreError(f"{self!r} is closed: {what} refused")
         try:

@@ -43,6 +43,7 @@ from .._shared.errors import (
     InvalidParameterError,
     StoreError,
 )
+from .._shared.redact import mask_phone_numbers
 from .aio import aclaim, run_to_completion
 from .errors import LedgerRecordError
 from .keys import _stored_key, fingerprint_request, ledger_scope
@@ -108,7 +109,9 @@ class LedgerEntry:
         self._finished = False
 
     def __repr__(self) -> str:
-        return f"LedgerEntry(key={self.key!r}, scope={self.scope!r}, finished={self._finished})"
+        # A business key may embed a phone number: shown masked; ``key`` keeps it exact.
+        key = mask_phone_numbers(self.key)
+        return f"LedgerEntry(key={key!r}, scope={self.scope!r}, finished={self._finished})"
 
     def _finish(self) -> bool:
         """Mark the entry finished; False if it already was."""

@@ -11,7 +11,10 @@ So every log line and request-log entry goes through :func:`loggable`:
   ``\\x1b``, ``\\u202e``) by the package's one output policy, ``_shared.untrusted``, so one
   log record stays one visible line;
 - anything that looks like a phone number is masked by the package's one masking function,
-  ``_shared.redact.mask_phone_numbers``: ``+15555550199`` -> ``+***99``;
+  ``_shared.redact.mask_phone_numbers``: ``+15555550199`` -> ``+***99``, and credentials
+  (``api_key=…``, ``token=…``, bearer tokens, key-shaped words such as ``sk_live_…``) are
+  removed by ``_shared.redact.redact_credentials`` (the sandbox's own ``sk_test_`` keys are
+  key-shaped too): a client may send a real key to the wrong host;
 - long values are cut, with the number of characters left out.
 """
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from .._shared.redact import mask_phone_numbers
+from .._shared.redact import redact
 from .._shared.untrusted import escape_untrusted
 
 CONTINUATION: Final = "  | "
@@ -39,7 +42,7 @@ def loggable(text: str | None, limit: int = 512) -> str | None:
         return None
     if len(text) > limit * 4:
         text = text[: limit * 4]  # no need to scan what will be cut anyway
-    safe = escape_controls(mask_phone_numbers(text))
+    safe = escape_controls(redact(text))
     if len(safe) > limit:
         return f"{safe[:limit]}...(+{len(safe) - limit} chars)"
     return safe
@@ -60,7 +63,7 @@ class LogSafeFilter(logging.Filter):
             record.exc_text = None
         # A traceback spans lines by design. Each line is escaped, and every line after the
         # first starts with CONTINUATION, so no text inside a record can pass for a record.
-        lines = [escape_controls(mask_phone_numbers(line)) for line in message.split("\n")]
+        lines = [escape_controls(redact(line)) for line in message.split("\n")]
         record.msg = ("\n" + CONTINUATION).join(lines)
         record.args = None
         return True

@@ -30,6 +30,13 @@ def safe_target(request: web.Request, limit: int) -> str:
     return loggable(request.raw_path, limit) or ""
 
 
+def _query_value(name: str, value: str, limit: int) -> str | None:
+    """A query value as the log may show it, judged with its name: ``api_key=…``, ``token=…``
+    and the like are credentials whatever the value looks like."""
+    pair = loggable(f"{name}={value}", limit + len(name) + 1) or ""
+    return pair.partition("=")[2]
+
+
 def record_request(
     core: SandboxCore,
     request: web.Request,
@@ -49,7 +56,8 @@ def record_request(
         "method": loggable(request.method, limit),
         "path": loggable(raw_path, limit),
         "query": {
-            loggable(name, limit): loggable(value, limit) for name, value in request.query.items()
+            loggable(name, limit): _query_value(name, value, limit)
+            for name, value in request.query.items()
         },
         "operation_id": notes.get("operation_id"),
         "status": None if fault is not None and fault.startswith("drop") else status,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
+from .._shared.redact import redact_url
 from ._errors import InvalidSignatureError
 from ._twilio import reconstruct_url, verify_twilio_signature
 
@@ -130,6 +131,9 @@ class TwilioRequest:
     params: tuple[tuple[str, str], ...] = field(repr=False)
     signature: str | None = field(repr=False)
     body: bytes = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"TwilioRequest(url={redact_url(self.url)!r})"
 
     def verify(self, *, auth_token: str) -> None:
         """Verify this request's ``X-Twilio-Signature``; raise :class:`InvalidSignatureError` if not."""

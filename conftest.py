@@ -55,7 +55,7 @@ def _evaluate(example: Example) -> None:
 def _python_blocks(document: Document) -> Iterable[Region]:
     markers = {
         region.end: region.lexemes["arguments"].strip()
-        for region in DirectiveInHTMLCommentLexer(directive="compile-only", arguments=".*")(
+        for region in DirectiveInHTMLCommentLexer(directive="compile-only", arguments=".*?")(
             document
         )
     }
@@ -66,7 +66,9 @@ def _python_blocks(document: Document) -> Iterable[Region]:
             (
                 why
                 for end, why in markers.items()
-                if end <= region.start and not document.text[end : region.start].strip()
+                # The lexed directive ends before its closing "-->".
+                if end <= region.start
+                and not document.text[end : region.start].strip().removeprefix("-->").strip()
             ),
             None,
         )

@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "root": {"_shared", "_reliability", "_storage", "_clients", "webhooks", "cli", "sandbox"},
     "webhooks": {"root", "_shared", "stateset_voice_facts", "stateset_voice_public"},
     "launch": {"root", "webhooks", "_shared", "stateset_voice_facts"},
-    "cli": {"root", "webhooks", "sandbox", "_shared", "stateset_voice_facts"},
+    "cli": {"root", "webhooks", "launch", "sandbox", "_shared", "stateset_voice_facts"},
     "sandbox": {"root", "webhooks", "_shared", "stateset_voice_facts"},
 }
 ROOMS = set(ALLOWED) - {"root"}

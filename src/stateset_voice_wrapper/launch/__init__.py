@@ -1,28 +1,35 @@
-"""The launch check's inputs and its report: supported intents, the run's synthetic calls,
-where their webhook deliveries come from, and what the gates found.
+"""The launch check: the tutorial's launch gates, run end to end against a tenant.
 
-- :class:`IntentSpec`, :func:`load_intents`: each supported intent and the outcome its calls
-  must reach.
-- :func:`business_key`: the idempotency key of a run's ``n``-th synthetic call.
-- :class:`WebhookReceiver` (a local endpoint), :class:`DeliveryFile` (JSON lines) and
-  :class:`DeliveryDirectory`: sources of :class:`Delivery` records.
-- :class:`LaunchReport`: every gate's :class:`GateResult` (threshold, measurement, verdict,
-  evidence), the calls (:class:`SyntheticCall`), the intents (:class:`IntentResult`) and the
-  server's sweep beside the measurement (:class:`SweepComparison`); :func:`render_html`
-  writes it as one self-contained HTML file.
+"20 synthetic calls, 95% signature verification, no duplicate outbound calls" turn a voice
+launch from a demo into a controlled production workflow. :func:`launch_check` places the
+synthetic calls (business keys from a run ID, through the client's ledger, so a re-run never
+places one twice), follows them in the call logs to their final status, verifies their webhook
+deliveries, reads their sessions and evaluations, checks each supported intent's outcome, and
+sets the server's dry-run rollout sweep beside what it measured. It returns a
+:class:`LaunchReport`: every gate's threshold, measured value, verdict and evidence.
 
-See ``docs/launch-check.md``.
+Deliveries come from a :class:`WebhookReceiver` (a local endpoint), a :class:`DeliveryFile`
+(JSON lines) or a :class:`DeliveryDirectory`; :func:`render_html` writes the report for the
+people who approve a launch. The command line is ``stateset-voice launch-check``; see
+``docs/launch-check.md``.
 
 Example::
 
-    from stateset_voice_wrapper.launch import WebhookReceiver
+    from stateset_voice_wrapper import AdminClient, SqliteLedger, VoiceClient
+    from stateset_voice_wrapper.launch import WebhookReceiver, launch_check, render_html
 
-    with WebhookReceiver(port=8787, save_to="deliveries.jsonl") as receiver:
-        print(receiver.url, len(receiver.collect()))
+    with VoiceClient(ledger=SqliteLedger("launch.db")) as voice, AdminClient() as admin, \\
+            WebhookReceiver(port=8787, save_to="deliveries.jsonl") as receiver:
+        report = launch_check(voice=voice, admin=admin, tenant_id="ten_acme", run_id="r1",
+                              agent_key="front_desk", from_="+15555551234",
+                              to="+15555550101", deliveries=receiver,
+                              webhook_secrets=[os.environ["STATESET_VOICE_WEBHOOK_SECRET"]])
+    Path("report.html").write_text(render_html(report), encoding="utf-8")
 """
 
 from __future__ import annotations
 
+from ._check import DEFAULT_CALLS, launch_check
 from ._deliveries import (
     Delivery,
     DeliveryDirectory,
@@ -47,6 +54,7 @@ from ._place import business_key
 from ._receiver import WebhookReceiver
 
 __all__ = [
+    "DEFAULT_CALLS",
     "GATES",
     "OUTCOMES",
     "REPORT_SCHEMA",
@@ -64,6 +72,7 @@ __all__ = [
     "SyntheticCall",
     "WebhookReceiver",
     "business_key",
+    "launch_check",
     "load_intents",
     "parse_intents",
     "read_deliveries",

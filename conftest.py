@@ -111,7 +111,7 @@ def _teardown(namespace: dict[str, Any]) -> None:
 
 
 #: The pages whose blocks run (tests/test_docs_markers.py checks every page is listed).
-DOCUMENTED = ["README.md", "docs/calls.md"]
+DOCUMENTED = ["README.md", "docs/calls.md", "docs/launch-check.md"]
 
 pytest_collect_file = Sybil(
     parsers=[_python_blocks],

@@ -35,7 +35,8 @@ ALLOWED: dict[str, set[str]] = {
     "_clients": {"_shared", "_reliability", "_storage", *GENERATED},
     "root": {"_shared", "_reliability", "_storage", "_clients", "webhooks", "cli", "sandbox"},
     "webhooks": {"root", "_shared", "stateset_voice_facts", "stateset_voice_public"},
-    "cli": {"root", "webhooks", "sandbox", "_shared", "stateset_voice_facts"},
+    "launch": {"root", "webhooks", "_shared", "stateset_voice_facts"},
+    "cli": {"root", "webhooks", "launch", "sandbox", "_shared", "stateset_voice_facts"},
     "sandbox": {"root", "webhooks", "_shared", "stateset_voice_facts"},
 }
 ROOMS = set(ALLOWED) - {"root"}
@@ -130,6 +131,9 @@ def test_imports_follow_the_layers(path: Path) -> None:
         ("webhooks/_twilio.py", "from .._clients.operations import operation"),
         ("cli/_main.py", "def f():\n    from .._reliability.request import LogicalRequest"),
         ("sandbox/_app.py", "if True:\n    from ..cli import main"),
+        ("launch/_place.py", "from .._clients.operations import operation"),
+        ("launch/_deliveries.py", "from ..cli import main"),
+        ("launch/_receiver.py", "from .._storage.ledger import SqliteLedger"),
     ],
 )
 def test_the_layering_check_catches_upward_imports(where: str, source: str) -> None:
@@ -158,6 +162,7 @@ PUBLIC_MODULES = [
     PACKAGE,
     f"{PACKAGE}.stores",
     f"{PACKAGE}.webhooks",
+    f"{PACKAGE}.launch",
     f"{PACKAGE}.cli",
     f"{PACKAGE}.sandbox",
 ]

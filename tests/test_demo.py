@@ -42,7 +42,25 @@ def test_make_demo_runs_the_quickstart_end_to_end() -> None:
         assert f"verified {event} evt_" in output
     assert "rejected" not in output
     assert "sandbox saw 1 call creation(s) for 1 key(s)" in output
-    assert output.rstrip().endswith("sandbox stopped")
+    assert "sandbox stopped" in output
+
+    # Then the launch gates against a second sandbox: every one passes.
+    for gate in (
+        "duplicate_outbound_calls",
+        "final_status",
+        "webhook_delivery",
+        "signature_verification",
+        "synthetic_calls",
+        "intents",
+        "sweep_agreement",
+    ):
+        assert re.search(rf"^\s+{gate}\s+passed ", output, re.MULTILINE), (gate, output)
+    assert "2 of 2 intents met their expected outcome" in output
+    assert "server sweep: decision promote" in output
+    report = re.search(r"HTML report: (\S+\.html)", output)
+    assert report
+    assert "<svg" in Path(report.group(1)).read_text(encoding="utf-8")
+    assert output.rstrip().endswith("launch check demo: PASSED")
 
     # Nothing is left running: the sandbox's port refuses connections.
     with socket.socket() as probe:

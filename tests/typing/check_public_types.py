@@ -84,3 +84,27 @@ def calling_hours(exc: Exception) -> None:
     if isinstance(exc, OutsideCallingHoursError):
         assert_type(exc.next_allowed_at, datetime.datetime | None)
         assert_type(exc.zones, tuple[str, ...])
+
+
+def launch(voice: VoiceClient, admin: Admin) -> None:
+    from stateset_voice_wrapper.launch import (
+        DeliveryFile,
+        DeliverySource,
+        GateResult,
+        LaunchReport,
+        WebhookReceiver,
+        launch_check,
+        render_html,
+    )
+
+    source: DeliverySource = WebhookReceiver()  # the receiver and the files are sources
+    source = DeliveryFile("deliveries.jsonl")
+    report = launch_check(
+        voice=voice, admin=admin, tenant_id="ten_1", run_id="r1", agent_key="a",
+        from_="+15555551234", to=["+15555550101"], deliveries=source, webhook_secrets=["whsec_1"],
+    )  # fmt: skip
+    assert_type(report, LaunchReport)
+    assert_type(report.gate("synthetic_calls"), GateResult)
+    assert_type(report.failed_gates, tuple[str, ...])
+    assert_type(render_html(report), str)
+    launch_check(voice=voice, admin=admin, tenant_id="t", run_id="r")  # type: ignore[call-arg]

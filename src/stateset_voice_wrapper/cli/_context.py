@@ -16,7 +16,7 @@ from ._exit import ExitCode
 from ._output import Column, Output, Progress, isatty
 
 if TYPE_CHECKING:
-    from .. import AdminClient, VoiceClient
+    from .. import AdminClient, IdempotencyLedger, VoiceClient
 
 
 def _page_bounds() -> tuple[int, int]:
@@ -60,12 +60,13 @@ class Context:
                 options[name] = value
         return options
 
-    def voice(self) -> VoiceClient:
-        """A runtime client; the key comes from ``STATESET_VOICE_API_KEY``."""
+    def voice(self, *, ledger: IdempotencyLedger | None = None) -> VoiceClient:
+        """A runtime client (with ``ledger`` for its creates); the key comes from
+        ``STATESET_VOICE_API_KEY``."""
         from .. import VoiceClient
 
         _require_key(ENV_API_KEY, "runtime API key")
-        return VoiceClient(**self.client_options())
+        return VoiceClient(ledger=ledger, **self.client_options())
 
     def admin(self) -> AdminClient:
         """An admin client; the key comes from ``STATESET_VOICE_ADMIN_API_KEY``."""

@@ -70,6 +70,22 @@ class ExitCode(enum.IntEnum):
     DEPRECATED = 17
     """A deprecated command that no longer does its work (``contracts fetch``); the message
     names what replaces it."""
+    # ``launch-check``: one code per gate, most basic first. When several gates fail the
+    # lowest code is the exit status (every failed gate is in the report).
+    LAUNCH_DUPLICATES = 20
+    """``launch-check``: a business key has more than one outbound call."""
+    LAUNCH_FINAL_STATUS = 21
+    """``launch-check``: a call did not reach a final status within ``--wait-timeout``."""
+    LAUNCH_WEBHOOK_DELIVERY = 22
+    """``launch-check``: a call that ended had no final event delivered."""
+    LAUNCH_SIGNATURES = 23
+    """``launch-check``: the share of deliveries whose signature verified is below the gate."""
+    LAUNCH_SYNTHETIC_CALLS = 24
+    """``launch-check``: fewer synthetic calls completed than the gate needs."""
+    LAUNCH_INTENTS = 25
+    """``launch-check``: a supported intent's calls did not reach its expected outcome."""
+    LAUNCH_SWEEP_DISAGREES = 26
+    """``launch-check``: the server's dry-run rollout sweep disagrees with the measurement."""
     INTERRUPTED = 130
     """Ctrl-C."""
 
@@ -90,6 +106,18 @@ _BY_CLASS: tuple[tuple[type[BaseException], ExitCode], ...] = (
     (APIConnectionError, ExitCode.CONNECTION),
     (APIResponseValidationError, ExitCode.BAD_RESPONSE),
 )
+
+
+#: ``launch-check``'s gate -> its exit code (the gates' order in the report is the codes').
+LAUNCH_GATE_CODES: dict[str, ExitCode] = {
+    "duplicate_outbound_calls": ExitCode.LAUNCH_DUPLICATES,
+    "final_status": ExitCode.LAUNCH_FINAL_STATUS,
+    "webhook_delivery": ExitCode.LAUNCH_WEBHOOK_DELIVERY,
+    "signature_verification": ExitCode.LAUNCH_SIGNATURES,
+    "synthetic_calls": ExitCode.LAUNCH_SYNTHETIC_CALLS,
+    "intents": ExitCode.LAUNCH_INTENTS,
+    "sweep_agreement": ExitCode.LAUNCH_SWEEP_DISAGREES,
+}
 
 
 def exit_code_for(exc: StateSetVoiceError) -> ExitCode:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import __version__
-from . import _admin, _local, _runtime
+from . import _admin, _launch, _local, _runtime
 from ._output import FORMATS
 
 Handler = Callable[[argparse.Namespace, Any], int]
@@ -61,7 +61,8 @@ exit codes: 0 ok, 1 unexpected error, 2 usage, 3 configuration, 4 invalid input,
   5 authentication, 6 not found, 7 conflict, 8 rate limited, 9 server error,
   10 connection or deadline, 11 bad response, 12 invalid webhook, 13 contracts differ,
   14 contracts unavailable, 15 rollout gate blocked, 16 call still running,
-  17 deprecated command, 130 interrupted
+  17 deprecated command, 20-26 launch-check gates (see launch-check --help),
+  130 interrupted
 
 try it without credentials: stateset-voice sandbox (prints test keys)
 """
@@ -283,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
         "deprecated: exits 17; maintainers run `make fetch-contracts` in a checkout",
     )
     p.add_argument("--out-dir", default=None, help=argparse.SUPPRESS)
+
+    # launch-check
+    _launch.add_command(commands, common)
 
     # sandbox: its own parser takes over (see _local.sandbox)
     commands.add_parser(

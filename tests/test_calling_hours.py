@@ -193,7 +193,7 @@ def test_the_error_never_carries_the_number(number: str, at: str) -> None:
     digits = number.lstrip("+")
     assert digits not in said
     assert digits[-7:] not in said
-    assert info.value.number_hint == "…" + digits[-4:]
+    assert info.value.number_hint == "+***" + digits[-2:]
     assert info.value.number_hint in str(info.value)
     assert isinstance(info.value, StateSetVoiceError)
 
@@ -204,7 +204,7 @@ def test_the_message_says_when_and_why() -> None:
             FL, at=utc("2026-03-03 01:30")
         )
     assert str(info.value) == (
-        "a call to …0101 is refused: outside the calling window 08:00–20:00 (every day;"
+        "a call to +***01 is refused: outside the calling window 08:00–20:00 (every day;"
         " us_states FL) in America/New_York; next allowed at 2026-03-03T13:00:00+00:00"
     )
 

@@ -61,7 +61,7 @@ def test_the_page_runs_as_written(
     printed = capsys.readouterr().out.splitlines()
     assert printed == [
         "2026-03-03 13:00:00+00:00",
-        "('America/New_York',) us_states FL OK WA …0101",
+        "('America/New_York',) us_states FL OK WA +***01",
     ]
     (override,) = httpserver.log
     assert json.loads(override[0].data)["to"] == "+18005550199"

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 
 from .._shared.errors import ConfigurationError
+from .._shared.redact import mask_number
 from .us_area_codes import AREA_CODE_STATE
 
 __all__ = ["INSTALL_HINT", "Callee", "load_phonenumbers", "load_zone", "locate", "mask"]
@@ -65,9 +66,8 @@ def load_zone(name: str) -> ZoneInfo | None:
 
 
 def mask(number: str) -> str:
-    """All a message or log may show of a number: its last four digits (``"…0101"``)."""
-    digits = "".join(ch for ch in number if ch.isdigit())
-    return "…" + digits[-4:] if len(digits) > 6 else "…"
+    """All a message or log may show of a number: the package's one mask (``"+***01"``)."""
+    return mask_number(number)
 
 
 @attrs.frozen

@@ -312,7 +312,7 @@ class OutsideCallingHoursError(StateSetVoiceError):
     every time zone it may be in, or None when no such instant exists within a year (or, for
     :class:`UnknownCalleeLocationError`, cannot be computed). ``zones`` are the IANA zones
     checked, ``rule`` names the hours that applied (``"default"``, ``"us_states FL"`` ...).
-    The number itself is never kept: ``number_hint`` is its last four digits (``"…0101"``).
+    The number itself is never kept: ``number_hint`` is the package's mask of it (``"+***01"``).
     """
 
     def __init__(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["mask_phone_numbers", "redact", "redact_credentials", "redact_url"]
+__all__ = ["mask_number", "mask_phone_numbers", "redact", "redact_credentials", "redact_url"]
 
 # A candidate number: an optional international prefix, then groups of digits joined by the
 # separators people write. The lookarounds keep digits glued to a word (IDs like ``call_0123``,
@@ -71,6 +71,19 @@ def _mask_match(match: re.Match[str]) -> str:
         if body.isdigit() and count < _MIN_BARE_DIGITS:
             return text  # an amount or a count, not a number anyone dials as written
     shown = "+" if prefix else ""
+    return f"{shown}***{''.join(digits[-_KEEP:])}"
+
+
+def mask_number(number: str) -> str:
+    """How a value known to be a phone number is shown: as the masker shows one found in text.
+
+    >>> mask_number("+15555550101"), mask_number("5555550101"), mask_number("12")
+    ('+***01', '***01', '***')
+    """
+    digits = [c for c in number if c.isdigit()]
+    if len(digits) < _MIN_DIGITS:
+        return "***"
+    shown = "+" if number.lstrip().startswith(("+", "%2B", "%2b")) else ""
     return f"{shown}***{''.join(digits[-_KEEP:])}"
 
 

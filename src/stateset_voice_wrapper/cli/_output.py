@@ -3,7 +3,7 @@
 stdout carries only the data, so ``stateset-voice ... -o json | jq`` always works; progress,
 notes (the idempotency key of a create, "25 of 1,204 shown") and errors go to stderr.
 
-Tables are for people and mask phone numbers (``+1******0101``), because terminal output ends
+Tables are for people and mask phone numbers (``+***01``), because terminal output ends
 up in tickets and chat; JSON is the API's data unchanged. ``--show-numbers`` unmasks tables.
 
 Text the server controls never reaches the terminal raw: table cells, field names, notes and
@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TextIO
 
+from .._shared.redact import mask_number
 from .._shared.untrusted import escape_untrusted
 
 FORMATS: Final = ("auto", "json", "jsonl", "table")
@@ -32,10 +33,8 @@ _MAX_CELL: Final = 72
 
 
 def mask_phone(value: str) -> str:
-    """``+15555550101`` -> ``+1******0101``: enough to tell numbers apart, not to dial one."""
-    if len(value) <= 6:
-        return "*" * len(value)
-    return value[:2] + "*" * (len(value) - 6) + value[-4:]
+    """``+15555550101`` -> ``+***01``: the package's one mask, as in its logs and errors."""
+    return mask_number(value)
 
 
 def _json(value: Any, *, indent: int | None) -> str:

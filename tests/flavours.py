@@ -53,7 +53,7 @@ from stateset_voice_wrapper.stores import (
 )
 from stateset_voice_wrapper.webhooks import ExactlyOnceConsumer, ProcessResult
 
-__all__ = ["FLAVOURS", "Flavour", "FlavourName", "Kind"]
+__all__ = ["FLAVOURS", "Flavour", "FlavourName", "Kind", "client_class"]
 
 FlavourName = Literal["sync", "async"]
 Kind = Literal["voice", "admin"]
@@ -68,6 +68,11 @@ _CLASSES: dict[tuple[FlavourName, Kind], type[Any]] = {
     ("sync", "admin"): AdminClient,
     ("async", "admin"): AsyncAdminClient,
 }
+
+
+def client_class(flavour: FlavourName, kind: Kind = "voice") -> type[Any]:
+    """``VoiceClient``/``AdminClient`` (sync) or their async twins."""
+    return _CLASSES[(flavour, kind)]
 
 
 class Flavour:
@@ -150,7 +155,7 @@ class Flavour:
 
     def client_class(self, kind: Kind = "voice") -> type[Any]:
         """``VoiceClient``/``AdminClient`` or their async twins."""
-        return _CLASSES[(self.name, kind)]
+        return client_class(self.name, kind)
 
     def client(self, kind: Kind = "voice", *args: Any, **kwargs: Any) -> Any:
         """A client of this flavour built with ``args``/``kwargs``; closed at teardown."""

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real redis-server on loopback.
+"""Shared fixtures: the sync/async ``flavour`` of a test, and a real redis-server on loopback.
 
 CI (`.ci/run`) starts one and exports STATESET_TEST_REDIS_URL; elsewhere the fixture starts a
 private redis-server on a free port for the session. There is no fake: without a redis-server
@@ -14,9 +14,15 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from tests.flavours import FLAVOURS, Flavour
+else:
+    from flavours import FLAVOURS, Flavour
 
 # Every property test is deterministic in `make check` (a fixed derivation of each test's
 # examples); HYPOTHESIS_PROFILE=long varies them and draws far more. Modules with a profile of
@@ -32,6 +38,16 @@ settings.register_profile(
     "long", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("long" if os.environ.get("HYPOTHESIS_PROFILE") == "long" else "ci")
+
+
+@pytest.fixture(params=FLAVOURS)
+def flavour(request: pytest.FixtureRequest) -> Iterator[Flavour]:
+    """The sync or the async API (tests/flavours.py): a test written once runs through both."""
+    chosen = Flavour(request.param)
+    try:
+        yield chosen
+    finally:
+        chosen.close()
 
 
 def _free_port() -> int:

@@ -7,19 +7,17 @@ checks it is current) is checked here against phonenumbers' own view of the numb
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
 from stateset_voice_wrapper import (
-    AsyncVoiceClient,
     CallingRule,
     CallingWindow,
     InvalidParameterError,
@@ -28,16 +26,19 @@ from stateset_voice_wrapper import (
     RetryBudget,
     SqliteLedger,
     UnknownCalleeLocationError,
-    VoiceClient,
 )
 from stateset_voice_wrapper._clients import us_area_codes
 from stateset_voice_wrapper.stores import LedgerEntry, fingerprint_request
+
+if TYPE_CHECKING:
+    from tests.flavours import Flavour
+else:
+    from flavours import Flavour
 
 REPO = Path(__file__).resolve().parent.parent
 NY = "+12125550101"
 TOLL_FREE = "+18005550101"
 FROM = "+12125551234"
-FLAVOURS = ("sync", "async")
 #: Monday 2026-03-02 07:59 in New York (EST): one minute before the default window opens.
 EARLY = dt.datetime(2026, 3, 2, 12, 59, tzinfo=dt.UTC)
 #: 08:00 in New York.
@@ -68,8 +69,21 @@ class Server:
         return httpx.Response(201, json=_call_body())
 
 
+def _voice(flavour: Flavour, server: Server, reliability: ReliabilityConfig, **options: Any) -> Any:
+    """A client of ``flavour`` that sends to ``server``, with the default window."""
+    options.setdefault("calling_window", DEFAULT_WINDOW)
+    return flavour.client(
+        "voice",
+        "sk_test",
+        base_url="https://voice.example.com",
+        transport=httpx.MockTransport(server),
+        reliability=reliability,
+        **options,
+    )
+
+
 def _create(
-    flavour: str,
+    flavour: Flavour,
     server: Server,
     *,
     now: dt.datetime,
@@ -81,35 +95,19 @@ def _create(
     reliability = ReliabilityConfig(
         wall_clock=now.timestamp, sleep=lambda s: None, budget=RetryBudget()
     )
-    options: dict[str, Any] = {
-        "base_url": "https://voice.example.com",
-        "reliability": reliability,
-        "calling_window": window,
-        **(client or {}),
-    }
+    voice = _voice(flavour, server, reliability, calling_window=window, **(client or {}))
     arguments = {"to": NY, "from_": FROM, "agent_key": "front_desk", **create}
-    if flavour == "sync":
-        with VoiceClient("sk_test", transport=httpx.MockTransport(server), **options) as voice:
-            return voice.calls.create(**arguments)
-
-    async def main() -> Any:
-        transport = httpx.MockTransport(server)
-        async with AsyncVoiceClient("sk_test", transport=transport, **options) as voice:
-            return await voice.calls.create(**arguments)
-
-    return asyncio.run(main())
+    return flavour.call(voice, lambda c: c.calls.create(**arguments))
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_outside_the_window_nothing_is_sent(flavour: str) -> None:
+def test_outside_the_window_nothing_is_sent(flavour: Flavour) -> None:
     with pytest.raises(OutsideCallingHoursError) as info:
         _create(flavour, Server(refuse=True), now=EARLY, idempotency_key="appt-1")
     assert info.value.next_allowed_at == OPEN
     assert info.value.idempotency_key == "appt-1"
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_inside_the_window_the_call_is_sent_as_without_one(flavour: str) -> None:
+def test_inside_the_window_the_call_is_sent_as_without_one(flavour: Flavour) -> None:
     server = Server()
     call = _create(flavour, server, now=OPEN)
     assert call.call_id == _call_body()["call_id"]
@@ -119,9 +117,8 @@ def test_inside_the_window_the_call_is_sent_as_without_one(flavour: str) -> None
     assert "ignore_calling_window" not in body
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 def test_the_override_places_the_call_and_says_so_in_the_log(
-    flavour: str, caplog: pytest.LogCaptureFixture
+    flavour: Flavour, caplog: pytest.LogCaptureFixture
 ) -> None:
     server = Server()
     with caplog.at_level(logging.INFO, logger="stateset_voice.calling_hours"):
@@ -132,8 +129,7 @@ def test_the_override_places_the_call_and_says_so_in_the_log(
     assert "2125550101" not in caplog.text
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_a_toll_free_number_is_refused_unless_overridden(flavour: str) -> None:
+def test_a_toll_free_number_is_refused_unless_overridden(flavour: Flavour) -> None:
     with pytest.raises(UnknownCalleeLocationError, match="toll-free"):
         _create(flavour, Server(refuse=True), now=OPEN, to=TOLL_FREE)
     server = Server()
@@ -142,15 +138,13 @@ def test_a_toll_free_number_is_refused_unless_overridden(flavour: str) -> None:
     assert len(server.requests) == 2
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_without_a_window_there_is_no_guard(flavour: str) -> None:
+def test_without_a_window_there_is_no_guard(flavour: Flavour) -> None:
     server = Server()
     _create(flavour, server, now=EARLY, window=None, to=TOLL_FREE)
     assert len(server.requests) == 1
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_the_refusal_comes_before_the_ledger_claim(flavour: str, tmp_path: Path) -> None:
+def test_the_refusal_comes_before_the_ledger_claim(flavour: Flavour, tmp_path: Path) -> None:
     with SqliteLedger(tmp_path / "ledger.db") as ledger:
         with pytest.raises(OutsideCallingHoursError):
             _create(
@@ -165,15 +159,13 @@ def test_the_refusal_comes_before_the_ledger_claim(flavour: str, tmp_path: Path)
         assert isinstance(claim, LedgerEntry)
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_a_malformed_number_is_refused_as_an_argument(flavour: str) -> None:
+def test_a_malformed_number_is_refused_as_an_argument(flavour: Flavour) -> None:
     with pytest.raises(InvalidParameterError) as info:
         _create(flavour, Server(refuse=True), now=OPEN, to="555-0101")
     assert info.value.parameter == "to"
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_a_state_rule_applies_through_the_client(flavour: str) -> None:
+def test_a_state_rule_applies_through_the_client(flavour: Flavour) -> None:
     # 20:30 in Miami: inside the window's 21:00, outside Florida's 20:00.
     window = CallingWindow(rules=(CallingRule(us_states="FL", end="20:00"),))
     late = dt.datetime(2026, 3, 3, 1, 30, tzinfo=dt.UTC)
@@ -185,36 +177,23 @@ def test_a_state_rule_applies_through_the_client(flavour: str) -> None:
     assert len(server.requests) == 1
 
 
-def test_with_options_keeps_the_window() -> None:
-    server = Server(refuse=True)
-    reliability = ReliabilityConfig(wall_clock=EARLY.timestamp)
-    with (
-        VoiceClient(
-            "sk_test",
-            base_url="https://voice.example.com",
-            reliability=reliability,
-            transport=httpx.MockTransport(server),
-            calling_window=CallingWindow(),
-        ) as voice,
-        pytest.raises(OutsideCallingHoursError),
-    ):
-        voice.with_options(deadline=5.0).calls.create(to=NY, from_=FROM, agent_key="a")
+def test_with_options_keeps_the_window(flavour: Flavour) -> None:
+    voice = _voice(flavour, Server(refuse=True), ReliabilityConfig(wall_clock=EARLY.timestamp))
+    with pytest.raises(OutsideCallingHoursError):
+        flavour.call(
+            voice.with_options(deadline=5.0),
+            lambda c: c.calls.create(to=NY, from_=FROM, agent_key="a"),
+        )
 
 
-def test_the_wall_clock_is_read_at_each_call() -> None:
+def test_the_wall_clock_is_read_at_each_call(flavour: Flavour) -> None:
     readings = iter([EARLY.timestamp(), OPEN.timestamp()])
     clock: Callable[[], float] = lambda: next(readings)  # noqa: E731 - a two-reading clock
     server = Server()
-    with VoiceClient(
-        "sk_test",
-        base_url="https://voice.example.com",
-        reliability=ReliabilityConfig(wall_clock=clock, sleep=lambda s: None),
-        transport=httpx.MockTransport(server),
-        calling_window=CallingWindow(),
-    ) as voice:
-        with pytest.raises(OutsideCallingHoursError):
-            voice.calls.create(to=NY, from_=FROM, agent_key="a")
-        voice.calls.create(to=NY, from_=FROM, agent_key="a")
+    voice = _voice(flavour, server, ReliabilityConfig(wall_clock=clock, sleep=lambda s: None))
+    with pytest.raises(OutsideCallingHoursError):
+        flavour.call(voice, lambda c: c.calls.create(to=NY, from_=FROM, agent_key="a"))
+    flavour.call(voice, lambda c: c.calls.create(to=NY, from_=FROM, agent_key="a"))
     assert len(server.requests) == 1
 
 
@@ -256,8 +235,7 @@ def test_the_table_covers_phonenumbers_us_zones_and_nothing_else() -> None:
     assert phonenumbers.__version__ == us_area_codes.PHONENUMBERS_VERSION
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_a_window_that_is_not_a_calling_window_is_refused(flavour: str) -> None:
+def test_a_window_that_is_not_a_calling_window_is_refused(flavour: Flavour) -> None:
     with pytest.raises(InvalidParameterError) as info:
         _create(flavour, Server(refuse=True), now=OPEN, window="08:00-21:00")  # type: ignore[arg-type]
     assert info.value.parameter == "calling_window"

@@ -1,20 +1,19 @@
 """The typed clients against a local HTTP server: credentials, validation, wire format,
 every operation of both contracts, pagination, errors, context managers and threads.
 
-Sync and async flavours run as one parametrized matrix: ``_run`` builds the client of the
-requested flavour and awaits the result when the flavour is async.
+Sync and async run as one matrix: the ``flavour`` fixture (tests/flavours.py) builds the client
+of either flavour and awaits its results when it is async.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import math
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -26,7 +25,6 @@ from werkzeug import Request, Response
 from stateset_voice_wrapper import (
     AdminClient,
     APIResponseValidationError,
-    AsyncAdminClient,
     AsyncVoiceClient,
     ConfigurationError,
     InternalServerError,
@@ -40,6 +38,11 @@ from stateset_voice_wrapper import (
 )
 from stateset_voice_wrapper._clients import operations as _operations
 
+if TYPE_CHECKING:
+    from tests.flavours import Flavour, Kind
+else:
+    from flavours import Flavour, Kind
+
 REPO = Path(__file__).resolve().parent.parent
 CONTRACTS = {
     "public": REPO / "api-contracts" / "stateset-voice-public.json",
@@ -47,7 +50,6 @@ CONTRACTS = {
 }
 KEY = "sk_live_SECRET_runtime_1234567890"
 ADMIN_KEY = "adm_SECRET_admin_0987654321"
-FLAVOURS = ["sync", "async"]
 TO, FROM = "+15555555678", "+15555551234"
 
 
@@ -63,79 +65,32 @@ def _base(httpserver: HTTPServer) -> str:
     return httpserver.url_for("").rstrip("/")
 
 
-def _make(flavour: str, kind: str, httpserver: HTTPServer, **kwargs: Any) -> Any:
-    cls: Any = {
-        ("sync", "voice"): VoiceClient,
-        ("async", "voice"): AsyncVoiceClient,
-        ("sync", "admin"): AdminClient,
-        ("async", "admin"): AsyncAdminClient,
-    }[(flavour, kind)]
+def _client(flavour: Flavour, httpserver: HTTPServer, kind: Kind = "voice", **kwargs: Any) -> Any:
+    """A client of ``flavour`` on the local server, with instant retries; closed at teardown."""
     kwargs.setdefault("base_url", _base(httpserver))
     kwargs.setdefault("reliability", _reliability())
-    key = KEY if kind == "voice" else ADMIN_KEY
-    return cls(key, **kwargs)
+    return flavour.client(kind, KEY if kind == "voice" else ADMIN_KEY, **kwargs)
 
 
 def _run(
-    flavour: str,
+    flavour: Flavour,
     httpserver: HTTPServer,
     fn: Callable[[Any], Any],
     *,
-    kind: str = "voice",
+    kind: Kind = "voice",
     **kwargs: Any,
 ) -> Any:
-    """Build a client of ``flavour`` and return ``fn(client)`` (awaited for async)."""
-    if flavour == "sync":
-        with _make("sync", kind, httpserver, **kwargs) as client:
-            return fn(client)
-
-    async def main() -> Any:
-        async with _make("async", kind, httpserver, **kwargs) as client:
-            result = fn(client)
-            if inspect.isawaitable(result):
-                result = await result
-            return result
-
-    return asyncio.run(main())
+    """``fn`` on a fresh client of ``flavour``: its result (awaited) or its exception."""
+    return flavour.call(_client(flavour, httpserver, kind, **kwargs), fn)
 
 
 def _run_info(
-    flavour: str, httpserver: HTTPServer, fn: Callable[[Any], Any], **kwargs: Any
+    flavour: Flavour, httpserver: HTTPServer, fn: Callable[[Any], Any], **kwargs: Any
 ) -> tuple[Any, Any]:
     """Like ``_run`` but also returns the ``response_info()`` record of the call."""
-
-    def wrapped(client: Any) -> Any:
-        if flavour == "sync":
-            with response_info() as info:
-                return fn(client), info
-
-        async def inner() -> Any:
-            with response_info() as info:
-                return await fn(client), info
-
-        return inner()
-
-    result: tuple[Any, Any] = _run(flavour, httpserver, wrapped, **kwargs)
-    return result
-
-
-def _collect(flavour: str, httpserver: HTTPServer, fn: Callable[[Any], Any]) -> list[Any]:
-    """Drain a ``list()`` iterator (``for`` or ``async for``)."""
-
-    def drain(client: Any) -> Any:
-        iterator = fn(client)
-        if flavour == "sync":
-            assert isinstance(iterator, Iterator)
-            return list(iterator)
-        assert isinstance(iterator, AsyncIterator)
-
-        async def inner() -> list[Any]:
-            return [item async for item in iterator]
-
-        return inner()
-
-    items: list[Any] = _run(flavour, httpserver, drain)
-    return items
+    with response_info() as info:
+        result = _run(flavour, httpserver, fn, **kwargs)
+    return result, info
 
 
 def _contract(name: str) -> dict[str, Any]:
@@ -171,13 +126,12 @@ def _call_example() -> dict[str, Any]:
 # -- 1. credentials ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize(
     ("kind", "env"),
     [("voice", "STATESET_VOICE_API_KEY"), ("admin", "STATESET_VOICE_ADMIN_API_KEY")],
 )
 def test_missing_key_names_env_var(
-    flavour: str, kind: str, env: str, monkeypatch: pytest.MonkeyPatch
+    flavour: Flavour, kind: Kind, env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in (
         "STATESET_VOICE_API_KEY",
@@ -185,12 +139,7 @@ def test_missing_key_names_env_var(
         "STATESET_ADMIN_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
-    cls: Any = {
-        ("sync", "voice"): VoiceClient,
-        ("async", "voice"): AsyncVoiceClient,
-        ("sync", "admin"): AdminClient,
-        ("async", "admin"): AsyncAdminClient,
-    }[(flavour, kind)]
+    cls = flavour.client_class(kind)
     with pytest.raises(ConfigurationError) as info:
         cls(base_url="https://voice.example.com")
     assert isinstance(info.value, ValueError)
@@ -239,9 +188,8 @@ def test_admin_key_env_names_current_then_legacy(
     assert seen == [expected]
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 def test_env_key_and_base_url_pickup(
-    flavour: str, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    flavour: Flavour, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STATESET_VOICE_API_KEY", "sk_from_env")
     monkeypatch.setenv("STATESET_VOICE_ADMIN_API_KEY", "adm_from_env")
@@ -250,38 +198,25 @@ def test_env_key_and_base_url_pickup(
     httpserver.expect_request("/api/v1/admin/tenants/ten_1").respond_with_json(
         _example("get_tenant")[2]
     )
-    voice_cls: Any = VoiceClient if flavour == "sync" else AsyncVoiceClient
-    admin_cls: Any = AdminClient if flavour == "sync" else AsyncAdminClient
-
-    async def use(voice: Any, admin: Any) -> None:
-        await voice.readiness()
-        await admin.tenants.get("ten_1")
-        await voice.aclose()
-        await admin.aclose()
-
-    voice = voice_cls(reliability=_reliability())
-    admin = admin_cls(reliability=_reliability())
+    voice = flavour.client("voice", reliability=_reliability())
+    admin = flavour.client("admin", reliability=_reliability())
     assert voice.base_url == _base(httpserver)
     assert admin.base_url == _base(httpserver)
-    if flavour == "sync":
-        voice.readiness()
-        admin.tenants.get("ten_1")
-        voice.close()
-        admin.close()
-    else:
-        asyncio.run(use(voice, admin))
+    flavour.call(voice, lambda c: c.readiness())
+    flavour.call(admin, lambda a: a.tenants.get("ten_1"))
     (ready_req, _), (tenant_req, _) = httpserver.log
     assert ready_req.headers["Authorization"] == "Bearer sk_from_env"
     assert tenant_req.headers["x-admin-key"] == "adm_from_env"
 
 
-def test_default_base_url_is_production(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kind", ["voice", "admin"])
+def test_default_base_url_is_production(
+    flavour: Flavour, kind: Kind, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("STATESET_VOICE_BASE_URL", raising=False)
-    with VoiceClient(KEY) as client:
-        assert client.base_url == "https://voice.stateset.app"
+    assert flavour.client(kind, KEY).base_url == "https://voice.stateset.app"
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize("kind", ["voice", "admin"])
 @pytest.mark.parametrize(
     ("url", "allowed"),
@@ -295,25 +230,14 @@ def test_default_base_url_is_production(monkeypatch: pytest.MonkeyPatch) -> None
         ("https://voice.example.com", True),
     ],
 )
-def test_base_url_transport_safety(flavour: str, kind: str, url: str, allowed: bool) -> None:
-    cls: Any = {
-        ("sync", "voice"): VoiceClient,
-        ("async", "voice"): AsyncVoiceClient,
-        ("sync", "admin"): AdminClient,
-        ("async", "admin"): AsyncAdminClient,
-    }[(flavour, kind)]
+def test_base_url_transport_safety(flavour: Flavour, kind: Kind, url: str, allowed: bool) -> None:
     if not allowed:
         with pytest.raises(ConfigurationError) as info:
-            cls(KEY, base_url=url)
+            flavour.client(kind, KEY, base_url=url)
         assert isinstance(info.value, ValueError)
         assert KEY not in str(info.value)
         return
-    client = cls(KEY, base_url=url)
-    assert client.base_url == url
-    if flavour == "sync":
-        client.close()
-    else:
-        asyncio.run(client.aclose())
+    assert flavour.client(kind, KEY, base_url=url).base_url == url
 
 
 def test_base_url_env_refused_when_plain_http(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -322,9 +246,8 @@ def test_base_url_env_refused_when_plain_http(monkeypatch: pytest.MonkeyPatch) -
         VoiceClient(KEY)
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize("kind", ["voice", "admin"])
-def test_repr_never_contains_key(flavour: str, kind: str, httpserver: HTTPServer) -> None:
+def test_repr_never_contains_key(flavour: Flavour, kind: Kind, httpserver: HTTPServer) -> None:
     def reprs(client: Any) -> str:
         return repr(client) + str(client) + repr(vars(client).get("_config"))
 
@@ -334,8 +257,9 @@ def test_repr_never_contains_key(flavour: str, kind: str, httpserver: HTTPServer
     assert "SECRET" not in text
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_runtime_and_admin_auth_headers_are_separate(flavour: str, httpserver: HTTPServer) -> None:
+def test_runtime_and_admin_auth_headers_are_separate(
+    flavour: Flavour, httpserver: HTTPServer
+) -> None:
     httpserver.expect_request("/api/v1/readiness").respond_with_json(_example("get_readiness")[2])
     httpserver.expect_request("/api/v1/admin/tenants/ten_1").respond_with_json(
         _example("get_tenant")[2]
@@ -351,8 +275,7 @@ def test_runtime_and_admin_auth_headers_are_separate(flavour: str, httpserver: H
     assert KEY not in str(dict(admin_req.headers))
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_caller_headers_not_mutated_or_shared(flavour: str, httpserver: HTTPServer) -> None:
+def test_caller_headers_not_mutated_or_shared(flavour: Flavour, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/api/v1/readiness").respond_with_json(_example("get_readiness")[2])
     httpserver.expect_request("/api/v1/admin/tenants/ten_1").respond_with_json(
         _example("get_tenant")[2]
@@ -367,15 +290,15 @@ def test_caller_headers_not_mutated_or_shared(flavour: str, httpserver: HTTPServ
     assert "Authorization" not in admin_req.headers
 
 
-def test_two_clients_from_same_dict_do_not_share_auth(httpserver: HTTPServer) -> None:
+def test_two_clients_from_same_dict_do_not_share_auth(
+    flavour: Flavour, httpserver: HTTPServer
+) -> None:
     httpserver.expect_request("/api/v1/readiness").respond_with_json(_example("get_readiness")[2])
     headers: dict[str, str] = {}
-    with (
-        VoiceClient("key_one", base_url=_base(httpserver), headers=headers) as one,
-        VoiceClient("key_two", base_url=_base(httpserver), headers=headers) as two,
-    ):
-        one.readiness()
-        two.readiness()
+    one = flavour.client("voice", "key_one", base_url=_base(httpserver), headers=headers)
+    two = flavour.client("voice", "key_two", base_url=_base(httpserver), headers=headers)
+    flavour.call(one, lambda c: c.readiness())
+    flavour.call(two, lambda c: c.readiness())
     assert headers == {}
     assert [req.headers["Authorization"] for req, _ in httpserver.log] == [
         "Bearer key_one",
@@ -383,12 +306,11 @@ def test_two_clients_from_same_dict_do_not_share_auth(httpserver: HTTPServer) ->
     ]
 
 
-def test_unknown_constructor_argument_rejected() -> None:
+@pytest.mark.parametrize("kind", ["voice", "admin"])
+def test_unknown_constructor_argument_rejected(flavour: Flavour, kind: Kind) -> None:
     bogus: dict[str, Any] = {"bogus": 1}
     with pytest.raises(ValueError, match="bogus"):
-        VoiceClient(KEY, **bogus)
-    with pytest.raises(ValueError, match="bogus"):
-        AsyncAdminClient(ADMIN_KEY, **bogus)
+        flavour.client(kind, KEY, **bogus)
 
 
 # -- 2. validation before anything is sent ----------------------------------------------------
@@ -470,10 +392,9 @@ BAD_INPUT_MESSAGES: dict[str, str] = {
 }
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize(("name", "fn"), BAD_INPUTS, ids=[name for name, _ in BAD_INPUTS])
 def test_bad_input_rejected_before_sending(
-    flavour: str, name: str, fn: Callable[[Any], Any], httpserver: HTTPServer
+    flavour: Flavour, name: str, fn: Callable[[Any], Any], httpserver: HTTPServer
 ) -> None:
     with pytest.raises(InvalidParameterError, match=BAD_INPUT_MESSAGES[name]) as info:
         _run(flavour, httpserver, fn)
@@ -499,12 +420,11 @@ ADMIN_BAD_INPUTS: list[tuple[str, Callable[[Any], Any]]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize(
     ("name", "fn"), ADMIN_BAD_INPUTS, ids=[name for name, _ in ADMIN_BAD_INPUTS]
 )
 def test_admin_bad_input_rejected_before_sending(
-    flavour: str, name: str, fn: Callable[[Any], Any], httpserver: HTTPServer
+    flavour: Flavour, name: str, fn: Callable[[Any], Any], httpserver: HTTPServer
 ) -> None:
     with pytest.raises(InvalidParameterError, match=BAD_INPUT_MESSAGES[name]) as info:
         _run(flavour, httpserver, fn, kind="admin")
@@ -515,9 +435,8 @@ def test_admin_bad_input_rejected_before_sending(
 # -- 3. calls.create ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 def test_create_wire_format_and_retry_keeps_business_key(
-    flavour: str, httpserver: HTTPServer
+    flavour: Flavour, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_ordered_request("/api/v1/make-call", method="POST").respond_with_data(
         "unavailable", status=503
@@ -557,8 +476,9 @@ def test_create_wire_format_and_retry_keeps_business_key(
     assert info.client_request_id == httpserver.log[-1][0].headers["X-Request-Id"]
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_create_generates_one_key_for_all_attempts(flavour: str, httpserver: HTTPServer) -> None:
+def test_create_generates_one_key_for_all_attempts(
+    flavour: Flavour, httpserver: HTTPServer
+) -> None:
     httpserver.expect_ordered_request("/api/v1/make-call").respond_with_data("x", status=503)
     httpserver.expect_ordered_request("/api/v1/make-call").respond_with_data("x", status=503)
     httpserver.expect_ordered_request("/api/v1/make-call").respond_with_json(
@@ -578,27 +498,20 @@ def test_create_generates_one_key_for_all_attempts(flavour: str, httpserver: HTT
     assert "greeting" not in body
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_two_creates_without_key_get_different_keys(flavour: str, httpserver: HTTPServer) -> None:
+def test_two_creates_without_key_get_different_keys(
+    flavour: Flavour, httpserver: HTTPServer
+) -> None:
     httpserver.expect_request("/api/v1/make-call").respond_with_json(_call_example(), status=201)
 
-    def twice(c: Any) -> Any:
-        if flavour == "sync":
-            return [_create()(c), _create()(c)]
-
-        async def inner() -> list[Any]:
-            return [await _create()(c), await _create()(c)]
-
-        return inner()
-
-    _run(flavour, httpserver, twice)
+    client = _client(flavour, httpserver)
+    flavour.call(client, _create())
+    flavour.call(client, _create())
     keys = [req.headers["Idempotency-Key"] for req, _ in httpserver.log]
     assert len(keys) == 2
     assert keys[0] != keys[1]
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_per_call_max_retries_zero(flavour: str, httpserver: HTTPServer) -> None:
+def test_per_call_max_retries_zero(flavour: Flavour, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/api/v1/make-call").respond_with_data("x", status=503)
     with pytest.raises(InternalServerError) as info:
         _run(flavour, httpserver, _create(max_retries=0, idempotency_key="k"))
@@ -665,9 +578,8 @@ def test_operation_table_covers_both_contracts() -> None:
     assert set(OPERATIONS) == _all_operation_ids()
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize("op_id", sorted(OPERATIONS))
-def test_every_operation(flavour: str, op_id: str, httpserver: HTTPServer) -> None:
+def test_every_operation(flavour: Flavour, op_id: str, httpserver: HTTPServer) -> None:
     kind, fn, wire_path, model_ref = OPERATIONS[op_id]
     method, _, _ = _operation(op_id)
     status, content_type, value = _example(op_id)
@@ -741,17 +653,16 @@ def _paging_handler(n: int, requests: list[tuple[int, int]]) -> Callable[[Reques
     return handler
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize(("n", "page_size"), [(0, 10), (1, 10), (10, 10), (25, 10), (57, 7)])
 def test_list_yields_everything_in_order(
-    flavour: str, n: int, page_size: int, httpserver: HTTPServer
+    flavour: Flavour, n: int, page_size: int, httpserver: HTTPServer
 ) -> None:
     requests: list[tuple[int, int]] = []
     httpserver.expect_request("/api/v1/call-logs").respond_with_handler(
         _paging_handler(n, requests)
     )
-    items = _collect(
-        flavour, httpserver, lambda c: c.call_logs.list(page_size=page_size, status="completed")
+    items = flavour.collect(
+        _client(flavour, httpserver).call_logs.list(page_size=page_size, status="completed")
     )
     assert [log.call_id for log in items] == [f"call_{i:05d}" for i in range(n)]
     assert all(isinstance(log, public_models.CallLog) for log in items)
@@ -760,8 +671,7 @@ def test_list_yields_everything_in_order(
     assert all(req.args["status"] == "completed" for req, _ in httpserver.log)
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_list_page_returns_page(flavour: str, httpserver: HTTPServer) -> None:
+def test_list_page_returns_page(flavour: Flavour, httpserver: HTTPServer) -> None:
     requests: list[tuple[int, int]] = []
     httpserver.expect_request("/api/v1/call-logs").respond_with_handler(
         _paging_handler(120, requests)
@@ -775,9 +685,8 @@ def test_list_page_returns_page(flavour: str, httpserver: HTTPServer) -> None:
     assert requests == [(50, 100)]
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 def test_empty_page_with_has_more_is_an_inconsistent_envelope(
-    flavour: str, httpserver: HTTPServer
+    flavour: Flavour, httpserver: HTTPServer
 ) -> None:
     calls: list[int] = []
 
@@ -790,13 +699,12 @@ def test_empty_page_with_has_more_is_an_inconsistent_envelope(
 
     httpserver.expect_request("/api/v1/call-logs").respond_with_handler(handler)
     with pytest.raises(APIResponseValidationError, match="has_more is true but the page is empty"):
-        _collect(flavour, httpserver, lambda c: c.call_logs.list(page_size=2))
+        flavour.collect(_client(flavour, httpserver).call_logs.list(page_size=2))
     assert calls == [0, 2]
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 def test_has_more_past_the_total_is_an_inconsistent_envelope(
-    flavour: str, httpserver: HTTPServer
+    flavour: Flavour, httpserver: HTTPServer
 ) -> None:
     def handler(request: Request) -> Response:
         offset = int(request.args["offset"])
@@ -811,47 +719,37 @@ def test_has_more_past_the_total_is_an_inconsistent_envelope(
 
     httpserver.expect_request("/api/v1/call-logs").respond_with_handler(handler)
     with pytest.raises(APIResponseValidationError, match="has_more is true but items end at 4"):
-        _collect(flavour, httpserver, lambda c: c.call_logs.list(page_size=2))
+        flavour.collect(_client(flavour, httpserver).call_logs.list(page_size=2))
     assert len(httpserver.log) == 2
 
 
-def test_async_list_with_async_for(httpserver: HTTPServer) -> None:
+def test_list_inside_the_clients_block(flavour: Flavour, httpserver: HTTPServer) -> None:
     requests: list[tuple[int, int]] = []
     httpserver.expect_request("/api/v1/call-logs").respond_with_handler(
         _paging_handler(30, requests)
     )
-
-    async def main() -> list[str]:
-        seen: list[str] = []
-        async with AsyncVoiceClient(
-            KEY, base_url=_base(httpserver), reliability=_reliability()
-        ) as voice:
-            async for log in voice.call_logs.list(page_size=10):
-                seen.append(log.call_id)
-        return seen
-
-    assert asyncio.run(main()) == [f"call_{i:05d}" for i in range(30)]
+    voice = _client(flavour, httpserver)
+    logs = flavour.within(voice, lambda c: flavour.drain(c.call_logs.list(page_size=10)))
+    assert [log.call_id for log in logs] == [f"call_{i:05d}" for i in range(30)]
     assert len(requests) == 3
 
 
-def test_sync_list_is_lazy(httpserver: HTTPServer) -> None:
+def test_list_is_lazy(flavour: Flavour, httpserver: HTTPServer) -> None:
     requests: list[tuple[int, int]] = []
     httpserver.expect_request("/api/v1/call-logs").respond_with_handler(
         _paging_handler(100, requests)
     )
-    with VoiceClient(KEY, base_url=_base(httpserver), reliability=_reliability()) as voice:
-        iterator = voice.call_logs.list(page_size=10)
-        assert requests == []
-        first = next(iter(iterator))
-        assert first.call_id == "call_00000"
-        assert len(requests) == 1
+    iterator = _client(flavour, httpserver).call_logs.list(page_size=10)
+    assert requests == []
+    (first,) = flavour.take(iterator, 1)
+    assert first.call_id == "call_00000"
+    assert len(requests) == 1
 
 
 # -- 6. errors -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_404_is_not_found_error(flavour: str, httpserver: HTTPServer) -> None:
+def test_404_is_not_found_error(flavour: Flavour, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/api/v1/call-logs/call_missing").respond_with_json(
         {"code": "not_found", "message": "no such call", "request_id": "req_404"},
         status=404,
@@ -865,7 +763,6 @@ def test_404_is_not_found_error(flavour: str, httpserver: HTTPServer) -> None:
     assert len(httpserver.log) == 1
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize(
     ("body", "content_type"),
     [
@@ -877,7 +774,7 @@ def test_404_is_not_found_error(flavour: str, httpserver: HTTPServer) -> None:
     ],
 )
 def test_wrong_shape_2xx_is_validation_error(
-    flavour: str, body: str, content_type: str, httpserver: HTTPServer
+    flavour: Flavour, body: str, content_type: str, httpserver: HTTPServer
 ) -> None:
     httpserver.expect_request("/api/v1/call-logs/call_1").respond_with_data(
         body, content_type=content_type, headers={"x-request-id": "req_bad"}
@@ -888,15 +785,15 @@ def test_wrong_shape_2xx_is_validation_error(
     assert info.value.request_id == "req_bad"
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_wrong_shape_list_page_is_validation_error(flavour: str, httpserver: HTTPServer) -> None:
+def test_wrong_shape_list_page_is_validation_error(
+    flavour: Flavour, httpserver: HTTPServer
+) -> None:
     httpserver.expect_request("/api/v1/call-logs").respond_with_json({"items": "nope"})
     with pytest.raises(APIResponseValidationError):
         _run(flavour, httpserver, lambda c: c.call_logs.list_page())
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
-def test_wrong_shape_create_is_validation_error(flavour: str, httpserver: HTTPServer) -> None:
+def test_wrong_shape_create_is_validation_error(flavour: Flavour, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/api/v1/make-call").respond_with_json({"id": 1}, status=201)
     with pytest.raises(APIResponseValidationError) as info:
         _run(flavour, httpserver, _create(idempotency_key="k-shape"))
@@ -906,37 +803,27 @@ def test_wrong_shape_create_is_validation_error(flavour: str, httpserver: HTTPSe
 # -- 8. context managers and threads --------------------------------------------------------------
 
 
-def test_sync_context_manager_closes_pool(httpserver: HTTPServer) -> None:
-    with VoiceClient(KEY, base_url=_base(httpserver)) as voice:
-        pool = voice._http
-        assert not pool.is_closed
+@pytest.mark.parametrize("kind", ["voice", "admin"])
+def test_context_manager_closes_pool(flavour: Flavour, kind: Kind, httpserver: HTTPServer) -> None:
+    pool_class = httpx.AsyncClient if flavour.is_async else httpx.Client
+
+    def inside(client: Any) -> Any:
+        assert isinstance(client._http, pool_class)
+        assert not client._http.is_closed
+        return client._http
+
+    pool = flavour.within(_client(flavour, httpserver, kind), inside)
     assert pool.is_closed
-    with AdminClient(ADMIN_KEY, base_url=_base(httpserver)) as admin:
-        admin_pool = admin._http
-    assert admin_pool.is_closed
 
 
-def test_async_context_manager_closes_pool(httpserver: HTTPServer) -> None:
-    async def main() -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-        async with AsyncVoiceClient(KEY, base_url=_base(httpserver)) as voice:
-            pool: httpx.AsyncClient = voice._http
-            assert not pool.is_closed
-        async with AsyncAdminClient(ADMIN_KEY, base_url=_base(httpserver)) as admin:
-            admin_pool: httpx.AsyncClient = admin._http
-        return pool, admin_pool
-
-    pool, admin_pool = asyncio.run(main())
-    assert pool.is_closed
-    assert admin_pool.is_closed
-
-
-def test_one_pool_per_client(httpserver: HTTPServer) -> None:
+def test_one_pool_per_client(flavour: Flavour, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/api/v1/readiness").respond_with_json(_example("get_readiness")[2])
-    with VoiceClient(KEY, base_url=_base(httpserver), reliability=_reliability()) as voice:
-        pool = voice._http
-        voice.readiness()
-        voice.readiness()
-        assert voice._http is pool
+    voice = _client(flavour, httpserver)
+    pool = voice._http
+    flavour.call(voice, lambda c: c.readiness())
+    flavour.call(voice, lambda c: c.readiness())
+    assert voice._http is pool
+    assert len(httpserver.log) == 2
 
 
 def test_sync_client_shared_by_20_threads(httpserver: HTTPServer) -> None:

@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import stateset_voice_public.models as public_models
@@ -36,6 +36,11 @@ from stateset_voice_wrapper import (
 )
 from stateset_voice_wrapper.stores import LedgerEntry, fingerprint_request, ledger_scope
 
+if TYPE_CHECKING:
+    from tests.flavours import Flavour
+else:
+    from flavours import Flavour
+
 REPO = Path(__file__).resolve().parent.parent
 KEY = "sk_test_ledger"
 TO, FROM, AGENT = "+15555555678", "+15555551234", "front_desk"
@@ -47,9 +52,15 @@ async def _no_sleep(_: float) -> None:
 
 
 def _reliability(sleep: Callable[[float], None] | None = None) -> ReliabilityConfig:
-    return ReliabilityConfig(
-        sleep=sleep or (lambda s: None), async_sleep=_no_sleep, budget=RetryBudget()
-    )
+    """Instant retries; ``sleep`` (if given) is called for the sync and the async pauses."""
+    if sleep is None:
+        return ReliabilityConfig(sleep=lambda s: None, async_sleep=_no_sleep, budget=RetryBudget())
+    pause = sleep
+
+    async def async_sleep(seconds: float) -> None:
+        pause(seconds)
+
+    return ReliabilityConfig(sleep=pause, async_sleep=async_sleep, budget=RetryBudget())
 
 
 def _call_body() -> dict[str, Any]:
@@ -103,6 +114,20 @@ def _create(client: VoiceClient, key: str, **overrides: Any) -> Any:
     params: dict[str, Any] = {"to": TO, "from_": FROM, "agent_key": AGENT}
     params.update(overrides)
     return client.calls.create(idempotency_key=key, **params)
+
+
+def _voice(flavour: Flavour, base_url: str, ledger: IdempotencyLedger, **kwargs: Any) -> Any:
+    """A client of ``flavour`` on ``ledger``; closed at teardown."""
+    kwargs.setdefault("reliability", _reliability())
+    return flavour.client("voice", KEY, base_url=base_url, ledger=ledger, **kwargs)
+
+
+def _place(flavour: Flavour, client: Any, key: str | None, **overrides: Any) -> Any:
+    """``calls.create`` in ``flavour``, with the business ``key`` unless it is None."""
+    params: dict[str, Any] = {"to": TO, "from_": FROM, "agent_key": AGENT, **overrides}
+    if key is not None:
+        params["idempotency_key"] = key
+    return flavour.call(client, lambda c: c.calls.create(**params))
 
 
 def _fingerprint(**overrides: Any) -> str:
@@ -302,7 +327,7 @@ class FakeClock:
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
 def test_crash_between_send_and_record_is_recovered(
-    backend: str, server: CallServer, tmp_path: Path, redis_url: str
+    flavour: Flavour, backend: str, server: CallServer, tmp_path: Path, redis_url: str
 ) -> None:
     clock = FakeClock()
     ledger: IdempotencyLedger
@@ -313,59 +338,63 @@ def test_crash_between_send_and_record_is_recovered(
             redis_url, namespace=f"test:crash:{uuid.uuid4().hex}", clock=clock, lease_seconds=120
         )
     key = "appt-A-123-confirm"
-    with ledger, _client(server, ledger) as client:
+    with ledger:
+        client = _voice(flavour, server.base_url, ledger)
         # The "crashed" worker used the same API and key, so the same scope; it never records.
         crashed = ledger.begin(key, fingerprint=_fingerprint(), scope=client.ledger_scope)
         assert isinstance(crashed, LedgerEntry)
         with pytest.raises(DuplicateCallInFlightError):
-            _create(client, key)  # the lease is still live
+            _place(flavour, client, key)  # the lease is still live
         assert server.posts == 0
         clock.now += 121  # past the lease
-        call = _create(client, key)
+        call = _place(flavour, client, key)
         assert isinstance(call, public_models.Call)
         assert server.posts == 1
         assert server.keys == [key]  # the same key again: the server deduplicates
         # The stale holder wakes up and records: harmless, the takeover already recorded.
         crashed.record(b'{"stale": true}')
-        again = _create(client, key)
+        again = _place(flavour, client, key)
         assert again.to_dict() == call.to_dict()
         assert server.posts == 1
+        flavour.close_client(client)
 
 
-def test_failed_create_releases_the_key(httpserver: HTTPServer, tmp_path: Path) -> None:
+def test_failed_create_releases_the_key(
+    flavour: Flavour, httpserver: HTTPServer, tmp_path: Path
+) -> None:
     httpserver.expect_ordered_request("/api/v1/make-call").respond_with_json(
         {"code": "invalid_request", "message": "bad", "request_id": "r1"}, status=400
     )
     httpserver.expect_ordered_request("/api/v1/make-call").respond_with_json(
         _call_body(), status=201
     )
-    with (
-        SqliteLedger(tmp_path / "calls.db") as ledger,
-        VoiceClient(
-            KEY,
-            base_url=httpserver.url_for("").rstrip("/"),
-            ledger=ledger,
-            reliability=_reliability(),
-        ) as client,
-    ):
+    with SqliteLedger(tmp_path / "calls.db") as ledger:
+        client = _voice(flavour, httpserver.url_for("").rstrip("/"), ledger)
         with pytest.raises(StateSetVoiceError) as info:
-            _create(client, "retry-me")
+            _place(flavour, client, "retry-me")
         assert info.value.status_code == 400
-        call = _create(client, "retry-me")  # not "in flight": the failed attempt let go
+        call = _place(flavour, client, "retry-me")  # not "in flight": the failed attempt let go
         assert isinstance(call, public_models.Call)
+        flavour.close_client(client)
     keys = [req.headers["Idempotency-Key"] for req, _ in httpserver.log]
     assert keys == ["retry-me", "retry-me"]
 
 
-def test_without_business_key_the_ledger_is_not_used(server: CallServer, tmp_path: Path) -> None:
-    with SqliteLedger(tmp_path / "calls.db") as ledger, _client(server, ledger) as client:
-        client.calls.create(to=TO, from_=FROM, agent_key=AGENT)
-        client.calls.create(to=TO, from_=FROM, agent_key=AGENT)
+def test_without_business_key_the_ledger_is_not_used(
+    flavour: Flavour, server: CallServer, tmp_path: Path
+) -> None:
+    with SqliteLedger(tmp_path / "calls.db") as ledger:
+        client = _voice(flavour, server.base_url, ledger)
+        _place(flavour, client, None)
+        _place(flavour, client, None)
+        flavour.close_client(client)
     assert server.posts == 2
     assert server.keys[0] != server.keys[1]
 
 
-def test_wait_for_in_flight_returns_the_recorded_call(server: CallServer, tmp_path: Path) -> None:
+def test_wait_for_in_flight_returns_the_recorded_call(
+    flavour: Flavour, server: CallServer, tmp_path: Path
+) -> None:
     with SqliteLedger(tmp_path / "calls.db") as ledger:
         scope = ledger_scope(base_url=server.base_url, credential=KEY)  # the client's
         holder = ledger.begin("waited", fingerprint=_fingerprint(), scope=scope)
@@ -376,12 +405,9 @@ def test_wait_for_in_flight_returns_the_recorded_call(server: CallServer, tmp_pa
             sleeps.append(seconds)
             holder.record(json.dumps(_call_body()).encode())
 
-        with VoiceClient(
-            KEY, base_url=server.base_url, ledger=ledger, reliability=_reliability(sleep)
-        ) as client:
-            call = client.calls.create(
-                to=TO, from_=FROM, agent_key=AGENT, idempotency_key="waited", wait_for_in_flight=5
-            )
+        client = _voice(flavour, server.base_url, ledger, reliability=_reliability(sleep))
+        call = _place(flavour, client, "waited", wait_for_in_flight=5)
+        flavour.close_client(client)
         assert call.call_id == _call_body()["call_id"]
         assert sleeps
         assert server.posts == 0

@@ -13,14 +13,13 @@ follow. ``tests/test_contract_change.py`` shows that end to end on a copy of the
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote
 
 import hypothesis
@@ -30,23 +29,17 @@ import stateset_voice_facts as facts
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from stateset_voice_wrapper import (
-    AdminClient,
-    AsyncAdminClient,
-    AsyncVoiceClient,
-    ReliabilityConfig,
-    VoiceClient,
-)
+from stateset_voice_wrapper import ReliabilityConfig
+
+if TYPE_CHECKING:
+    from tests.flavours import FLAVOURS, Flavour, FlavourName, Kind, client_class
+else:
+    from flavours import FLAVOURS, Flavour, FlavourName, Kind, client_class
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "sk_test_coverage"
-CLIENTS: dict[tuple[str, str], type[Any]] = {
-    ("public", "sync"): VoiceClient,
-    ("public", "async"): AsyncVoiceClient,
-    ("admin", "sync"): AdminClient,
-    ("admin", "async"): AsyncAdminClient,
-}
-FLAVOURS = ("sync", "async")
+#: The contract's name of an API -> the kind of client that speaks it.
+KINDS: dict[str, Kind] = {"public": "voice", "admin": "admin"}
 
 
 # -- the methods of each operation, found through @implements ------------------------------------
@@ -80,10 +73,10 @@ def _resources(client_class: type[Any]) -> Iterator[tuple[str, type[Any]]]:
             yield f"{name}.", type(value)
 
 
-def methods_of(api: str, flavour: str) -> dict[str, list[Method]]:
+def methods_of(api: str, flavour: FlavourName) -> dict[str, list[Method]]:
     """operationId -> the methods of one client that call it."""
     found: dict[str, list[Method]] = {}
-    for prefix, cls in _resources(CLIENTS[(api, flavour)]):
+    for prefix, cls in _resources(client_class(flavour, KINDS[api])):
         for name, member in inspect.getmembers(cls, callable):
             operation_id = getattr(member, "__operation_id__", None)
             if operation_id is not None:
@@ -91,12 +84,12 @@ def methods_of(api: str, flavour: str) -> dict[str, list[Method]]:
     return found
 
 
-METHODS = {(api, flavour): methods_of(api, flavour) for api, flavour in CLIENTS}
+METHODS = {(api, flavour): methods_of(api, flavour) for api in KINDS for flavour in FLAVOURS}
 OPERATIONS = sorted(facts.OPERATIONS)
 
 
-def _methods(operation_id: str, flavour: str) -> list[Method]:
-    return METHODS[(facts.OPERATIONS[operation_id]["api"], flavour)].get(operation_id, [])
+def _methods(operation_id: str, flavour: Flavour) -> list[Method]:
+    return METHODS[(facts.OPERATIONS[operation_id]["api"], flavour.name)].get(operation_id, [])
 
 
 def _parameters(operation_id: str) -> list[dict[str, Any]]:
@@ -120,19 +113,19 @@ def _reaches(method: Method, param: dict[str, Any]) -> bool:
     return name in inspect.signature(method.function).parameters
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize("operation_id", OPERATIONS)
-def test_every_operation_has_a_method(operation_id: str, flavour: str) -> None:
+def test_every_operation_has_a_method(operation_id: str, flavour: Flavour) -> None:
     assert _methods(operation_id, flavour), (
         f"{operation_id} ({facts.OPERATIONS[operation_id]['method']}"
-        f" {facts.OPERATIONS[operation_id]['path']}) has no {flavour} client method:"
+        f" {facts.OPERATIONS[operation_id]['path']}) has no {flavour.name} client method:"
         " add one marked @implements(...)"
     )
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize("operation_id", OPERATIONS)
-def test_every_parameter_is_a_parameter_of_every_method(operation_id: str, flavour: str) -> None:
+def test_every_parameter_is_a_parameter_of_every_method(
+    operation_id: str, flavour: Flavour
+) -> None:
     missing = [
         f"{method.label}() lacks {param['python_name']!r} ({param['location']} {param['name']!r})"
         for method in _methods(operation_id, flavour)
@@ -142,14 +135,13 @@ def test_every_parameter_is_a_parameter_of_every_method(operation_id: str, flavo
     assert not missing, f"{operation_id}: " + "; ".join(missing)
 
 
-def test_paged_operations_have_a_page_and_an_iterator() -> None:
+def test_paged_operations_have_a_page_and_an_iterator(flavour: Flavour) -> None:
     for operation_id, op in facts.OPERATIONS.items():
-        for flavour in FLAVOURS:
-            names = {m.function.__name__ for m in _methods(operation_id, flavour)}
-            if op["paged"]:
-                assert names == {"list", "list_page"}, (operation_id, flavour, names)
-            else:
-                assert names.isdisjoint({"list", "list_page"}), (operation_id, flavour, names)
+        names = {m.function.__name__ for m in _methods(operation_id, flavour)}
+        if op["paged"]:
+            assert names == {"list", "list_page"}, (operation_id, names)
+        else:
+            assert names.isdisjoint({"list", "list_page"}), (operation_id, names)
 
 
 # -- values the contract accepts, synthesised from the schemas -------------------------------------
@@ -244,28 +236,20 @@ def _required_arguments(operation_id: str, method: Method) -> tuple[list[Any], d
     return args, kwargs
 
 
-def _call(flavour: str, api: str, base_url: str, method: Method, *args: Any, **kwargs: Any) -> Any:
-    reliability = ReliabilityConfig(max_retries=0, sleep=lambda _: None)
-    client_class = CLIENTS[(api, flavour)]
+def _bound(client: Any, method: Method) -> Callable[..., Any]:
+    """``method`` of ``client`` (``client.calls.create`` for "calls.create")."""
     resource_name, _, name = method.label.rpartition(".")
+    owner = getattr(client, resource_name) if resource_name else client
+    return getattr(owner, name)  # type: ignore[no-any-return]
 
-    def bound(client: Any) -> Callable[..., Any]:
-        owner = getattr(client, resource_name) if resource_name else client
-        return getattr(owner, name)  # type: ignore[no-any-return]
 
-    if flavour == "sync":
-        with client_class(KEY, base_url=base_url, reliability=reliability) as client:
-            result = bound(client)(*args, **kwargs)
-            return list(result) if method.iterates else result
-
-    async def run() -> Any:
-        async with client_class(KEY, base_url=base_url, reliability=reliability) as client:
-            result = bound(client)(*args, **kwargs)
-            if method.iterates:
-                return [item async for item in result]
-            return await result
-
-    return asyncio.run(run())
+def _call(
+    flavour: Flavour, api: str, base_url: str, method: Method, *args: Any, **kwargs: Any
+) -> Any:
+    reliability = ReliabilityConfig(max_retries=0, sleep=lambda _: None)
+    client = flavour.client(KINDS[api], KEY, base_url=base_url, reliability=reliability)
+    result = _bound(client, method)(*args, **kwargs)
+    return flavour.collect(result) if method.iterates else flavour.run(result)
 
 
 def _serve_example(httpserver: HTTPServer, operation_id: str, seen: list[Request]) -> None:
@@ -309,16 +293,14 @@ def _on_the_wire(request: Request, param: dict[str, Any], value: Any) -> bool:
 def _cases() -> Iterator[Any]:
     for operation_id in OPERATIONS:
         for param in _parameters(operation_id):
-            for flavour in FLAVOURS:
-                yield pytest.param(
-                    operation_id, param["python_name"], flavour,
-                    id=f"{operation_id}-{param['python_name']}-{flavour}",
-                )  # fmt: skip
+            yield pytest.param(
+                operation_id, param["python_name"], id=f"{operation_id}-{param['python_name']}"
+            )
 
 
-@pytest.mark.parametrize(("operation_id", "python_name", "flavour"), list(_cases()))
+@pytest.mark.parametrize(("operation_id", "python_name"), list(_cases()))
 def test_every_parameter_reaches_the_wire(
-    operation_id: str, python_name: str, flavour: str, httpserver: HTTPServer
+    operation_id: str, python_name: str, flavour: Flavour, httpserver: HTTPServer
 ) -> None:
     op = facts.OPERATIONS[operation_id]
     param = next(p for p in _parameters(operation_id) if p["python_name"] == python_name)
@@ -354,13 +336,12 @@ CREATING = [
 ]
 
 
-@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize("operation_id", CREATING)
 @pytest.mark.parametrize(
     ("auto", "caller_key"), [(False, None), (False, "biz-1"), (True, "biz-2"), (True, None)]
 )
 def test_idempotency_keys_follow_the_setting_and_the_caller(
-    operation_id: str, flavour: str, auto: bool, caller_key: str | None, httpserver: HTTPServer
+    operation_id: str, flavour: Flavour, auto: bool, caller_key: str | None, httpserver: HTTPServer
 ) -> None:
     op = facts.OPERATIONS[operation_id]
     seen: list[Request] = []
@@ -371,18 +352,8 @@ def test_idempotency_keys_follow_the_setting_and_the_caller(
     if caller_key is not None:
         kwargs["idempotency_key"] = caller_key
     reliability = ReliabilityConfig(max_retries=0, auto_idempotency_keys=auto)
-    client_class = CLIENTS[(op["api"], flavour)]
-    resource_name, _, name = method.label.rpartition(".")
-
-    async def arun() -> None:
-        async with client_class(KEY, base_url=base_url, reliability=reliability) as client:
-            await getattr(getattr(client, resource_name), name)(*args, **kwargs)
-
-    if flavour == "sync":
-        with client_class(KEY, base_url=base_url, reliability=reliability) as client:
-            getattr(getattr(client, resource_name), name)(*args, **kwargs)
-    else:
-        asyncio.run(arun())
+    client = flavour.client(KINDS[op["api"]], KEY, base_url=base_url, reliability=reliability)
+    flavour.within(client, lambda c: _bound(c, method)(*args, **kwargs))
     sent = seen[0].headers.get("Idempotency-Key")
     if caller_key is not None:
         assert sent == caller_key  # a key the caller passes always wins

@@ -1,7 +1,7 @@
 """The reliability layer end to end: ReliableTransport against real loopback sockets.
 
 Every behavioural test runs twice, through ``httpx.Client`` and through ``httpx.AsyncClient``
-(the ``mode`` fixture), so the sync and async loops cannot drift. Time is injected: a
+(the ``flavour`` fixture, tests/flavours.py), so the sync and async loops cannot drift. Time is injected: a
 :class:`FakeTime` supplies the monotonic clock, the wall clock and both sleeps, so no test sleeps
 for real; the one exception is :func:`test_deadline_holds_on_the_real_clock`. Every transport
 gets its own :class:`RetryBudget` except the tests of the shared process-wide budget.
@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         json_response,
         refused_port,
     )
+    from tests.flavours import Flavour
 else:
     from faultserver import (
         Behaviour,
@@ -79,6 +80,7 @@ else:
         json_response,
         refused_port,
     )
+    from flavours import Flavour
 
 PHONE = "+15555555678"
 SECRET_TOKEN = "sk_live_SECRET"
@@ -160,60 +162,6 @@ def reliable(fake: FakeTime, **options: Any) -> ReliableTransport:
 SHORT_READ = httpx.Timeout(5.0, read=0.05)
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-class Sender:
-    """Sends one request through httpx.Client or httpx.AsyncClient and a given transport.
-
-    One client per transport, closed at teardown. Clients have no timeout of their own (like
-    the generated clients' default), so the transport's timeouts are the ones in force.
-    """
-
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
-        self.client_timeout: httpx.Timeout | None = None
-        self._sync: dict[int, httpx.Client] = {}
-        self._async: dict[int, httpx.AsyncClient] = {}
-
-    async def __call__(
-        self,
-        transport: ReliableTransport,
-        method: str,
-        url: str,
-        *,
-        headers: dict[str, str] | None = None,
-        content: bytes | None = None,
-        json: Any = None,
-    ) -> httpx.Response:
-        if self.mode == "sync":
-            client = self._sync.get(id(transport))
-            if client is None:
-                client = httpx.Client(transport=transport, timeout=self.client_timeout)
-                self._sync[id(transport)] = client
-            return client.request(method, url, headers=headers, content=content, json=json)
-        async_client = self._async.get(id(transport))
-        if async_client is None:
-            async_client = httpx.AsyncClient(transport=transport, timeout=self.client_timeout)
-            self._async[id(transport)] = async_client
-        return await async_client.request(method, url, headers=headers, content=content, json=json)
-
-    async def aclose(self) -> None:
-        for client in self._sync.values():
-            client.close()
-        for async_client in self._async.values():
-            await async_client.aclose()
-
-
-@pytest.fixture
-async def send(mode: str) -> AsyncIterator[Sender]:
-    sender = Sender(mode)
-    yield sender
-    await sender.aclose()
-
-
 def body_for(method: str) -> bytes | None:
     return b'{"to": "+15555550000"}' if method in {"POST", "PUT"} else None
 
@@ -243,11 +191,11 @@ def expected_status_class(status: int) -> type[APIStatusError]:
 
 @pytest.mark.parametrize("status", RETRYABLE_STATUSES)
 @pytest.mark.parametrize(("method", "path", "headers"), IDEMPOTENT_REQUESTS)
-async def test_retryable_status_is_retried_for_idempotent_requests(
-    send: Sender, fake: FakeTime, status: int, method: str, path: str, headers: dict[str, str]
+def test_retryable_status_is_retried_for_idempotent_requests(
+    flavour: Flavour, fake: FakeTime, status: int, method: str, path: str, headers: dict[str, str]
 ) -> None:
     with FaultServer(Respond(status), Respond(status), json_response(200, {"ok": True})) as server:
-        response = await send(
+        response = flavour.send(
             reliable(fake), method, server.url + path, headers=headers, content=body_for(method)
         )
     assert response.status_code == 200
@@ -257,14 +205,14 @@ async def test_retryable_status_is_retried_for_idempotent_requests(
 
 
 @pytest.mark.parametrize("status", RETRYABLE_STATUSES)
-async def test_retryable_status_is_not_retried_for_a_post_without_key(
-    send: Sender, fake: FakeTime, status: int
+def test_retryable_status_is_not_retried_for_a_post_without_key(
+    flavour: Flavour, fake: FakeTime, status: int
 ) -> None:
     with (
         FaultServer(Respond(status), default=Respond(200)) as server,
         pytest.raises(APIStatusError) as info,
     ):
-        await send(reliable(fake), "POST", server.url + PLAIN_POST_PATH, content=b"{}")
+        flavour.send(reliable(fake), "POST", server.url + PLAIN_POST_PATH, content=b"{}")
     assert type(info.value) is expected_status_class(status)
     assert info.value.status_code == status
     assert len(server.requests) == 1
@@ -292,8 +240,8 @@ async def test_retryable_status_is_not_retried_for_a_post_without_key(
         pytest.param("POST", MAKE_CALL_PATH, {}, id="make-call"),
     ],
 )
-async def test_other_4xx_are_never_retried(
-    send: Sender,
+def test_other_4xx_are_never_retried(
+    flavour: Flavour,
     fake: FakeTime,
     status: int,
     error_class: type[APIStatusError],
@@ -305,7 +253,7 @@ async def test_other_4xx_are_never_retried(
         FaultServer(Respond(status), default=Respond(200)) as server,
         pytest.raises(APIStatusError) as info,
     ):
-        await send(
+        flavour.send(
             reliable(fake), method, server.url + path, headers=headers, content=body_for(method)
         )
     assert type(info.value) is error_class
@@ -319,11 +267,11 @@ async def test_other_4xx_are_never_retried(
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-async def test_connect_error_is_retried_for_any_method(
-    send: Sender, fake: FakeTime, method: str
+def test_connect_error_is_retried_for_any_method(
+    flavour: Flavour, fake: FakeTime, method: str
 ) -> None:
     with refused_port() as port, pytest.raises(APIConnectionError) as info:
-        await send(
+        flavour.send(
             reliable(fake),
             method,
             f"http://127.0.0.1:{port}{PLAIN_POST_PATH}",
@@ -335,14 +283,14 @@ async def test_connect_error_is_retried_for_any_method(
     assert isinstance(info.value.__cause__, httpx.ConnectError)
 
 
-async def test_pool_timeout_is_retried_even_for_a_post_without_key(
-    mode: str, send: Sender, fake: FakeTime
+def test_pool_timeout_is_retried_even_for_a_post_without_key(
+    flavour: Flavour, fake: FakeTime
 ) -> None:
     # One pooled connection, held by an unread response: every attempt times out in the pool
     # before anything is sent, so even a non-idempotent POST may be retried.
     limits = httpx.Limits(max_connections=1)
     with FaultServer(Respond(200, body=b"held")) as server:
-        if mode == "sync":
+        if not flavour.is_async:
             inner = httpx.HTTPTransport(limits=limits)
             transport = reliable(
                 fake, transport=inner, timeout=httpx.Timeout(5.0, pool=0.02), max_retries=1
@@ -350,7 +298,7 @@ async def test_pool_timeout_is_retried_even_for_a_post_without_key(
             held = inner.handle_request(httpx.Request("GET", server.url + "/hold"))
             try:
                 with pytest.raises(APITimeoutError) as info:
-                    await send(transport, "POST", server.url + PLAIN_POST_PATH, content=b"{}")
+                    flavour.send(transport, "POST", server.url + PLAIN_POST_PATH, content=b"{}")
             finally:
                 held.close()
                 inner.close()
@@ -362,15 +310,15 @@ async def test_pool_timeout_is_retried_even_for_a_post_without_key(
                 timeout=httpx.Timeout(5.0, pool=0.02),
                 max_retries=1,
             )
-            async_held = await async_inner.handle_async_request(
-                httpx.Request("GET", server.url + "/hold")
+            async_held = flavour.wait(
+                async_inner.handle_async_request(httpx.Request("GET", server.url + "/hold"))
             )
             try:
                 with pytest.raises(APITimeoutError) as info:
-                    await send(transport, "POST", server.url + PLAIN_POST_PATH, content=b"{}")
+                    flavour.send(transport, "POST", server.url + PLAIN_POST_PATH, content=b"{}")
             finally:
-                await async_held.aclose()
-                await async_inner.aclose()
+                flavour.wait(async_held.aclose())
+                flavour.wait(async_inner.aclose())
     assert outcomes(info.value) == ["PoolTimeout", "PoolTimeout"]
     assert [r.path for r in server.requests] == ["/hold"]
 
@@ -384,8 +332,8 @@ SENT_FAULTS = [
 
 
 @pytest.mark.parametrize(("fault", "error_class", "outcome"), SENT_FAULTS)
-async def test_failure_after_sending_is_retried_for_get(
-    send: Sender,
+def test_failure_after_sending_is_retried_for_get(
+    flavour: Flavour,
     fake: FakeTime,
     fault: Behaviour,
     error_class: type[APIConnectionError],
@@ -394,22 +342,22 @@ async def test_failure_after_sending_is_retried_for_get(
     events: list[RetryEvent] = []
     transport = reliable(fake, timeout=SHORT_READ, on_retry=events.append)
     with FaultServer(fault, fault, json_response(200, {"ok": True})) as server:
-        response = await send(transport, "GET", server.url + CALL_LOG_PATH)
+        response = flavour.send(transport, "GET", server.url + CALL_LOG_PATH)
     assert response.json() == {"ok": True}
     assert len(server.requests) == 3
     assert [event.outcome for event in events] == [outcome, outcome]
 
 
 @pytest.mark.parametrize(("fault", "error_class", "outcome"), SENT_FAULTS)
-async def test_failure_after_sending_ends_a_get_with_a_typed_error_when_retries_run_out(
-    send: Sender,
+def test_failure_after_sending_ends_a_get_with_a_typed_error_when_retries_run_out(
+    flavour: Flavour,
     fake: FakeTime,
     fault: Behaviour,
     error_class: type[APIConnectionError],
     outcome: str,
 ) -> None:
     with FaultServer(default=fault) as server, pytest.raises(error_class) as info:
-        await send(reliable(fake, timeout=SHORT_READ), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake, timeout=SHORT_READ), "GET", server.url + CALL_LOG_PATH)
     assert type(info.value) is error_class
     assert outcomes(info.value) == [outcome] * 3
     assert len(server.requests) == 3
@@ -417,15 +365,15 @@ async def test_failure_after_sending_ends_a_get_with_a_typed_error_when_retries_
 
 
 @pytest.mark.parametrize(("fault", "error_class", "outcome"), SENT_FAULTS)
-async def test_failure_after_sending_is_not_retried_for_a_post_without_key(
-    send: Sender,
+def test_failure_after_sending_is_not_retried_for_a_post_without_key(
+    flavour: Flavour,
     fake: FakeTime,
     fault: Behaviour,
     error_class: type[APIConnectionError],
     outcome: str,
 ) -> None:
     with FaultServer(fault, default=Respond(200)) as server, pytest.raises(error_class) as info:
-        await send(
+        flavour.send(
             reliable(fake, timeout=SHORT_READ),
             "POST",
             server.url + PLAIN_POST_PATH,
@@ -441,15 +389,15 @@ async def test_failure_after_sending_is_not_retried_for_a_post_without_key(
 
 
 @pytest.mark.parametrize(("fault", "error_class", "outcome"), SENT_FAULTS)
-async def test_make_call_gets_a_key_and_is_retried_after_sending(
-    send: Sender,
+def test_make_call_gets_a_key_and_is_retried_after_sending(
+    flavour: Flavour,
     fake: FakeTime,
     fault: Behaviour,
     error_class: type[APIConnectionError],
     outcome: str,
 ) -> None:
     with FaultServer(fault, json_response(201, {"call_id": "c_1"})) as server:
-        response = await send(
+        response = flavour.send(
             reliable(fake, timeout=SHORT_READ),
             "POST",
             server.url + MAKE_CALL_PATH,
@@ -466,14 +414,14 @@ async def test_make_call_gets_a_key_and_is_retried_after_sending(
 # -- identity: request IDs and idempotency keys -----------------------------------------------
 
 
-async def test_ids_are_stable_across_attempts_and_fresh_per_call(
-    send: Sender, fake: FakeTime
+def test_ids_are_stable_across_attempts_and_fresh_per_call(
+    flavour: Flavour, fake: FakeTime
 ) -> None:
     script = [Respond(503), Respond(503), Respond(201), Respond(503), Respond(201)]
     transport = reliable(fake)
     with FaultServer(*script) as server:
         for _ in range(2):
-            await send(transport, "POST", server.url + MAKE_CALL_PATH, json={"to": PHONE})
+            flavour.send(transport, "POST", server.url + MAKE_CALL_PATH, json={"to": PHONE})
     first, second = server.requests[:3], server.requests[3:]
     assert len(second) == 2
     for call in (first, second):
@@ -494,18 +442,18 @@ async def test_ids_are_stable_across_attempts_and_fresh_per_call(
     assert first[0].header("Idempotency-Key") != second[0].header("Idempotency-Key")
 
 
-async def test_get_carries_request_id_and_attempt_but_no_key(send: Sender, fake: FakeTime) -> None:
+def test_get_carries_request_id_and_attempt_but_no_key(flavour: Flavour, fake: FakeTime) -> None:
     with FaultServer(Respond(503), Respond(200)) as server:
-        await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
     first, second = server.requests
     assert first.header("X-Request-Id") == second.header("X-Request-Id") is not None
     assert [first.header("X-Request-Attempt"), second.header("X-Request-Attempt")] == ["1", "2"]
     assert first.header("Idempotency-Key") is None
 
 
-async def test_a_callers_idempotency_key_header_is_kept(send: Sender, fake: FakeTime) -> None:
+def test_a_callers_idempotency_key_header_is_kept(flavour: Flavour, fake: FakeTime) -> None:
     with FaultServer(default=Respond(503)) as server, pytest.raises(InternalServerError) as info:
-        await send(
+        flavour.send(
             reliable(fake),
             "POST",
             server.url + MAKE_CALL_PATH,
@@ -516,31 +464,31 @@ async def test_a_callers_idempotency_key_header_is_kept(send: Sender, fake: Fake
     assert info.value.idempotency_key == "appt-42"
 
 
-async def test_call_options_key_makes_any_post_retryable(send: Sender, fake: FakeTime) -> None:
+def test_call_options_key_makes_any_post_retryable(flavour: Flavour, fake: FakeTime) -> None:
     with (
         FaultServer(Respond(503), Respond(201)) as server,
         request_options(idempotency_key="order-7"),
     ):
-        response = await send(reliable(fake), "POST", server.url + PLAIN_POST_PATH, content=b"{}")
+        response = flavour.send(reliable(fake), "POST", server.url + PLAIN_POST_PATH, content=b"{}")
     assert response.status_code == 201
     assert [r.header("Idempotency-Key") for r in server.requests] == ["order-7"] * 2
 
 
-async def test_a_callers_request_id_is_kept(send: Sender, fake: FakeTime) -> None:
+def test_a_callers_request_id_is_kept(flavour: Flavour, fake: FakeTime) -> None:
     with FaultServer(Respond(503), Respond(200)) as server:
-        await send(
+        flavour.send(
             reliable(fake), "GET", server.url + CALL_LOG_PATH, headers={"X-Request-Id": "trace-1"}
         )
     assert [r.header("X-Request-Id") for r in server.requests] == ["trace-1"] * 2
 
 
-async def test_call_options_client_request_id_is_sent(send: Sender, fake: FakeTime) -> None:
+def test_call_options_client_request_id_is_sent(flavour: Flavour, fake: FakeTime) -> None:
     with (
         FaultServer(Respond(503), Respond(404)) as server,
         request_options(client_request_id="trace-2"),
         pytest.raises(NotFoundError) as info,
     ):
-        await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
     assert [r.header("X-Request-Id") for r in server.requests] == ["trace-2"] * 2
     assert info.value.client_request_id == "trace-2"
 
@@ -559,20 +507,20 @@ async def test_call_options_client_request_id_is_sent(send: Sender, fake: FakeTi
         ("PUT", "/api/v1/admin/phone-routes", False),
     ],
 )
-async def test_idempotency_key_is_added_to_creating_posts_only(
-    send: Sender, fake: FakeTime, method: str, path: str, gets_key: bool
+def test_idempotency_key_is_added_to_creating_posts_only(
+    flavour: Flavour, fake: FakeTime, method: str, path: str, gets_key: bool
 ) -> None:
     with FaultServer() as server:
-        await send(reliable(fake), method, server.url + path, content=body_for(method))
+        flavour.send(reliable(fake), method, server.url + path, content=body_for(method))
     assert (server.requests[0].header("Idempotency-Key") is not None) is gets_key
 
 
-async def test_automatic_keys_can_be_turned_off(send: Sender, fake: FakeTime) -> None:
+def test_automatic_keys_can_be_turned_off(flavour: Flavour, fake: FakeTime) -> None:
     with (
         FaultServer(Respond(503), default=Respond(201)) as server,
         pytest.raises(InternalServerError),
     ):
-        await send(
+        flavour.send(
             reliable(fake, auto_idempotency_keys=False),
             "POST",
             server.url + MAKE_CALL_PATH,
@@ -596,8 +544,8 @@ async def test_automatic_keys_can_be_turned_off(send: Sender, fake: FakeTime) ->
         (0, 3, 4),
     ],
 )
-async def test_max_retries_per_client_and_per_call(
-    send: Sender,
+def test_max_retries_per_client_and_per_call(
+    flavour: Flavour,
     fake: FakeTime,
     client_retries: int | None,
     call_retries: int | None,
@@ -607,12 +555,12 @@ async def test_max_retries_per_client_and_per_call(
     transport = reliable(fake, **options)
     with FaultServer(default=Respond(503)) as server:
         with request_options(max_retries=call_retries), pytest.raises(InternalServerError) as info:
-            await send(transport, "GET", server.url + CALL_LOG_PATH)
+            flavour.send(transport, "GET", server.url + CALL_LOG_PATH)
         assert len(server.requests) == attempts
         assert len(info.value.attempts) == attempts
         # Outside the block the client's own setting applies again.
         with pytest.raises(InternalServerError) as after:
-            await send(transport, "GET", server.url + CALL_LOG_PATH)
+            flavour.send(transport, "GET", server.url + CALL_LOG_PATH)
     expected_after = 3 if client_retries is None else client_retries + 1
     assert len(after.value.attempts) == expected_after
 
@@ -657,18 +605,18 @@ def test_documented_defaults() -> None:
 # -- backoff and Retry-After ------------------------------------------------------------------
 
 
-async def test_backoff_ceiling_with_full_jitter_at_its_top(send: Sender, fake: FakeTime) -> None:
+def test_backoff_ceiling_with_full_jitter_at_its_top(flavour: Flavour, fake: FakeTime) -> None:
     transport = reliable(fake, random=lambda: 0.999, max_retries=6)
     with FaultServer(default=Respond(503)) as server, pytest.raises(InternalServerError):
-        await send(transport, "GET", server.url + CALL_LOG_PATH)
+        flavour.send(transport, "GET", server.url + CALL_LOG_PATH)
     expected = [0.999 * min(8.0, 0.5 * 2 ** (n - 1)) for n in range(1, 7)]
     assert fake.sleeps == pytest.approx(expected)
     assert len(server.requests) == 7
 
 
-async def test_backoff_with_zero_jitter_does_not_wait(send: Sender, fake: FakeTime) -> None:
+def test_backoff_with_zero_jitter_does_not_wait(flavour: Flavour, fake: FakeTime) -> None:
     with FaultServer(default=Respond(503)) as server, pytest.raises(InternalServerError) as info:
-        await send(reliable(fake, random=lambda: 0.0), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake, random=lambda: 0.0), "GET", server.url + CALL_LOG_PATH)
     assert fake.sleeps == [0.0, 0.0]
     assert [attempt.waited for attempt in info.value.attempts] == [0.0, 0.0, 0.0]
 
@@ -685,22 +633,22 @@ async def test_backoff_with_zero_jitter_does_not_wait(send: Sender, fake: FakeTi
     ],
 )
 @pytest.mark.parametrize("status", [429, 503])
-async def test_retry_after_is_honoured(
-    send: Sender,
+def test_retry_after_is_honoured(
+    flavour: Flavour,
     fake: FakeTime,
     headers: tuple[tuple[str, str], ...],
     expected_sleep: float,
     status: int,
 ) -> None:
     with FaultServer(Respond(status, headers=headers), Respond(200)) as server:
-        response = await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
+        response = flavour.send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
     assert response.status_code == 200
     assert fake.sleeps == pytest.approx([expected_sleep])
 
 
-async def test_retry_after_without_deadline_is_capped(send: Sender, fake: FakeTime) -> None:
+def test_retry_after_without_deadline_is_capped(flavour: Flavour, fake: FakeTime) -> None:
     with FaultServer(Respond(503, headers=(("Retry-After", "100000"),)), Respond(200)) as server:
-        await send(reliable(fake, deadline=None), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake, deadline=None), "GET", server.url + CALL_LOG_PATH)
     assert fake.sleeps == [120.0]
     assert len(server.requests) == 2
 
@@ -708,12 +656,14 @@ async def test_retry_after_without_deadline_is_capped(send: Sender, fake: FakeTi
 # -- the deadline, on fake time ---------------------------------------------------------------
 
 
-async def test_retry_after_that_would_cross_the_deadline_ends_the_call_at_once(
-    send: Sender, fake: FakeTime
+def test_retry_after_that_would_cross_the_deadline_ends_the_call_at_once(
+    flavour: Flavour, fake: FakeTime
 ) -> None:
     behaviour = Respond(503, headers=(("Retry-After", "4"),))
     with FaultServer(default=behaviour) as server, pytest.raises(InternalServerError) as info:
-        await send(reliable(fake, deadline=10.0, max_retries=5), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(
+            reliable(fake, deadline=10.0, max_retries=5), "GET", server.url + CALL_LOG_PATH
+        )
     assert fake.sleeps == [4.0, 4.0]  # 4 + 4 fit in 10 s; a third wait of 4 would not
     assert len(server.requests) == 3
     # The last answer is the error: a 503, noting that the deadline forbade another wait.
@@ -724,14 +674,14 @@ async def test_retry_after_that_would_cross_the_deadline_ends_the_call_at_once(
     assert outcomes(info.value) == ["503"] * 3
 
 
-async def test_retry_after_longer_than_the_deadline_raises_without_sleeping(
-    send: Sender, fake: FakeTime
+def test_retry_after_longer_than_the_deadline_raises_without_sleeping(
+    flavour: Flavour, fake: FakeTime
 ) -> None:
     behaviour = json_response(
         429, {"code": "rate_limited", "message": "slow down"}, headers=(("Retry-After", "3600"),)
     )
     with FaultServer(default=behaviour) as server, pytest.raises(RateLimitError) as info:
-        await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
     assert fake.sleeps == []
     assert len(server.requests) == 1
     # A RateLimitError at once, keeping what the server said: not an APITimeoutError.
@@ -743,12 +693,12 @@ async def test_retry_after_longer_than_the_deadline_raises_without_sleeping(
     assert error.may_have_reached_server
 
 
-async def test_backoff_that_would_cross_the_deadline_ends_the_call_at_once(
-    send: Sender, fake: FakeTime
+def test_backoff_that_would_cross_the_deadline_ends_the_call_at_once(
+    flavour: Flavour, fake: FakeTime
 ) -> None:
     transport = reliable(fake, deadline=1.0, random=lambda: 0.999, max_retries=5)
     with FaultServer(default=Respond(503)) as server, pytest.raises(InternalServerError) as info:
-        await send(transport, "GET", server.url + CALL_LOG_PATH)
+        flavour.send(transport, "GET", server.url + CALL_LOG_PATH)
     assert info.value.not_retried is not None
     assert "backoff" in info.value.not_retried
     # 0.4995 s fits in 1 s; the next backoff (0.999 s) would not fit in the 0.5005 s left.
@@ -784,7 +734,7 @@ def recorder(fake: FakeTime) -> TimeoutRecorder:
     )
 
 
-async def test_attempt_timeouts_are_capped_at_the_time_left(send: Sender, fake: FakeTime) -> None:
+def test_attempt_timeouts_are_capped_at_the_time_left(flavour: Flavour, fake: FakeTime) -> None:
     inner = recorder(fake)
     transport = reliable(
         fake,
@@ -794,35 +744,35 @@ async def test_attempt_timeouts_are_capped_at_the_time_left(send: Sender, fake: 
         timeout=httpx.Timeout(connect=5.0, read=20.0, write=20.0, pool=5.0),
     )
     with pytest.raises(InternalServerError):
-        await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
+        flavour.send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     assert [t["read"] for t in inner.timeouts] == [10.0, 8.0, 6.0]
     assert [t["write"] for t in inner.timeouts] == [10.0, 8.0, 6.0]
     assert [t["connect"] for t in inner.timeouts] == [5.0, 5.0, 5.0]
     assert [t["pool"] for t in inner.timeouts] == [5.0, 5.0, 5.0]
 
 
-async def test_per_call_deadline_and_timeout(send: Sender, fake: FakeTime) -> None:
+def test_per_call_deadline_and_timeout(flavour: Flavour, fake: FakeTime) -> None:
     inner = recorder(fake)
     inner.attempt_seconds = 1.0
     transport = reliable(fake, transport=inner, async_transport=inner)
     with request_options(deadline=3.5), pytest.raises(InternalServerError):
-        await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
+        flavour.send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     assert [t["read"] for t in inner.timeouts] == [3.5, 2.5, 1.5]
 
     inner.timeouts.clear()
     with request_options(timeout=1.5), pytest.raises(InternalServerError):
-        await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
+        flavour.send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     assert [t["read"] for t in inner.timeouts] == [1.5, 1.5, 1.5]
     assert {t["connect"] for t in inner.timeouts} == {1.5}
 
 
-async def test_an_answer_arriving_after_the_deadline_is_a_timeout(
-    send: Sender, fake: FakeTime
+def test_an_answer_arriving_after_the_deadline_is_a_timeout(
+    flavour: Flavour, fake: FakeTime
 ) -> None:
     inner = recorder(fake)  # the second attempt ends 1 s past the 3 s deadline
     transport = reliable(fake, transport=inner, async_transport=inner)
     with request_options(deadline=3.0), pytest.raises(APITimeoutError) as info:
-        await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
+        flavour.send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     assert [t["read"] for t in inner.timeouts] == [3.0, 1.0]
     assert "deadline of 3s exceeded" in info.value.message
 
@@ -860,8 +810,8 @@ class SlowBodyTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self.handle_request(request)
 
 
-async def test_a_body_still_arriving_at_the_deadline_is_a_recorded_attempt(
-    send: Sender, fake: FakeTime
+def test_a_body_still_arriving_at_the_deadline_is_a_recorded_attempt(
+    flavour: Flavour, fake: FakeTime
 ) -> None:
     inner = SlowBodyTransport(fake, gap=5.0)
     transport = reliable(fake, transport=inner, async_transport=inner)
@@ -870,7 +820,7 @@ async def test_a_body_still_arriving_at_the_deadline_is_a_recorded_attempt(
         response_info() as info,
         pytest.raises(APITimeoutError) as caught,
     ):
-        await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
+        flavour.send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     error = caught.value
     assert inner.calls == 1
     assert "deadline of 3s exceeded" in error.message
@@ -884,22 +834,23 @@ async def test_a_body_still_arriving_at_the_deadline_is_a_recorded_attempt(
     assert info.request_id == "req_slow_body"
 
 
-async def test_a_client_timeout_narrows_the_attempt_timeouts(send: Sender, fake: FakeTime) -> None:
+def test_a_client_timeout_narrows_the_attempt_timeouts(flavour: Flavour, fake: FakeTime) -> None:
     inner = recorder(fake)
-    send.client_timeout = httpx.Timeout(0.75)
     transport = reliable(fake, transport=inner, async_transport=inner, max_retries=0)
     with pytest.raises(InternalServerError):
-        await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
+        flavour.send(
+            transport, "GET", "http://api.test" + CALL_LOG_PATH, timeout=httpx.Timeout(0.75)
+        )
     assert inner.timeouts == [{"connect": 0.75, "read": 0.75, "write": 0.75, "pool": 0.75}]
 
 
-async def test_deadline_holds_on_the_real_clock(send: Sender) -> None:
+def test_deadline_holds_on_the_real_clock(flavour: Flavour) -> None:
     # The one test on real time: a hanging server, default 20 s read timeout, 0.5 s deadline.
     transport = ReliableTransport(budget=RetryBudget(), deadline=0.5)
     with FaultServer(default=Hang()) as server:
         started = time.monotonic()
         with pytest.raises(APITimeoutError):
-            await send(transport, "GET", server.url + CALL_LOG_PATH)
+            flavour.send(transport, "GET", server.url + CALL_LOG_PATH)
         elapsed = time.monotonic() - started
     assert 0.4 <= elapsed <= 0.5 + 0.3
 
@@ -907,12 +858,12 @@ async def test_deadline_holds_on_the_real_clock(send: Sender) -> None:
 # -- the retry budget -------------------------------------------------------------------------
 
 
-async def test_an_empty_budget_fails_fast_with_the_underlying_error(
-    send: Sender, fake: FakeTime, caplog: pytest.LogCaptureFixture
+def test_an_empty_budget_fails_fast_with_the_underlying_error(
+    flavour: Flavour, fake: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
     budget = RetryBudget(capacity=5, retry_cost=5)
     with FaultServer(default=Respond(503)) as server, pytest.raises(InternalServerError) as info:
-        await send(reliable(fake, budget=budget), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake, budget=budget), "GET", server.url + CALL_LOG_PATH)
     assert len(server.requests) == 2  # one retry paid for, the second refused
     assert len(fake.sleeps) == 1
     assert budget.available == 0
@@ -920,17 +871,17 @@ async def test_an_empty_budget_fails_fast_with_the_underlying_error(
     assert any("retry budget exhausted" in r.getMessage() for r in caplog.records)
 
 
-async def test_success_refunds_the_budget(send: Sender, fake: FakeTime) -> None:
+def test_success_refunds_the_budget(flavour: Flavour, fake: FakeTime) -> None:
     budget = RetryBudget(capacity=10, retry_cost=5, success_refund=1)
     with FaultServer(Respond(503), Respond(200)) as server:
-        await send(reliable(fake, budget=budget), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake, budget=budget), "GET", server.url + CALL_LOG_PATH)
     assert budget.available == 6  # 10 - 5 for the retry + 1 for the success
 
 
-async def test_timeouts_cost_more(send: Sender, fake: FakeTime) -> None:
+def test_timeouts_cost_more(flavour: Flavour, fake: FakeTime) -> None:
     budget = RetryBudget(capacity=15, retry_cost=1, timeout_cost=10)
     with FaultServer(default=Hang()) as server, pytest.raises(APITimeoutError):
-        await send(
+        flavour.send(
             reliable(fake, budget=budget, timeout=SHORT_READ), "GET", server.url + CALL_LOG_PATH
         )
     assert len(server.requests) == 2  # 15 pays for one timeout retry (10), not two
@@ -975,7 +926,7 @@ def shared_budget() -> Iterator[RetryBudget]:
         )
 
 
-async def test_the_process_wide_budget_is_shared_by_sync_and_async(
+def test_the_process_wide_budget_is_shared_by_sync_and_async(
     shared_budget: RetryBudget, fake: FakeTime
 ) -> None:
     shared_budget.configure(capacity=5, retry_cost=5, refill=True)
@@ -989,18 +940,18 @@ async def test_the_process_wide_budget_is_shared_by_sync_and_async(
     async_transport = ReliableTransport(**options)
     assert sync_transport.config.budget is shared_budget
     assert async_transport.config.budget is shared_budget
-    sync_sender, async_sender = Sender("sync"), Sender("async")
+    sync_flavour, async_flavour = Flavour("sync"), Flavour("async")
     try:
         with FaultServer(default=Respond(503)) as server:
             with pytest.raises(InternalServerError):
-                await sync_sender(sync_transport, "GET", server.url + CALL_LOG_PATH)
+                sync_flavour.send(sync_transport, "GET", server.url + CALL_LOG_PATH)
             assert len(server.requests) == 2  # the sync call spent the whole bucket on one retry
             with pytest.raises(InternalServerError):
-                await async_sender(async_transport, "GET", server.url + CALL_LOG_PATH)
+                async_flavour.send(async_transport, "GET", server.url + CALL_LOG_PATH)
             assert len(server.requests) == 3  # so the async call could not retry at all
     finally:
-        await sync_sender.aclose()
-        await async_sender.aclose()
+        sync_flavour.close()
+        async_flavour.close()
     assert shared_budget.available == 0
 
 
@@ -1066,15 +1017,15 @@ HTML_502 = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body>
         ),
     ],
 )
-async def test_unusual_error_bodies_become_typed_errors(
-    send: Sender,
+def test_unusual_error_bodies_become_typed_errors(
+    flavour: Flavour,
     fake: FakeTime,
     behaviour: Behaviour,
     error_class: type[APIStatusError],
     fragments: list[str],
 ) -> None:
     with FaultServer(default=behaviour) as server, pytest.raises(APIStatusError) as info:
-        await send(reliable(fake, max_retries=0), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake, max_retries=0), "GET", server.url + CALL_LOG_PATH)
     error = info.value
     assert type(error) is error_class
     for fragment in fragments:
@@ -1084,17 +1035,17 @@ async def test_unusual_error_bodies_become_typed_errors(
     assert error.status_code == int(fragments[0].split()[1])
 
 
-async def test_html_on_a_2xx_is_a_response_validation_error(send: Sender, fake: FakeTime) -> None:
+def test_html_on_a_2xx_is_a_response_validation_error(flavour: Flavour, fake: FakeTime) -> None:
     page = Respond(200, headers=(("Content-Type", "text/html; charset=utf-8"),), body=HTML_502)
     with FaultServer(default=page) as server, pytest.raises(APIResponseValidationError) as info:
-        await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
     assert info.value.status_code == 200
     assert "HTML" in info.value.message
     assert info.value.body == HTML_502
     assert len(server.requests) == 1
 
 
-async def test_structured_422_fills_every_field(send: Sender, fake: FakeTime) -> None:
+def test_structured_422_fills_every_field(flavour: Flavour, fake: FakeTime) -> None:
     body = {
         "code": "validation_failed",
         "message": "the request has invalid fields",
@@ -1110,7 +1061,7 @@ async def test_structured_422_fills_every_field(send: Sender, fake: FakeTime) ->
         FaultServer(json_response(422, body, headers=(("x-request-id", "req_hdr"),))) as server,
         pytest.raises(UnprocessableEntityError) as info,
     ):
-        await send(reliable(fake), "POST", server.url + MAKE_CALL_PATH, json={"to": "555"})
+        flavour.send(reliable(fake), "POST", server.url + MAKE_CALL_PATH, json={"to": "555"})
     error = info.value
     assert (error.status_code, error.code) == (422, "validation_failed")
     assert error.message == "the request has invalid fields"
@@ -1123,12 +1074,10 @@ async def test_structured_422_fills_every_field(send: Sender, fake: FakeTime) ->
     assert error.client_request_id == server.requests[0].header("X-Request-Id")
 
 
-async def test_request_id_comes_from_the_body_without_a_header(
-    send: Sender, fake: FakeTime
-) -> None:
+def test_request_id_comes_from_the_body_without_a_header(flavour: Flavour, fake: FakeTime) -> None:
     body = {"code": "not_found", "message": "no such call", "request_id": "req_body"}
     with FaultServer(json_response(404, body)) as server, pytest.raises(NotFoundError) as info:
-        await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
     assert info.value.request_id == "req_body"
     assert info.value.code == "not_found"
 
@@ -1141,8 +1090,8 @@ async def test_request_id_comes_from_the_body_without_a_header(
         pytest.param((), None, None, id="none"),
     ],
 )
-async def test_rate_limit_error_carries_retry_after(
-    send: Sender,
+def test_rate_limit_error_carries_retry_after(
+    flavour: Flavour,
     fake: FakeTime,
     headers: tuple[tuple[str, str], ...],
     body_retry_after: int | None,
@@ -1155,15 +1104,15 @@ async def test_rate_limit_error_carries_retry_after(
         FaultServer(json_response(429, body, headers=headers)) as server,
         pytest.raises(RateLimitError) as info,
     ):
-        await send(reliable(fake, max_retries=0), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake, max_retries=0), "GET", server.url + CALL_LOG_PATH)
     assert info.value.retry_after == expected
     assert info.value.code == "rate_limited"
 
 
-async def test_errors_carry_the_calls_identity_and_attempts(send: Sender, fake: FakeTime) -> None:
+def test_errors_carry_the_calls_identity_and_attempts(flavour: Flavour, fake: FakeTime) -> None:
     script = [Respond(503, headers=(("x-request-id", f"srv-{n}"),)) for n in (1, 2, 3)]
     with FaultServer(*script) as server, pytest.raises(InternalServerError) as info:
-        await send(reliable(fake), "POST", server.url + MAKE_CALL_PATH, json={"to": PHONE})
+        flavour.send(reliable(fake), "POST", server.url + MAKE_CALL_PATH, json={"to": PHONE})
     error = info.value
     sent = server.requests[0]
     assert error.idempotency_key == sent.header("Idempotency-Key") is not None
@@ -1180,7 +1129,7 @@ async def test_errors_carry_the_calls_identity_and_attempts(send: Sender, fake: 
     assert repr(error).startswith("InternalServerError(")
 
 
-async def test_compressed_bodies_are_decoded(send: Sender, fake: FakeTime) -> None:
+def test_compressed_bodies_are_decoded(flavour: Flavour, fake: FakeTime) -> None:
     error_body = {"code": "conflict", "message": "key reused with another body", "request_id": "r"}
     gzip_json = (("Content-Type", "application/json"), ("Content-Encoding", "gzip"))
     script = [
@@ -1190,14 +1139,14 @@ async def test_compressed_bodies_are_decoded(send: Sender, fake: FakeTime) -> No
     transport = reliable(fake)
     with FaultServer(*script) as server:
         with pytest.raises(ConflictError) as info:
-            await send(transport, "GET", server.url + CALL_LOG_PATH)
-        response = await send(transport, "GET", server.url + CALL_LOG_PATH)
+            flavour.send(transport, "GET", server.url + CALL_LOG_PATH)
+        response = flavour.send(transport, "GET", server.url + CALL_LOG_PATH)
     assert info.value.code == "conflict"
     assert info.value.message == "key reused with another body"
     assert response.json() == {"ok": True}
 
 
-async def test_works_over_an_in_memory_mock_transport(send: Sender, fake: FakeTime) -> None:
+def test_works_over_an_in_memory_mock_transport(flavour: Flavour, fake: FakeTime) -> None:
     replies = iter(
         [httpx.Response(503), httpx.Response(200, json={"call_id": "c_1"}, headers={"x": "y"})]
     )
@@ -1207,7 +1156,7 @@ async def test_works_over_an_in_memory_mock_transport(send: Sender, fake: FakeTi
 
     mock = httpx.MockTransport(handler)
     transport = reliable(fake, transport=mock, async_transport=mock)
-    response = await send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
+    response = flavour.send(transport, "GET", "http://api.test" + CALL_LOG_PATH)
     assert response.json() == {"call_id": "c_1"}
     assert response.headers["x"] == "y"
     assert len(fake.sleeps) == 1
@@ -1220,8 +1169,8 @@ def wrapper_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]
     return [r for r in caplog.records if r.name == "stateset_voice"]
 
 
-async def test_retries_and_success_are_logged_with_both_ids(
-    send: Sender, fake: FakeTime, caplog: pytest.LogCaptureFixture
+def test_retries_and_success_are_logged_with_both_ids(
+    flavour: Flavour, fake: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="stateset_voice")
     script = [
@@ -1230,7 +1179,7 @@ async def test_retries_and_success_are_logged_with_both_ids(
         Respond(200, headers=(("x-request-id", "srv-3"),)),
     ]
     with FaultServer(*script) as server:
-        await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
     client_id = server.requests[0].header("X-Request-Id")
     assert client_id is not None
     records = wrapper_records(caplog)
@@ -1245,15 +1194,15 @@ async def test_retries_and_success_are_logged_with_both_ids(
         assert fragment in debugs[0]
 
 
-async def test_a_final_failure_is_logged_once(
-    send: Sender, fake: FakeTime, caplog: pytest.LogCaptureFixture
+def test_a_final_failure_is_logged_once(
+    flavour: Flavour, fake: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="stateset_voice")
     with (
         FaultServer(default=Respond(503, headers=(("x-request-id", "srv-x"),))) as server,
         pytest.raises(InternalServerError) as info,
     ):
-        await send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
+        flavour.send(reliable(fake), "GET", server.url + CALL_LOG_PATH)
     warnings = [r.getMessage() for r in wrapper_records(caplog) if r.levelno == logging.WARNING]
     assert len(warnings) == 3  # two retries, one final failure
     final = warnings[-1]
@@ -1262,12 +1211,12 @@ async def test_a_final_failure_is_logged_once(
     assert str(info.value.client_request_id) in final
 
 
-async def test_a_non_retried_failure_is_logged_once(
-    send: Sender, fake: FakeTime, caplog: pytest.LogCaptureFixture
+def test_a_non_retried_failure_is_logged_once(
+    flavour: Flavour, fake: FakeTime, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="stateset_voice")
     with FaultServer(Reset()) as server, pytest.raises(APIConnectionError):
-        await send(reliable(fake), "POST", server.url + PLAIN_POST_PATH, content=b"{}")
+        flavour.send(reliable(fake), "POST", server.url + PLAIN_POST_PATH, content=b"{}")
     records = wrapper_records(caplog)
     assert [r.levelno for r in records] == [logging.WARNING]
     assert "ReadError" in records[0].getMessage()
@@ -1293,8 +1242,8 @@ def assert_no_secrets(text: str) -> None:
         pytest.param("GET", f"/api/v1/contacts/%2B{PHONE[1:]}", Respond(404), id="encoded-404"),
     ],
 )
-async def test_no_secret_or_phone_number_in_logs_errors_or_events(
-    send: Sender,
+def test_no_secret_or_phone_number_in_logs_errors_or_events(
+    flavour: Flavour,
     fake: FakeTime,
     caplog: pytest.LogCaptureFixture,
     method: str,
@@ -1305,7 +1254,7 @@ async def test_no_secret_or_phone_number_in_logs_errors_or_events(
     events: list[RetryEvent] = []
     transport = reliable(fake, timeout=SHORT_READ, on_retry=events.append)
     with FaultServer(default=behaviour) as server, pytest.raises(StateSetVoiceError) as info:
-        await send(
+        flavour.send(
             transport,
             method,
             server.url + path,
@@ -1326,7 +1275,7 @@ async def test_no_secret_or_phone_number_in_logs_errors_or_events(
 # -- on_retry ---------------------------------------------------------------------------------
 
 
-async def test_on_retry_receives_each_retry(send: Sender, fake: FakeTime) -> None:
+def test_on_retry_receives_each_retry(flavour: Flavour, fake: FakeTime) -> None:
     events: list[RetryEvent] = []
     script = [
         Respond(503, headers=(("x-request-id", "srv-1"),)),
@@ -1334,7 +1283,7 @@ async def test_on_retry_receives_each_retry(send: Sender, fake: FakeTime) -> Non
         Respond(201),
     ]
     with FaultServer(*script) as server:
-        await send(
+        flavour.send(
             reliable(fake, on_retry=events.append),
             "POST",
             server.url + MAKE_CALL_PATH,
@@ -1354,19 +1303,23 @@ async def test_on_retry_receives_each_retry(send: Sender, fake: FakeTime) -> Non
 # -- through a generated client ---------------------------------------------------------------
 
 
-async def get_call_log_via(
-    mode: str, client: AuthenticatedClient, call_id: str
+def get_call_log_via(
+    flavour: Flavour, client: AuthenticatedClient, call_id: str
 ) -> Response[ApiError | CallLog]:
     """The generated operation, sync or async, inside the client's context manager."""
-    if mode == "sync":
+    if not flavour.is_async:
         with client:
             return get_call_log.sync_detailed(call_id, client=client)
-    async with client:
-        return await get_call_log.asyncio_detailed(call_id, client=client)
+
+    async def inside() -> Response[ApiError | CallLog]:
+        async with client:
+            return await get_call_log.asyncio_detailed(call_id, client=client)
+
+    return flavour.wait(inside())
 
 
-async def test_generated_client_retries_through_httpx_args(
-    mode: str, fake: FakeTime, httpserver: HTTPServer
+def test_generated_client_retries_through_httpx_args(
+    flavour: Flavour, fake: FakeTime, httpserver: HTTPServer
 ) -> None:
     path = "/api/v1/call-logs/c_1"
     unavailable = {"code": "unavailable", "message": "try again", "request_id": "r1"}
@@ -1377,7 +1330,7 @@ async def test_generated_client_retries_through_httpx_args(
         token="t",
         httpx_args={"transport": reliable(fake)},
     )
-    response = await get_call_log_via(mode, client, "c_1")
+    response = get_call_log_via(flavour, client, "c_1")
     assert response.status_code == 200
     assert isinstance(response.parsed, CallLog)
     assert response.parsed.call_id == "c_1"
@@ -1389,8 +1342,8 @@ async def test_generated_client_retries_through_httpx_args(
     assert len(fake.sleeps) == 1
 
 
-async def test_generated_client_raises_typed_errors(
-    mode: str, fake: FakeTime, httpserver: HTTPServer
+def test_generated_client_raises_typed_errors(
+    flavour: Flavour, fake: FakeTime, httpserver: HTTPServer
 ) -> None:
     body = {"code": "not_found", "message": "no such call", "request_id": "r404"}
     httpserver.expect_request("/api/v1/call-logs/c_9").respond_with_json(body, status=404)
@@ -1400,6 +1353,6 @@ async def test_generated_client_raises_typed_errors(
         httpx_args={"transport": reliable(fake)},
     )
     with pytest.raises(NotFoundError) as info:
-        await get_call_log_via(mode, client, "c_9")
+        get_call_log_via(flavour, client, "c_9")
     assert (info.value.code, info.value.request_id) == ("not_found", "r404")
     assert len(httpserver.log) == 1

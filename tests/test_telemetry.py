@@ -7,11 +7,10 @@ and budget paths, sync and async, and reads every attribute, event and metric la
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -25,16 +24,19 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from stateset_voice_wrapper import (
-    AsyncVoiceClient,
     InternalServerError,
     RateLimitError,
     ReliabilityConfig,
     RetryBudget,
-    VoiceClient,
     configure_telemetry,
 )
 from stateset_voice_wrapper._reliability.telemetry import key_digest
 from stateset_voice_wrapper._shared import telemetry as switch
+
+if TYPE_CHECKING:
+    from tests.flavours import Flavour
+else:
+    from flavours import Flavour
 
 KEY = "sk_test_telemetry_secret_0123456789"
 TO, FROM = "+15555550101", "+15555551234"
@@ -122,35 +124,23 @@ def flaky_make_call(server: HTTPServer, failures: int, status: int = 503) -> lis
     return seen
 
 
-def create_sync(server: HTTPServer, **options: Any) -> Any:
-    with VoiceClient(KEY, base_url=server.url_for(""), reliability=quiet(**options)) as voice:
-        return voice.calls.create(
+def create(flavour: Flavour, server: HTTPServer, **options: Any) -> Any:
+    """``calls.create`` with the business key on a client of ``flavour``."""
+    reliability = quiet(async_sleep=_no_sleep, **options)
+    voice = flavour.client("voice", KEY, base_url=server.url_for(""), reliability=reliability)
+    return flavour.within(
+        voice,
+        lambda c: c.calls.create(
             to=TO, from_=FROM, agent_key="front_desk", idempotency_key=BUSINESS_KEY
-        )
-
-
-def create_async(server: HTTPServer, **options: Any) -> Any:
-    async def run() -> Any:
-        async with AsyncVoiceClient(
-            KEY, base_url=server.url_for(""), reliability=quiet(async_sleep=_no_sleep, **options)
-        ) as voice:
-            return await voice.calls.create(
-                to=TO, from_=FROM, agent_key="front_desk", idempotency_key=BUSINESS_KEY
-            )
-
-    return asyncio.run(run())
-
-
-@pytest.fixture(params=["sync", "async"])
-def create(request: pytest.FixtureRequest) -> Any:
-    return create_sync if request.param == "sync" else create_async
+        ),
+    )
 
 
 def test_a_retried_create_is_one_internal_span_over_two_client_spans(
-    exported: Exported, httpserver: HTTPServer, create: Any
+    exported: Exported, httpserver: HTTPServer, flavour: Flavour
 ) -> None:
     seen = flaky_make_call(httpserver, failures=1)
-    call = create(httpserver)
+    call = create(flavour, httpserver)
     assert call.call_id == CALL["call_id"]
     spans = exported.finished()
     internal = [s for s in spans if s.kind is SpanKind.INTERNAL]
@@ -198,10 +188,10 @@ def test_a_retried_create_is_one_internal_span_over_two_client_spans(
 
 
 def test_attempt_durations_follow_the_http_semantic_conventions(
-    exported: Exported, httpserver: HTTPServer
+    exported: Exported, httpserver: HTTPServer, flavour: Flavour
 ) -> None:
     flaky_make_call(httpserver, failures=1)
-    create_sync(httpserver)
+    create(flavour, httpserver)
     points = exported.points()
     durations = points["http.client.request.duration"]
     labels = sorted(
@@ -238,17 +228,15 @@ def test_generated_clients_get_the_contract_template_not_the_raw_path(
     assert internal.name == "stateset_voice get_call_log"
 
 
-@pytest.mark.parametrize("flavour", ["sync", "async"])
 def test_no_phone_number_key_or_secret_in_any_exported_value(
-    exported: Exported, httpserver: HTTPServer, flavour: str
+    exported: Exported, httpserver: HTTPServer, flavour: Flavour
 ) -> None:
-    create = create_sync if flavour == "sync" else create_async
     flaky_make_call(httpserver, failures=1)
-    create(httpserver)  # the retry path
+    create(flavour, httpserver)  # the retry path
     httpserver.clear()
     flaky_make_call(httpserver, failures=5)
     with pytest.raises(InternalServerError):  # the budget path: the second retry is unpaid
-        create(httpserver, budget=RetryBudget(capacity=5))
+        create(flavour, httpserver, budget=RetryBudget(capacity=5))
     httpserver.clear()
 
     def limited(request: Request) -> Response:
@@ -257,7 +245,7 @@ def test_no_phone_number_key_or_secret_in_any_exported_value(
 
     httpserver.expect_request("/api/v1/make-call").respond_with_handler(limited)
     with pytest.raises(RateLimitError):  # the deadline path: 30 s wanted, 5 s left
-        create(httpserver, deadline=5.0)
+        create(flavour, httpserver, deadline=5.0)
     texts = exported.every_value()
     joined = "\n".join(texts)
     for secret in (KEY, BUSINESS_KEY, TO, FROM, TO[1:], FROM[1:], "5555550101", "5555551234"):
@@ -271,7 +259,7 @@ def test_no_phone_number_key_or_secret_in_any_exported_value(
 
 
 def test_the_httpx_instrumentation_adds_no_second_client_span(
-    exported: Exported, httpserver: HTTPServer
+    exported: Exported, httpserver: HTTPServer, flavour: Flavour
 ) -> None:
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
@@ -279,7 +267,7 @@ def test_the_httpx_instrumentation_adds_no_second_client_span(
     instrumentor.instrument(tracer_provider=exported.tracer_provider)
     try:
         seen = flaky_make_call(httpserver, failures=1)
-        create_sync(httpserver)
+        create(flavour, httpserver)
         httpserver.expect_request("/plain").respond_with_data("ok")
         with httpx.Client() as plain:  # not the SDK: the instrumentation's own span
             plain.get(httpserver.url_for("/plain"))
@@ -297,9 +285,9 @@ def test_the_httpx_instrumentation_adds_no_second_client_span(
 
 
 def test_telemetry_off_for_one_client_records_nothing(
-    exported: Exported, httpserver: HTTPServer
+    exported: Exported, httpserver: HTTPServer, flavour: Flavour
 ) -> None:
     flaky_make_call(httpserver, failures=0)
-    create_sync(httpserver, telemetry=False)
+    create(flavour, httpserver, telemetry=False)
     assert exported.finished() == []
     assert "traceparent" not in httpserver.log[0][0].headers

@@ -1,4 +1,9 @@
-"""Exactly-once webhook handling over both stores: redelivery, concurrency, failures, crashes."""
+"""Exactly-once webhook handling over both stores: redelivery, concurrency, failures, crashes.
+
+The consumer's behaviours run through ``process`` and ``aprocess`` (the ``flavour`` fixture,
+tests/flavours.py); cancellation, which only ``aprocess`` has, is
+tests/test_ledger_cancellation.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -33,6 +38,11 @@ from stateset_voice_wrapper.webhooks import (
     event_dedup_key,
     parse_event,
 )
+
+if TYPE_CHECKING:
+    from tests.flavours import Flavour
+else:
+    from flavours import Flavour
 
 HANDLED, DUPLICATE, IN_FLIGHT = (
     ProcessStatus.HANDLED,
@@ -111,12 +121,12 @@ class Recorder:
         return event.type if isinstance(event, Event) else "other"
 
 
-def test_redelivered_event_runs_the_handler_once(store: LeaseStore) -> None:
+def test_redelivered_event_runs_the_handler_once(flavour: Flavour, store: LeaseStore) -> None:
     consumer, handler = ExactlyOnceConsumer(store), Recorder()
-    first = consumer.process(EVENT, handler)
+    first = flavour.process(consumer, EVENT, handler)
     assert first == ProcessResult(HANDLED, f"id:{EVENT.id}", "call.completed")
     assert (first.handled, first.acknowledge) == (True, True)
-    again = consumer.process(EVENT, handler)
+    again = flavour.process(consumer, EVENT, handler)
     assert (again.status, again.duplicate, again.acknowledge, again.value) == (
         DUPLICATE,
         True,
@@ -188,7 +198,9 @@ def test_concurrent_deliveries_in_two_processes_run_the_handler_once(
         assert ExactlyOnceConsumer(store).process(EVENT, Recorder()).status is DUPLICATE
 
 
-def test_failing_handler_releases_so_a_redelivery_runs_it_again(store: LeaseStore) -> None:
+def test_failing_handler_releases_so_a_redelivery_runs_it_again(
+    flavour: Flavour, store: LeaseStore
+) -> None:
     consumer, calls = ExactlyOnceConsumer(store), []
 
     def flaky(event: Event) -> str:
@@ -198,10 +210,10 @@ def test_failing_handler_releases_so_a_redelivery_runs_it_again(store: LeaseStor
         return "ok"
 
     with pytest.raises(ConnectionError, match="CRM is down"):
-        consumer.process(EVENT, flaky)
-    assert consumer.process(EVENT, flaky) == ProcessResult(HANDLED, f"id:{EVENT.id}", "ok")
+        flavour.process(consumer, EVENT, flaky)
+    assert flavour.process(consumer, EVENT, flaky) == ProcessResult(HANDLED, f"id:{EVENT.id}", "ok")
     assert len(calls) == 2
-    assert consumer.process(EVENT, flaky).status is DUPLICATE
+    assert flavour.process(consumer, EVENT, flaky).status is DUPLICATE
 
 
 def _crash_in_handler(backend: Backend) -> None:
@@ -213,7 +225,7 @@ def _crash_in_handler(backend: Backend) -> None:
 
 
 def test_crashed_handler_is_run_again_after_the_lease_expires(
-    backend: Backend, store: LeaseStore, clock: FakeClock
+    flavour: Flavour, backend: Backend, store: LeaseStore, clock: FakeClock
 ) -> None:
     worker = multiprocessing.get_context("spawn").Process(target=_crash_in_handler, args=(backend,))
     worker.start()
@@ -222,15 +234,15 @@ def test_crashed_handler_is_run_again_after_the_lease_expires(
     clock.now = time.time()  # the child claimed on the real clock, before this instant
 
     consumer, handler = ExactlyOnceConsumer(store, lease_seconds=30), Recorder()
-    assert consumer.process(EVENT, handler).status is IN_FLIGHT  # the dead worker's lease
+    assert flavour.process(consumer, EVENT, handler).status is IN_FLIGHT  # the dead worker's lease
     clock.advance(31)
-    assert consumer.process(EVENT, handler).status is HANDLED
-    assert consumer.process(EVENT, handler).status is DUPLICATE
+    assert flavour.process(consumer, EVENT, handler).status is HANDLED
+    assert flavour.process(consumer, EVENT, handler).status is DUPLICATE
     assert handler.seen == [EVENT]
 
 
 def test_handler_outliving_its_lease_is_logged(
-    store: LeaseStore, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    flavour: Flavour, store: LeaseStore, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     consumer = ExactlyOnceConsumer(store, lease_seconds=30)
     late: list[ProcessResult[str]] = []
@@ -240,11 +252,11 @@ def test_handler_outliving_its_lease_is_logged(
         runs.append(event)
         clock.advance(31)
         if len(runs) == 1:  # a redelivery arrives after the lease and takes the event over
-            late.append(consumer.process(EVENT, slow))
+            late.append(consumer.process(EVENT, slow))  # another worker, sync either way
         return "done"
 
     with caplog.at_level(logging.WARNING, logger="stateset_voice_wrapper.webhooks"):
-        result = consumer.process(EVENT, slow)
+        result = flavour.process(consumer, EVENT, slow)
     assert result.status is HANDLED
     assert late[0].status is HANDLED
     assert len(runs) == 2  # the price of a lease shorter than the handler: an extra run
@@ -281,13 +293,15 @@ def test_events_with_an_id_dedup_on_the_namespaced_id() -> None:
     assert event_dedup_key(typed) == "id:evt_1"
 
 
-def test_a_parsed_event_without_an_id_is_deduplicated_by_the_consumer(store: LeaseStore) -> None:
+def test_a_parsed_event_without_an_id_is_deduplicated_by_the_consumer(
+    flavour: Flavour, store: LeaseStore
+) -> None:
     # parse_event reads a missing id as "" and names the type `type_`: the consumer used to
     # read `type` and refuse the event.
     typed = parse_event(CALL_COMPLETED)
     consumer, handler = ExactlyOnceConsumer(store), Recorder()
-    assert consumer.process(typed, handler).status is HANDLED
-    assert consumer.process(parse_event(CALL_COMPLETED), handler).status is DUPLICATE
+    assert flavour.process(consumer, typed, handler).status is HANDLED
+    assert flavour.process(consumer, parse_event(CALL_COMPLETED), handler).status is DUPLICATE
     assert len(handler.seen) == 1
 
 
@@ -343,25 +357,28 @@ def test_id_less_events_that_cannot_be_deduplicated_raise_invalid_event_error() 
 
 
 def test_the_consumer_refuses_an_undeduplicatable_event_with_invalid_event_error(
+    flavour: Flavour,
     store: LeaseStore,
 ) -> None:
     handler = Recorder()
     with pytest.raises(InvalidEventError):
-        ExactlyOnceConsumer(store).process(Event(id=None, type="call.completed"), handler)
+        flavour.process(ExactlyOnceConsumer(store), Event(id=None, type="call.completed"), handler)
     assert handler.seen == []
 
 
-def test_events_without_ids_are_deduplicated_by_their_payload(store: LeaseStore) -> None:
+def test_events_without_ids_are_deduplicated_by_their_payload(
+    flavour: Flavour, store: LeaseStore
+) -> None:
     consumer, handler = ExactlyOnceConsumer(store), Recorder()
     completed = Event(id=None, type="call.completed", call_id="call_1")
     failed = Event(id=None, type="call.failed", call_id="call_1")
-    assert consumer.process(completed, handler).status is HANDLED
-    assert consumer.process(completed, handler).status is DUPLICATE
-    assert consumer.process(failed, handler).status is HANDLED
+    assert flavour.process(consumer, completed, handler).status is HANDLED
+    assert flavour.process(consumer, completed, handler).status is DUPLICATE
+    assert flavour.process(consumer, failed, handler).status is HANDLED
     second_completion = {**CALL_COMPLETED, "occurred_at": "2026-11-21T09:00:00Z"}
-    assert consumer.process(CALL_COMPLETED, handler).status is HANDLED
-    assert consumer.process(second_completion, handler).status is HANDLED  # not merged
-    assert consumer.process(parse_event(CALL_COMPLETED), handler).status is DUPLICATE
+    assert flavour.process(consumer, CALL_COMPLETED, handler).status is HANDLED
+    assert flavour.process(consumer, second_completion, handler).status is HANDLED  # not merged
+    assert flavour.process(consumer, parse_event(CALL_COMPLETED), handler).status is DUPLICATE
     assert len(handler.seen) == 4
 
 
@@ -371,29 +388,31 @@ def test_bad_lease_is_invalid_parameter(store: LeaseStore) -> None:
             ExactlyOnceConsumer(store, lease_seconds=lease)
 
 
-def test_a_key_held_by_something_else_is_a_store_error(store: LeaseStore) -> None:
+def test_a_key_held_by_something_else_is_a_store_error(flavour: Flavour, store: LeaseStore) -> None:
     store.claim(event_dedup_key(EVENT), fingerprint="a ledger's fingerprint", lease_seconds=30)
     with pytest.raises(StoreError, match="own namespace"):
-        ExactlyOnceConsumer(store).process(EVENT, Recorder())
+        flavour.process(ExactlyOnceConsumer(store), EVENT, Recorder())
 
 
-async def test_async_process_handles_once_and_releases_on_failure(store: LeaseStore) -> None:
-    consumer, calls = ExactlyOnceConsumer(store), []
+def test_a_delivery_during_handling_is_in_flight(flavour: Flavour, store: LeaseStore) -> None:
+    consumer = ExactlyOnceConsumer(store)
+    during: list[ProcessResult[None]] = []
 
-    async def handler(event: Event) -> int:
-        calls.append(event)
-        if len(calls) == 1:
-            raise RuntimeError("transient")
-        return len(calls)
+    def handler(event: Event) -> None:
+        during.append(ExactlyOnceConsumer(store).process(EVENT, noop))  # a second worker
 
-    with pytest.raises(RuntimeError, match="transient"):
-        await consumer.aprocess(EVENT, handler)
-    assert await consumer.aprocess(EVENT, handler) == ProcessResult(HANDLED, f"id:{EVENT.id}", 2)
-    assert (await consumer.aprocess(EVENT, handler)).status is DUPLICATE
-    assert len(calls) == 2
+    def noop(event: Event) -> None:
+        raise AssertionError("must not run while the event is in flight")
+
+    assert flavour.process(consumer, EVENT, handler).status is HANDLED
+    assert [r.status for r in during] == [IN_FLIGHT]
+    assert during[0].acknowledge is False
+    assert flavour.process(consumer, EVENT, noop).status is DUPLICATE
 
 
-async def test_async_delivery_during_handling_is_in_flight(store: LeaseStore) -> None:
+async def test_an_async_delivery_on_the_same_loop_during_handling_is_in_flight(
+    store: LeaseStore,
+) -> None:
     consumer = ExactlyOnceConsumer(store)
     during: list[ProcessResult[None]] = []
 

@@ -183,7 +183,7 @@ def _sweep(report: LaunchReport) -> str:
         intro
         + _table(["server gate", "status", "observed", "threshold", "detail"], rows, (2, 3))
         + "<h2>Client and server side by side</h2>"
-        + _table(["gate", "client", "server", ""], compared)
+        + _table(["gate", "client", "server", "agreement"], compared)
     )
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from stateset_voice_wrapper import ConfigurationError, InvalidParameterError
+from stateset_voice_wrapper import ConfigurationError, InvalidParameterError, RedisCallLimiter
 from stateset_voice_wrapper._storage import redis_policy, sqlite_store
 from stateset_voice_wrapper._storage.memory_store import MemoryLeaseStore
 from stateset_voice_wrapper.stores import (
@@ -272,6 +272,7 @@ def test_an_evicting_redis_is_refused_by_default(evicting: Callable[..., str], p
         lambda: RedisLedger(url),
         lambda: RedisDedupStore(url),
         lambda: RedisLeaseStore(url),
+        lambda: RedisCallLimiter(url, name="t", concurrency=1),
     ):
         with pytest.raises(ConfigurationError) as caught:
             open_store()

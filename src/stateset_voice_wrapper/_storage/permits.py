@@ -1,0 +1,258 @@
+"""A concurrency limit on the lease machinery: ``limit`` permit slots, each a lease key.
+
+::
+
+    slot i   free --claim--> claimed(token)                           acquire, before sending
+             claimed --complete(token, call_id)--> attached(call_id)  the call was placed
+             claimed | attached --free--> free                        release (by token or call)
+             claimed --lease_seconds pass--> free: the worker died before its call was placed
+             attached --call_lease_seconds pass--> free: nobody reported the call's end
+    ended:C  written by release_for_call(C), live for lease_seconds: "call C has ended", for
+             an attach that lands after the end was reported
+
+A slot is claimable when :meth:`LeaseStoreBase.get` says None: absent, forgotten, or a claim
+whose lease ran out (which a claim takes over). An attached slot is a *completed* lease whose
+result is the call ID, so it is held until the store's ``retention_seconds`` (the call lease)
+unless freed, and it tells :meth:`ConcurrencyLimit.release_for_call` which slot a call holds.
+
+Two decisions the lease state machine does not have are added here as pure functions, applied
+through the store's atomic read-decide-write like every other decision: freeing a slot, claimed
+or attached, by its token or by its call (:func:`_decide_free`), and writing an end mark that is
+forgotten with its short lease rather than kept for the store's retention (:func:`_decide_mark`).
+
+``release_for_call`` marks the end *before* it looks for the slot, and ``attach`` looks for the
+mark *after* it attached: whichever of the two comes second sees the other's write, so a call
+that ends before its permit is attached (a number that fails at once) is freed all the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from typing import TYPE_CHECKING, TypeVar
+
+from .._shared.errors import InvalidParameterError
+from .keys import _stored_key
+from .leases import Claimed, Completed, LeaseChange, LeaseRecord, LeaseStoreBase
+
+if TYPE_CHECKING:
+    from .limiter import CallLimiter
+
+__all__ = ["ConcurrencyLimit", "Permit", "SlotHold"]
+
+_log = logging.getLogger("stateset_voice.limits")
+
+_T = TypeVar("_T")
+_PERMIT = "permit"  # every slot's fingerprint: permits are interchangeable
+_ENDED = "ended"
+
+#: (slot index, token) of a claimed slot.
+SlotHold = tuple[int, str]
+
+
+def _decide_free(
+    record: LeaseRecord | None, now: float, *, token: str | None, call: bytes | None
+) -> tuple[bool, LeaseChange]:
+    """Free the slot if it is still held by ``token`` (or attached to ``call``)."""
+    if record is None or now >= record.forget_at:
+        return False, None
+    if token is not None and record.token != token:
+        return False, None  # taken over after our lease expired: no longer ours to free
+    if call is not None and record.result != call:
+        return False, None
+    return True, "delete"
+
+
+def _decide_mark(
+    record: LeaseRecord | None, now: float, *, lease_seconds: float
+) -> tuple[None, LeaseChange]:
+    """Mark a call as ended for ``lease_seconds`` (a live mark is left as it is)."""
+    if record is not None and now < record.forget_at:
+        return None, None
+    until = now + lease_seconds
+    return None, LeaseRecord(_ENDED, None, until, until, None)
+
+
+class ConcurrencyLimit:
+    """``limit`` permit slots named ``name`` in ``store``; see the module docstring.
+
+    An attached permit is held for ``store.retention_seconds`` (the call lease) at most.
+    """
+
+    def __init__(
+        self, store: LeaseStoreBase, *, name: str, limit: int, lease_seconds: float
+    ) -> None:
+        self.store = store
+        self.name = name
+        self.limit = limit
+        self.lease_seconds = lease_seconds
+        self._slots = [_stored_key(name, f"slot:{i}") for i in range(limit)]
+
+    def _ended_key(self, call_id: str) -> str:
+        return _stored_key(self.name, f"ended:{call_id}")
+
+    def try_take(self) -> SlotHold | None:
+        """Claim a free slot (one read of every slot, then a claim), or None if all are held."""
+        states = self.store.get_many(self._slots)
+        free = [i for i, state in enumerate(states) if state is None]
+        random.shuffle(free)  # workers that read the same snapshot spread over the free slots
+        for i in free:
+            outcome = self.store.claim(
+                self._slots[i], fingerprint=_PERMIT, lease_seconds=self.lease_seconds
+            )
+            if isinstance(outcome, Claimed):
+                return i, outcome.token
+        return None  # all held, or every free one was taken between the read and our claim
+
+    def free(self, hold: SlotHold) -> bool:
+        """Free a claimed or attached slot; False if its lease ran out and it was taken over."""
+        index, token = hold
+        return self._free(index, token=token, call=None)
+
+    def _free(self, index: int, *, token: str | None, call: bytes | None) -> bool:
+        return self.store._apply(
+            self._slots[index],
+            lambda record, now: _decide_free(record, now, token=token, call=call),
+            operation="free permit",
+        )
+
+    def attach(self, hold: SlotHold, call_id: str) -> bool | None:
+        """Hold the slot for ``call_id`` until its end is reported (or the call lease passes).
+
+        True: attached. None: the call had already ended, so the slot was freed at once. False:
+        the slot's lease ran out and another worker took it over before the call was placed.
+        """
+        index, token = hold
+        if not self.store.complete(self._slots[index], token=token, result=call_id.encode()):
+            return False
+        if self.store.get(self._ended_key(call_id)) is not None:
+            self._free(index, token=token, call=None)
+            return None
+        return True
+
+    def release_for_call(self, call_id: str) -> bool:
+        """Free the slot attached to ``call_id``; False if none is (released already, or not
+        attached yet: the mark left here frees it when it is)."""
+        lease = self.lease_seconds
+        self.store._apply(
+            self._ended_key(call_id),
+            lambda record, now: _decide_mark(record, now, lease_seconds=lease),
+            operation="mark the end of a call",
+        )
+        wanted = call_id.encode()
+        freed = False
+        for index, state in enumerate(self.store.get_many(self._slots)):
+            if isinstance(state, Completed) and state.result == wanted:
+                freed = self._free(index, token=None, call=wanted) or freed
+        return freed
+
+    def attached_calls(self) -> list[str]:
+        """The call IDs that hold a permit now."""
+        return [
+            state.result.decode()
+            for state in self.store.get_many(self._slots)
+            if isinstance(state, Completed)
+        ]
+
+    def in_use(self) -> int:
+        """How many slots are held (claimed or attached) now."""
+        return sum(state is not None for state in self.store.get_many(self._slots))
+
+
+class Permit:
+    """One call's share of a :class:`CallLimiter`.
+
+    It holds a concurrency slot (when the limiter has a concurrency limit) until
+    :meth:`release`, or, once :meth:`attach`-ed to the call it was taken for, until that call's
+    end is reported (:meth:`CallLimiter.release_for_call`) or ``call_lease_seconds`` pass.
+    ``taken_at`` is the limiter-clock instant of its admission by the rate limit. ``attach``
+    and ``release`` never raise: a store failure is logged and the slot's lease bounds it.
+    """
+
+    def __init__(self, limiter: CallLimiter, hold: SlotHold | None, taken_at: float) -> None:
+        self.limiter = limiter
+        self.taken_at = taken_at
+        self.call_id: str | None = None
+        self._hold = hold
+        self._state = "held"
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Permit(limit={self.limiter.name!r}, slot={self.slot}, state={self._state!r})"
+
+    @property
+    def slot(self) -> int | None:
+        """The concurrency slot held, or None (a limiter without a concurrency limit)."""
+        return None if self._hold is None else self._hold[0]
+
+    def _move(self, allowed: tuple[str, ...], to: str) -> bool:
+        with self._lock:
+            if self._state not in allowed:
+                return False
+            self._state = to
+            return True
+
+    def attach(self, call_id: str) -> None:
+        """Keep the slot for ``call_id``, the call placed with this permit, until it ends."""
+        if not isinstance(call_id, str) or not call_id:
+            raise InvalidParameterError("call_id must be a non-empty string")
+        if not self._move(("held",), "attached"):
+            return
+        self.call_id = call_id
+        if self._hold is not None:
+            self._attach(self._hold, call_id)
+
+    def _attach(self, hold: SlotHold, call_id: str) -> None:
+        try:
+            attached = self.limiter._slots_or_fail().attach(hold, call_id)
+        except Exception:
+            _log.warning(
+                "limit %r: could not attach the permit to call %s; it is free again when its "
+                "lease expires",
+                self.limiter.name,
+                call_id,
+                exc_info=True,
+            )
+            return
+        if attached is False:
+            _log.warning(
+                "limit %r: the permit's lease expired before call %s was placed and another "
+                "worker took the slot (raise lease_seconds if creates take this long)",
+                self.limiter.name,
+                call_id,
+            )
+
+    def release(self) -> None:
+        """Free the slot now: the create failed, or the call ended and you track its end."""
+        if not self._move(("held", "attached"), "released") or self._hold is None:
+            return
+        self._release(self._hold)
+
+    def _release(self, hold: SlotHold) -> None:
+        try:
+            self.limiter._slots_or_fail().free(hold)
+        except Exception:
+            _log.warning(
+                "limit %r: could not release a permit; it is free again when its lease expires",
+                self.limiter.name,
+                exc_info=True,
+            )
+
+    async def aattach(self, call_id: str) -> None:
+        """:meth:`attach` from async code; it completes even if the awaiting task is cancelled."""
+        if not isinstance(call_id, str) or not call_id:
+            raise InvalidParameterError("call_id must be a non-empty string")
+        if not self._move(("held",), "attached"):
+            return
+        self.call_id = call_id
+        if self._hold is not None:
+            hold = self._hold
+            await self.limiter._arun(lambda: self._attach(hold, call_id), "attaching a permit")
+
+    async def arelease(self) -> None:
+        """:meth:`release` from async code; it completes even if the awaiting task is cancelled."""
+        if not self._move(("held", "attached"), "released") or self._hold is None:
+            return
+        hold = self._hold
+        await self.limiter._arun(lambda: self._release(hold), "releasing a permit")

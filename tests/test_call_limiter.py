@@ -98,6 +98,16 @@ def test_permits_run_out_at_the_limit_and_the_refusal_names_the_limit(make: Make
     assert "nothing was sent" in str(error)
 
 
+def test_a_limit_wider_than_one_scan_batch_finds_its_last_free_slot(make: MakeLimiter) -> None:
+    limiter = make(concurrency=40)  # slots are read 16 at a time, in a random order
+    permits = held(limiter, 40)
+    assert sorted(p.slot for p in permits if p.slot is not None) == list(range(40))
+    with pytest.raises(ConcurrencyLimitError):
+        limiter.acquire()
+    permits[23].release()
+    assert limiter.acquire().slot == permits[23].slot
+
+
 def test_a_released_permit_is_free_again_and_releasing_twice_is_harmless(
     make: MakeLimiter,
 ) -> None:

@@ -7,22 +7,25 @@
              claimed | attached --free--> free                        release (by token or call)
              claimed --lease_seconds pass--> free: the worker died before its call was placed
              attached --call_lease_seconds pass--> free: nobody reported the call's end
-    ended:C  written by release_for_call(C), live for lease_seconds: "call C has ended", for
-             an attach that lands after the end was reported
+    call:C   absent --attach--> linked(slot i)       until the call lease passes
+             absent | linked --release_for_call--> ended   for lease_seconds
+             ended --attach--> ended, and the slot is freed at once
 
 A slot is claimable when :meth:`LeaseStoreBase.get` says None: absent, forgotten, or a claim
 whose lease ran out (which a claim takes over). An attached slot is a *completed* lease whose
 result is the call ID, so it is held until the store's ``retention_seconds`` (the call lease)
-unless freed, and it tells :meth:`ConcurrencyLimit.release_for_call` which slot a call holds.
+unless freed, and :meth:`ConcurrencyLimit.attached_calls` can list the calls holding permits.
 
-Two decisions the lease state machine does not have are added here as pure functions, applied
+Each call's key says which slot it holds, or that it has ended: ``attach`` links the call
+(unless it finds "ended"), ``release_for_call`` marks it ended and learns the slot, each in one
+atomic update of that key. Whichever comes second sees the other's write, so a call that ends
+before its permit is attached (a number that fails at once) frees its slot all the same, and a
+release costs the same whatever the limit.
+
+The decisions the lease state machine does not have are added here as pure functions, applied
 through the store's atomic read-decide-write like every other decision: freeing a slot, claimed
-or attached, by its token or by its call (:func:`_decide_free`), and writing an end mark that is
-forgotten with its short lease rather than kept for the store's retention (:func:`_decide_mark`).
-
-``release_for_call`` marks the end *before* it looks for the slot, and ``attach`` looks for the
-mark *after* it attached: whichever of the two comes second sees the other's write, so a call
-that ends before its permit is attached (a number that fails at once) is freed all the same.
+or attached, by its token or by its call (:func:`_decide_free`), and the call key's two updates
+(:func:`_decide_link`, :func:`_decide_end`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from .._shared.errors import InvalidParameterError
 from .keys import _stored_key
@@ -43,9 +46,11 @@ __all__ = ["ConcurrencyLimit", "Permit", "SlotHold"]
 
 _log = logging.getLogger("stateset_voice.limits")
 
-_T = TypeVar("_T")
 _PERMIT = "permit"  # every slot's fingerprint: permits are interchangeable
-_ENDED = "ended"
+_LINKED, _ENDED = "linked", "ended"  # the two states of a call's key
+#: Slots read per round trip while looking for a free one: a limiter that is not full finds
+#: one in the first batch, whatever its limit.
+_SCAN_BATCH = 16
 
 #: (slot index, token) of a claimed slot.
 SlotHold = tuple[int, str]
@@ -64,14 +69,27 @@ def _decide_free(
     return True, "delete"
 
 
-def _decide_mark(
-    record: LeaseRecord | None, now: float, *, lease_seconds: float
-) -> tuple[None, LeaseChange]:
-    """Mark a call as ended for ``lease_seconds`` (a live mark is left as it is)."""
-    if record is not None and now < record.forget_at:
-        return None, None
-    until = now + lease_seconds
-    return None, LeaseRecord(_ENDED, None, until, until, None)
+def _live_state(record: LeaseRecord | None, now: float) -> str | None:
+    return None if record is None or now >= record.forget_at else record.fingerprint
+
+
+def _decide_link(
+    record: LeaseRecord | None, now: float, *, slot: int, until: float
+) -> tuple[bool, LeaseChange]:
+    """Link a call to its slot until ``until``; True (and no write) if it has ended already."""
+    if _live_state(record, now) == _ENDED:
+        return True, None
+    return False, LeaseRecord(_LINKED, None, until, until, str(slot).encode())
+
+
+def _decide_end(
+    record: LeaseRecord | None, now: float, *, until: float
+) -> tuple[int | None, LeaseChange]:
+    """Mark a call ended until ``until``; the slot it was linked to, if any."""
+    slot = None
+    if _live_state(record, now) == _LINKED and record is not None and record.result:
+        slot = int(record.result)
+    return slot, LeaseRecord(_ENDED, None, until, until, None)
 
 
 class ConcurrencyLimit:
@@ -87,22 +105,29 @@ class ConcurrencyLimit:
         self.name = name
         self.limit = limit
         self.lease_seconds = lease_seconds
-        self._slots = [_stored_key(name, f"slot:{i}") for i in range(limit)]
+        self._slots = [self._slot_key(i) for i in range(limit)]
 
-    def _ended_key(self, call_id: str) -> str:
-        return _stored_key(self.name, f"ended:{call_id}")
+    def _slot_key(self, index: int) -> str:
+        return _stored_key(self.name, f"slot:{index}")
+
+    def _call_key(self, call_id: str) -> str:
+        return _stored_key(self.name, f"call:{call_id}")
 
     def try_take(self) -> SlotHold | None:
-        """Claim a free slot (one read of every slot, then a claim), or None if all are held."""
-        states = self.store.get_many(self._slots)
-        free = [i for i, state in enumerate(states) if state is None]
-        random.shuffle(free)  # workers that read the same snapshot spread over the free slots
-        for i in free:
-            outcome = self.store.claim(
-                self._slots[i], fingerprint=_PERMIT, lease_seconds=self.lease_seconds
-            )
-            if isinstance(outcome, Claimed):
-                return i, outcome.token
+        """Claim a free slot, or None if all are held. Slots are read in batches, in a random
+        order, so that workers spread over the free ones."""
+        order = random.sample(range(self.limit), self.limit)
+        for start in range(0, self.limit, _SCAN_BATCH):
+            batch = order[start : start + _SCAN_BATCH]
+            states = self.store.get_many([self._slots[i] for i in batch])
+            for i, state in zip(batch, states, strict=True):
+                if state is not None:
+                    continue
+                outcome = self.store.claim(
+                    self._slots[i], fingerprint=_PERMIT, lease_seconds=self.lease_seconds
+                )
+                if isinstance(outcome, Claimed):
+                    return i, outcome.token
         return None  # all held, or every free one was taken between the read and our claim
 
     def free(self, hold: SlotHold) -> bool:
@@ -112,7 +137,7 @@ class ConcurrencyLimit:
 
     def _free(self, index: int, *, token: str | None, call: bytes | None) -> bool:
         return self.store._apply(
-            self._slots[index],
+            self._slot_key(index),  # not self._slots: the limit may have been lowered since
             lambda record, now: _decide_free(record, now, token=token, call=call),
             operation="free permit",
         )
@@ -126,7 +151,13 @@ class ConcurrencyLimit:
         index, token = hold
         if not self.store.complete(self._slots[index], token=token, result=call_id.encode()):
             return False
-        if self.store.get(self._ended_key(call_id)) is not None:
+        held_for = self.store.retention_seconds  # as long as the attached slot
+        ended = self.store._apply(
+            self._call_key(call_id),
+            lambda record, now: _decide_link(record, now, slot=index, until=now + held_for),
+            operation="link a call to its permit",
+        )
+        if ended:
             self._free(index, token=token, call=None)
             return None
         return True
@@ -135,17 +166,12 @@ class ConcurrencyLimit:
         """Free the slot attached to ``call_id``; False if none is (released already, or not
         attached yet: the mark left here frees it when it is)."""
         lease = self.lease_seconds
-        self.store._apply(
-            self._ended_key(call_id),
-            lambda record, now: _decide_mark(record, now, lease_seconds=lease),
+        slot = self.store._apply(
+            self._call_key(call_id),
+            lambda record, now: _decide_end(record, now, until=now + lease),
             operation="mark the end of a call",
         )
-        wanted = call_id.encode()
-        freed = False
-        for index, state in enumerate(self.store.get_many(self._slots)):
-            if isinstance(state, Completed) and state.result == wanted:
-                freed = self._free(index, token=None, call=wanted) or freed
-        return freed
+        return slot is not None and self._free(slot, token=None, call=call_id.encode())
 
     def attached_calls(self) -> list[str]:
         """The call IDs that hold a permit now."""

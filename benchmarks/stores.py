@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/stores.py sizing      # bytes per key, Redis and SQLite
     .venv/bin/python benchmarks/stores.py purge [--rows 1000000]
-    .venv/bin/python benchmarks/stores.py fairness [--processes 2 8 32] [--seconds 5]
+    .venv/bin/python benchmarks/stores.py fairness [--processes 2 8 32] [--seconds 5] [--think-ms 0]
     .venv/bin/python benchmarks/stores.py roundtrips [--creates 2000]
     .venv/bin/python benchmarks/stores.py eviction
     .venv/bin/python benchmarks/stores.py all         # make bench-stores
@@ -150,6 +150,46 @@ def sizing(args: argparse.Namespace) -> None:
         )
         print(f"| {label} | {sizes['used_memory_per_key']:.0f} | used_memory growth / keys |")
     print(f"| SQLite | {_sqlite_size(n * 10, body):.0f} | file size / rows, {n * 10:,} rows |")
+    with redis_server() as url:
+        limiter_sizes = _limiter_sizes(url)
+    print("\nA call limiter's keys (RedisCallLimiter, name `tenant-42`), MEMORY USAGE:\n")
+    print("| key | bytes | how many |")
+    print("| --- | --- | --- |")
+    for label, (size, count) in limiter_sizes.items():
+        print(f"| {label} | {size:.0f} | {count} |")
+
+
+def _limiter_sizes(url: str) -> dict[str, tuple[float, str]]:
+    from stateset_voice_wrapper import RedisCallLimiter
+
+    client = redis.Redis.from_url(url)
+    with RedisCallLimiter(client, name="tenant-42", concurrency=10, rate=5) as limiter:
+        limiter.acquire().attach("call_01JD4Z9K2P7W3X8Y5V6T4R2Q1M")
+        limiter.acquire()
+        limiter.release_for_call("call_01JD4Z9K2P7W3X8Y5V6T4R2Q1N")  # a call that ended
+        for _ in range(3):
+            limiter.acquire().release()
+        keys = {k.decode(): int(client.memory_usage(k) or 0) for k in client.scan_iter("*")}
+    client.close()
+
+    def size(part: str) -> float:
+        return statistics.mean(v for k, v in keys.items() if part in k)
+
+    return {
+        "a held permit (a slot: taken or attached)": (
+            size("slot:"),
+            "one per call in progress (`concurrency` at most)",
+        ),
+        "a call's link to its slot": (
+            size("call:call_01JD4Z9K2P7W3X8Y5V6T4R2Q1M"),
+            "one per call in progress",
+        ),
+        "an ended call's mark": (
+            size("call:call_01JD4Z9K2P7W3X8Y5V6T4R2Q1N"),
+            "one per call ended in the last `lease_seconds`",
+        ),
+        "the rate window (5 admissions)": (size(":rate"), "one per limiter"),
+    }
 
 
 # --- purge -------------------------------------------------------------------------------------
@@ -271,7 +311,9 @@ def purge(args: argparse.Namespace) -> None:
 # --- fairness and round trips ------------------------------------------------------------------
 
 
-def _fairness_worker(kind: str, location: str, seconds: float, start: Any, results: Any) -> None:
+def _fairness_worker(
+    kind: str, location: str, seconds: float, think: float, start: Any, results: Any
+) -> None:
     body = _call_body()
     ledger: IdempotencyLedger = (
         SqliteLedger(location) if kind == "sqlite" else RedisLedger(location)
@@ -284,15 +326,19 @@ def _fairness_worker(kind: str, location: str, seconds: float, start: Any, resul
         start = time.perf_counter()
         _create(ledger, f"{pid}-{len(latencies)}", body)
         latencies.append(time.perf_counter() - start)
+        if think:
+            time.sleep(think)  # the rest of a worker's call: the request, its own work
     ledger.close()
     results.put(latencies)
 
 
-def _fleet(kind: str, location: str, processes: int, seconds: float) -> list[list[float]]:
+def _fleet(
+    kind: str, location: str, processes: int, seconds: float, think: float
+) -> list[list[float]]:
     ctx = multiprocessing.get_context("spawn")
     results, start = ctx.Queue(), ctx.Barrier(processes)
     workers = [
-        ctx.Process(target=_fairness_worker, args=(kind, location, seconds, start, results))
+        ctx.Process(target=_fairness_worker, args=(kind, location, seconds, think, start, results))
         for _ in range(processes)
     ]
     for worker in workers:
@@ -304,7 +350,9 @@ def _fleet(kind: str, location: str, processes: int, seconds: float) -> list[lis
 
 
 def fairness(args: argparse.Namespace) -> None:
-    print(f"\n### Fairness: N processes creating for {args.seconds:g} s on one store\n")
+    think = args.think_ms / 1000
+    pace = f", each pausing {args.think_ms:g} ms after each create" if think else ", back to back"
+    print(f"\n### Fairness: N processes creating for {args.seconds:g} s on one store{pace}\n")
     print(
         "| store | processes | creates/s | p50 | p99 | p99.9 | creates per process, min–max (spread) |"
     )
@@ -313,7 +361,7 @@ def fairness(args: argparse.Namespace) -> None:
         for kind in ("sqlite", "redis"):
             for n in args.processes:
                 location = str(Path(tmp) / f"fair-{n}.db") if kind == "sqlite" else url
-                per_process = _fleet(kind, location, n, args.seconds)
+                per_process = _fleet(kind, location, n, args.seconds, think)
                 every = [x for one in per_process for x in one]
                 counts = [len(one) for one in per_process]
                 p50, p99, p999 = _percentiles(every, 0.5, 0.99, 0.999)
@@ -401,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="purge: expired rows")
     parser.add_argument("--processes", type=int, nargs="+", default=[2, 8, 32])
     parser.add_argument("--seconds", type=float, default=5.0, help="fairness: run time")
+    parser.add_argument(
+        "--think-ms", type=float, default=0.0, help="fairness: pause after each create"
+    )
     parser.add_argument("--creates", type=int, default=2000, help="roundtrips: creates")
     args = parser.parse_args(argv)
     print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")

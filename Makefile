@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check check-httpx2 demo bench chaos adversarial conformance prism clean
+.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check check-httpx2 demo bench bench-limits bench-stores chaos adversarial conformance prism clean
 
 $(STAMP): pyproject.toml requirements/dev.txt requirements/codegen.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,15 @@ demo: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run.py
+
+# What a permit costs per call, in process and against a private redis-server (docs/benchmarks.md).
+bench-limits: venv system-deps
+	$(BIN)/python benchmarks/limits.py
+
+# The ledger's stores at fleet scale: bytes per key, purges, N processes on one SQLite file,
+# round trips, eviction (docs/idempotency-ledger.md, "Sizing and operations"); a few minutes.
+bench-stores: venv system-deps
+	$(BIN)/python benchmarks/stores.py all
 
 # 2,000 calls.create under 20% injected faults, then again after the outage; fails on a duplicate.
 chaos: venv

@@ -10,6 +10,8 @@ The public surface, re-exported from small private modules:
   ``AsyncAdminClient`` (admin automation): typed methods for every operation, lazy pagination.
 - ``SqliteLedger``, ``RedisLedger``: business idempotency that blocks duplicate outbound calls
   (with the lease and dedup stores in :mod:`stateset_voice_wrapper.stores`).
+- ``RedisCallLimiter``, ``InProcessCallLimiter``: concurrent-call and request-rate limits shared
+  by every worker (``VoiceClient(call_limiter=...)``); see ``docs/fleet-limits.md``.
 - ``CallingWindow``, ``CallingRule``: refuse outbound calls outside the callee's local hours
   (the ``[compliance]`` extra).
 - The error hierarchy rooted at ``StateSetVoiceError``.
@@ -69,6 +71,7 @@ from ._shared.errors import (
     UnprocessableEntityError,
 )
 from ._shared.telemetry import configure_telemetry
+from ._storage.errors import CallLimitError, CallRateLimitError, ConcurrencyLimitError
 from ._version import __version__
 
 # A library logs but never decides where logs go: without this, Python's last-resort handler
@@ -109,7 +112,9 @@ if TYPE_CHECKING:
     from ._clients._sync.admin import AdminClient
     from ._clients._sync.runtime import VoiceClient
     from ._clients.calling_hours import CallingRule, CallingWindow
+    from ._storage.call_limiters import InProcessCallLimiter, RedisCallLimiter
     from ._storage.ledger import IdempotencyLedger, RedisLedger, SqliteLedger
+    from ._storage.limiter import CallLimiter
 
 # The clients and ledgers load on first use: `import stateset_voice_wrapper` stays cheap for
 # code that only needs the transport or the errors.
@@ -121,6 +126,9 @@ _LAZY = {
     "CallingRule": "._clients.calling_hours",
     "CallingWindow": "._clients.calling_hours",
     "IdempotencyLedger": "._storage.ledger",
+    "CallLimiter": "._storage.limiter",
+    "InProcessCallLimiter": "._storage.call_limiters",
+    "RedisCallLimiter": "._storage.call_limiters",
     "RedisLedger": "._storage.ledger",
     "SqliteLedger": "._storage.ledger",
 }
@@ -165,15 +173,20 @@ __all__ = [
     "AttemptRecord",
     "AuthenticationError",
     "BadRequestError",
+    "CallLimitError",
+    "CallLimiter",
+    "CallRateLimitError",
     "CallingRule",
     "CallingWindow",
     "Clear",
+    "ConcurrencyLimitError",
     "ConfigurationError",
     "ConflictError",
     "DuplicateCallInFlightError",
     "FieldError",
     "IdempotencyConflictError",
     "IdempotencyLedger",
+    "InProcessCallLimiter",
     "InternalServerError",
     "InvalidParameterError",
     "NotFoundError",
@@ -182,6 +195,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RawResponse",
+    "RedisCallLimiter",
     "RedisLedger",
     "ReliabilityConfig",
     "ReliableTransport",

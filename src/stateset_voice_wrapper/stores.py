@@ -9,6 +9,9 @@ expired lease may be taken over), kept in SQLite for one host or Redis for a fle
 - :class:`SqliteLeaseStore`, :class:`RedisLeaseStore` and the :class:`LeaseStore` protocol,
   for a store of your own; :func:`aclaim`, :func:`acomplete` and :func:`arelease` call any of
   them from async code and stay correct when the awaiting task is cancelled.
+- :class:`RedisCallLimiter`, :class:`InProcessCallLimiter` (over :class:`CallLimiter`): limits
+  on concurrent calls and on the make-call rate, shared by every worker; a :class:`Permit` is
+  one call's share. See ``docs/fleet-limits.md``.
 - :class:`StoreError` (every store failure) and its subclasses :class:`LedgerRecordError` (the
   call was placed but not recorded) and :class:`HandledNotCommittedError` (the webhook handler
   ran but its event was not committed).
@@ -24,6 +27,7 @@ Example::
 from __future__ import annotations
 
 from ._storage.aio import aclaim, acomplete, arelease
+from ._storage.call_limiters import InProcessCallLimiter, RedisCallLimiter
 from ._storage.dedup import RedisDedupStore, SqliteDedupStore
 from ._storage.errors import HandledNotCommittedError, LedgerRecordError, StoreError
 from ._storage.leases import (
@@ -45,24 +49,32 @@ from ._storage.ledger import (
     fingerprint_request,
     ledger_scope,
 )
+from ._storage.limiter import DEFAULT_CALL_LEASE_SECONDS, DEFAULT_PERMIT_LEASE_SECONDS, CallLimiter
+from ._storage.permits import Permit
 from ._storage.redis_store import RedisLeaseStore
 from ._storage.sqlite_store import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteLeaseStore
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_SECONDS",
+    "DEFAULT_CALL_LEASE_SECONDS",
     "DEFAULT_LEDGER_LEASE_SECONDS",
     "DEFAULT_LEDGER_SCOPE",
+    "DEFAULT_PERMIT_LEASE_SECONDS",
     "DEFAULT_RETENTION_SECONDS",
+    "CallLimiter",
     "ClaimOutcome",
     "Claimed",
     "Completed",
     "HandledNotCommittedError",
     "IdempotencyLedger",
     "InFlight",
+    "InProcessCallLimiter",
     "LeaseStore",
     "LedgerEntry",
     "LedgerRecordError",
     "Mismatch",
+    "Permit",
+    "RedisCallLimiter",
     "RedisDedupStore",
     "RedisLeaseStore",
     "RedisLedger",

@@ -20,6 +20,9 @@ Every error the package raises on purpose derives from :class:`StateSetVoiceErro
     ├── ConfigurationError (ValueError) a missing or malformed key, an unsafe base URL
     ├── InvalidParameterError (ValueError)  an argument rejected before anything was sent
     ├── StoreError (RuntimeError)       a ledger or dedup store failed or was misused
+    ├── CallLimitError                  a call limiter refused; nothing was sent (_storage/errors.py)
+    │   ├── ConcurrencyLimitError       ... no permit of the concurrency limit came free
+    │   └── CallRateLimitError          ... the request rate limit stayed full (.retry_after)
     ├── OutsideCallingHoursError        the calling window refused a call (.next_allowed_at)
     │   └── UnknownCalleeLocationError  ... because the number's local time cannot be told
     ├── webhooks.InvalidSignatureError (ValueError)  a webhook is not provably authentic

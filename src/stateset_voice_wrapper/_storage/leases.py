@@ -44,7 +44,7 @@ import contextlib
 import math
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, Protocol, Self, TypeAlias, TypeVar
 
 import attrs
@@ -314,6 +314,32 @@ class LeaseStoreBase(abc.ABC):
             record = self._read(key)
         return _visible_state(record, self._clock())
 
+    def _apply(
+        self,
+        key: str,
+        decide: Callable[[LeaseRecord | None, float], tuple[_T, LeaseChange]],
+        *,
+        operation: str,
+    ) -> _T:
+        """Apply a decision of one's own to ``key`` through the atomic primitive, with the same
+        error mapping: for the state machines built on lease records (``permits.py``)."""
+        _check_key(key)
+        with self._backend_call(operation, key):
+            return self._update(key, decide)
+
+    def get_many(self, keys: Sequence[str]) -> list[Completed | InFlight | None]:
+        """:meth:`get` of several keys at once (Redis: one round trip; SQLite: one query).
+
+        Each key is read atomically, the set of them is not: a snapshot for scanning, such as
+        the free slots of a concurrency limit, to be confirmed by a claim.
+        """
+        for key in keys:
+            _check_key(key)
+        with self._backend_call("read", None):
+            records = self._read_many(list(keys))
+        now = self._clock()
+        return [_visible_state(record, now) for record in records]
+
     def close(self) -> None:
         """Release the backend's resources; later operations raise :class:`StoreError`."""
         with self._close_lock:
@@ -355,6 +381,10 @@ class LeaseStoreBase(abc.ABC):
 
     @abc.abstractmethod
     def _read(self, key: str) -> LeaseRecord | None: ...
+
+    def _read_many(self, keys: list[str]) -> list[LeaseRecord | None]:
+        """The records of ``keys``; backends that can batch the reads override this."""
+        return [self._read(key) for key in keys]
 
     @abc.abstractmethod
     def _update(

@@ -57,8 +57,9 @@ from .leases import (
     Mismatch,
     check_positive_seconds,
 )
+from .redis_policy import EvictionPolicyCheck
 from .redis_store import RedisLeaseStore
-from .sqlite_store import SqliteLeaseStore
+from .sqlite_store import DEFAULT_BUSY_TIMEOUT_SECONDS, SqliteLeaseStore
 
 if TYPE_CHECKING:
     import redis
@@ -331,6 +332,9 @@ def _claim_failed(key: str, exc: Exception) -> Exception:
 class SqliteLedger(IdempotencyLedger):
     """The embedded ledger: one SQLite file, safe across threads and processes on one host.
 
+    ``busy_timeout_seconds`` is how long a write queues behind other writers before it fails
+    with :class:`StoreError` (default 30 s).
+
     >>> voice = VoiceClient(ledger=SqliteLedger("calls.db"))  # doctest: +SKIP
     """
 
@@ -342,16 +346,25 @@ class SqliteLedger(IdempotencyLedger):
         namespace: str = "calls",
         clock: Callable[[], float] = time.time,
         retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+        busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
     ) -> None:
         check_positive_seconds("lease_seconds", lease_seconds)  # before opening: nothing leaks
         store = SqliteLeaseStore(
-            path, namespace=namespace, clock=clock, retention_seconds=retention_seconds
+            path,
+            namespace=namespace,
+            clock=clock,
+            retention_seconds=retention_seconds,
+            busy_timeout_seconds=busy_timeout_seconds,
         )
         super().__init__(store, lease_seconds=lease_seconds)
 
 
 class RedisLedger(IdempotencyLedger):
     """The ledger for a fleet of workers: Redis (needs the ``[redis]`` extra).
+
+    The server must not evict the ledger's keys: opening the ledger checks its
+    ``maxmemory-policy`` and, by default (``eviction_policy="refuse"``), raises
+    :class:`ConfigurationError` for one that may evict; ``"warn"`` logs once and opens.
 
     >>> voice = VoiceClient(ledger=RedisLedger("redis://cache:6379/0"))  # doctest: +SKIP
     """
@@ -364,9 +377,14 @@ class RedisLedger(IdempotencyLedger):
         namespace: str = "stateset_voice:calls",
         clock: Callable[[], float] = time.time,
         retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+        eviction_policy: EvictionPolicyCheck = "refuse",
     ) -> None:
         check_positive_seconds("lease_seconds", lease_seconds)
         store = RedisLeaseStore(
-            url_or_client, namespace=namespace, clock=clock, retention_seconds=retention_seconds
+            url_or_client,
+            namespace=namespace,
+            clock=clock,
+            retention_seconds=retention_seconds,
+            eviction_policy=eviction_policy,
         )
         super().__init__(store, lease_seconds=lease_seconds)

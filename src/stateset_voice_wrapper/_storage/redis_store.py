@@ -15,6 +15,7 @@ from .leases import (
     LeaseRecord,
     LeaseStoreBase,
 )
+from .redis_policy import EvictionPolicyCheck, check_eviction_policy, check_mode
 
 if TYPE_CHECKING:
     import redis
@@ -70,7 +71,11 @@ class RedisLeaseStore(LeaseStoreBase):
     grace period) garbage-collects forgotten keys. Hosts sharing a store need synchronised
     clocks (NTP); a skew shortens or lengthens leases by that much. Redis must not evict these
     keys: use ``maxmemory-policy noeviction`` (every key here has a TTL, so ``volatile-*``
-    policies evict them too) and persistence that survives a restart.
+    policies evict them too) and persistence that survives a restart. The store checks the
+    policy when it opens (``CONFIG GET``, one round trip): ``eviction_policy="refuse"`` (the
+    default) raises :class:`ConfigurationError` for a server that may evict, ``"warn"`` logs a
+    warning once and opens, ``"ignore"`` does not check. Where ``CONFIG`` is disabled (managed
+    Redis), a warning says so once and the store opens.
 
     ``url_or_client`` is a ``redis://`` URL (the store owns and closes the client) or an
     existing :class:`redis.Redis` created without ``decode_responses`` (the caller closes it).
@@ -83,8 +88,10 @@ class RedisLeaseStore(LeaseStoreBase):
         namespace: str = "stateset_voice",
         clock: Callable[[], float] = time.time,
         retention_seconds: float = DEFAULT_RETENTION_SECONDS,
+        eviction_policy: EvictionPolicyCheck = "refuse",
     ) -> None:
         super().__init__(clock=clock, retention_seconds=retention_seconds)
+        self._eviction_policy = check_mode(eviction_policy)
         try:
             import redis
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -106,9 +113,24 @@ class RedisLeaseStore(LeaseStoreBase):
         self._backend_errors = (redis.RedisError, OSError)
         self._cas = self._client.register_script(_CAS_SCRIPT)
         self.namespace = namespace
+        try:
+            self._policy_checked = check_eviction_policy(self._client, self._eviction_policy)
+        except BaseException:
+            self._close()
+            raise
+
+    def _check_policy(self) -> None:
+        """The eviction check, if the server could not be reached when the store opened."""
+        if not self._policy_checked:
+            self._policy_checked = check_eviction_policy(self._client, self._eviction_policy)
 
     def __repr__(self) -> str:
         return f"RedisLeaseStore(namespace={self.namespace!r})"
+
+    @property
+    def client(self) -> redis.Redis:
+        """The redis-py client (the store's own when it was given a URL)."""
+        return self._client
 
     def _redis_key(self, key: str) -> str:
         return f"{self.namespace}:{key}"
@@ -156,11 +178,21 @@ class RedisLeaseStore(LeaseStoreBase):
         return cast("dict[bytes, bytes]", self._client.hgetall(redis_key))
 
     def _read(self, key: str) -> LeaseRecord | None:
+        self._check_policy()
         return self._decode(key, self._read_raw(self._redis_key(key)))
+
+    def _read_many(self, keys: list[str]) -> list[LeaseRecord | None]:
+        self._check_policy()
+        pipe = self._client.pipeline(transaction=False)  # one round trip, no MULTI
+        for key in keys:
+            pipe.hgetall(self._redis_key(key))
+        raws = cast("list[dict[bytes, bytes]]", pipe.execute())
+        return [self._decode(key, raw) for key, raw in zip(keys, raws, strict=True)]
 
     def _update(
         self, key: str, decide: Callable[[LeaseRecord | None, float], tuple[_T, LeaseChange]]
     ) -> _T:
+        self._check_policy()
         redis_key = self._redis_key(key)
         for _ in range(_REDIS_MAX_CAS_RETRIES):
             raw = self._read_raw(redis_key)

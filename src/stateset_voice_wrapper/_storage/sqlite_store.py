@@ -10,7 +10,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .._shared.errors import InvalidParameterError, StoreError
 from .leases import (
@@ -27,14 +27,19 @@ __all__ = ["DEFAULT_BUSY_TIMEOUT_SECONDS", "SqliteLeaseStore"]
 
 #: SQLite waits this long for another writer's lock before failing.
 DEFAULT_BUSY_TIMEOUT_SECONDS: float = 30.0
-#: Expired SQLite rows are purged at most this often (in clock seconds) per store.
+#: Expired SQLite rows are purged at most this often (in clock seconds) per store...
 _PURGE_INTERVAL_SECONDS = 60.0
+#: ...at most this many rows at a time, in the transaction of the write that purges. A backlog
+#: (a quiet day's expired keys) is then cleared one batch per write, and no write ever holds the
+#: lock for a purge of millions of rows (4M rows in one DELETE held it for 14.8 s).
+_PURGE_BATCH_ROWS = 500
 #: Idle connections kept for reuse; more concurrent operations open more, closed on return.
 _MAX_IDLE_CONNECTIONS = 4
 #: The database, its WAL and its shared-memory file hold phone numbers: owner only.
 _FILE_MODE = 0o600
 
 
+_COLUMNS = "fingerprint, token, lease_expires_at, forget_at, result, earlier_forget_at"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stateset_voice_leases (
     namespace         TEXT NOT NULL,
@@ -158,7 +163,10 @@ class SqliteLeaseStore(LeaseStoreBase):
     ``busy_timeout_seconds``. Connections come from a small pool, one per operation in
     progress, so a thread-per-request server does not accumulate them. Several namespaces may
     share one file. Do not put the file on a network filesystem: SQLite's locking is not
-    reliable there; use :class:`RedisLeaseStore` instead.
+    reliable there; use :class:`RedisLeaseStore` instead. A new file is created with
+    ``auto_vacuum=INCREMENTAL``, so that ``PRAGMA incremental_vacuum`` can return free pages to
+    the file system after a peak without a full ``VACUUM``; the store itself never shrinks the
+    file (freed pages are reused by later writes).
 
     >>> store = SqliteLeaseStore(tmp / "leases.db")           # doctest: +SKIP
     >>> store.claim("job-1", fingerprint="f", lease_seconds=30)  # doctest: +SKIP
@@ -221,6 +229,9 @@ class SqliteLeaseStore(LeaseStoreBase):
 
     def _initialise(self) -> None:
         with self._pool.connection() as conn:
+            # Only possible before the first write: a file another process created keeps its own.
+            if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
             deadline = time.monotonic() + self._busy_timeout
             # Switching to WAL needs a moment of exclusive access, which another process opening
             # the same new file may hold; SQLite reports that at once instead of waiting.
@@ -257,12 +268,8 @@ class SqliteLeaseStore(LeaseStoreBase):
                     conn.execute("ROLLBACK")
             raise
 
-    def _select(self, conn: sqlite3.Connection, key: str) -> LeaseRecord | None:
-        row = conn.execute(
-            "SELECT fingerprint, token, lease_expires_at, forget_at, result, earlier_forget_at"
-            " FROM stateset_voice_leases WHERE namespace = ? AND key = ?",
-            (self.namespace, key),
-        ).fetchone()
+    @staticmethod
+    def _record(row: tuple[Any, ...] | None) -> LeaseRecord | None:
         if row is None:
             return None
         fingerprint, token, lease_expires_at, forget_at, result, earlier_forget_at = row
@@ -275,9 +282,31 @@ class SqliteLeaseStore(LeaseStoreBase):
             earlier_forget_at,
         )
 
+    def _select(self, conn: sqlite3.Connection, key: str) -> LeaseRecord | None:
+        return self._record(
+            conn.execute(
+                f"SELECT {_COLUMNS} FROM stateset_voice_leases WHERE namespace = ? AND key = ?",  # noqa: S608 - a constant column list
+                (self.namespace, key),
+            ).fetchone()
+        )
+
     def _read(self, key: str) -> LeaseRecord | None:
         with self._pool.connection() as conn:
             return self._select(conn, key)
+
+    def _read_many(self, keys: list[str]) -> list[LeaseRecord | None]:
+        found: dict[str, LeaseRecord | None] = {}
+        with self._pool.connection() as conn:
+            for start in range(0, len(keys), _PURGE_BATCH_ROWS):  # well below SQLite's ? limit
+                chunk = keys[start : start + _PURGE_BATCH_ROWS]
+                marks = ",".join("?" * len(chunk))
+                for key, *row in conn.execute(
+                    f"SELECT key, {_COLUMNS} FROM stateset_voice_leases"  # noqa: S608 - placeholders only
+                    f" WHERE namespace = ? AND key IN ({marks})",
+                    (self.namespace, *chunk),
+                ):
+                    found[key] = self._record(tuple(row))
+        return [found.get(key) for key in keys]
 
     def _update(
         self, key: str, decide: Callable[[LeaseRecord | None, float], tuple[_T, LeaseChange]]
@@ -307,11 +336,15 @@ class SqliteLeaseStore(LeaseStoreBase):
                     (self.namespace, key),
                 )
             if now >= self._next_purge_at:
-                self._next_purge_at = now + _PURGE_INTERVAL_SECONDS
-                conn.execute(
-                    "DELETE FROM stateset_voice_leases WHERE namespace = ? AND forget_at <= ?",
-                    (self.namespace, now),
-                )
+                purged = conn.execute(
+                    "DELETE FROM stateset_voice_leases WHERE namespace = ? AND key IN"
+                    " (SELECT key FROM stateset_voice_leases WHERE namespace = ? AND forget_at <= ?"
+                    " LIMIT ?)",
+                    (self.namespace, self.namespace, now, _PURGE_BATCH_ROWS),
+                ).rowcount
+                # A full batch leaves more behind: the next write purges another batch.
+                backlog = purged >= _PURGE_BATCH_ROWS
+                self._next_purge_at = now if backlog else now + _PURGE_INTERVAL_SECONDS
         return answer
 
     def _close(self) -> None:

@@ -30,7 +30,10 @@ from ..._shared import telemetry
 from ..._shared.defaults import HEADER_REPLAYED, HEADER_SERVER_REQUEST_ID
 from ..._shared.errors import InvalidParameterError, StateSetVoiceError
 from ..._storage.keys import ledger_scope
-from ..._storage.ledger import IdempotencyLedger
+from ..._storage.ledger import IdempotencyLedger, LedgerEntry
+from ..._storage.limiter import CallLimiter
+from ..._storage.permits import Permit
+from ..call_limits import call_id_of
 from ..callee import mask
 from ..calling_hours import CallingWindow
 from ..methods import check_options
@@ -129,6 +132,7 @@ class ClientBase:
     _ledger_wait: float = 0.0
     _ledger_scope: str | None = None
     _calling_window: CallingWindow | None = None
+    _call_limiter: CallLimiter | None = None
 
     def __init__(
         self,
@@ -275,6 +279,31 @@ class ClientBase:
         info.replayed = info.replayed or response.headers.get(HEADER_REPLAYED) == "true"
         captured(response, info)
         return response, info
+
+    def _take_permit(self, claim: LedgerEntry | None, idempotency_key: str | None) -> Permit | None:
+        """A permit of the client's call limiter (None without one), before a create is sent.
+
+        Refused (after the limiter's wait) or failed, nothing was sent: the ledger claim is
+        given back as never sent, and the error carries the idempotency key.
+        """
+        limiter = self._call_limiter
+        if limiter is None:
+            return None
+        try:
+            return limiter.acquire(sleep=self._config.sleep)
+        except BaseException as exc:
+            if claim is not None:
+                claim.abandon(maybe_sent=False)
+            if isinstance(exc, StateSetVoiceError) and exc.idempotency_key is None:
+                exc.idempotency_key = idempotency_key
+            raise
+
+    @staticmethod
+    def _attach_permit(permit: Permit, body: bytes) -> None:
+        """Keep the permit for the call just placed, until its end is reported."""
+        call_id = call_id_of(body)
+        if call_id is not None:
+            permit.attach(call_id)
 
     @staticmethod
     def _ledger_replayed() -> None:

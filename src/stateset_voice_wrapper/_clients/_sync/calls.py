@@ -16,7 +16,7 @@ from ..._reliability.options import RequestOptions, ResponseInfo
 from ..._shared.errors import InvalidParameterError, StateSetVoiceError
 from ..._storage.errors import LedgerRecordError
 from ..._storage.leases import Completed
-from ..._storage.ledger import fingerprint_request
+from ..._storage.ledger import LedgerEntry, fingerprint_request
 from ..methods import arguments_of, check_options, implements
 from ..operations import operation
 from ..requests import build_request
@@ -67,7 +67,9 @@ class Calls(Resource):
         reused with other parameters raises :class:`IdempotencyConflictError`. Without a key, the
         transport sends a fresh one, so its own retries are still safe.
         Outside the client's ``calling_window`` it raises :class:`OutsideCallingHoursError`
-        before anything else, unless ``ignore_calling_window=True``.
+        before anything else, unless ``ignore_calling_window=True``. With a ``call_limiter``, a
+        call the limits cannot admit within the limiter's ``wait`` raises
+        :class:`ConcurrencyLimitError` or :class:`CallRateLimitError`, and nothing is sent.
 
         Example::
 
@@ -78,43 +80,56 @@ class Calls(Resource):
         arguments = arguments_of(locals())
         del arguments["wait_for_in_flight"]
         ledger = self._owner._ledger
-        if ledger is None or idempotency_key is None:
+        if self._owner._call_limiter is None and (ledger is None or idempotency_key is None):
             call: Call = self._request("make_call", "calls.create", arguments, options)
             return call
         op = operation("make_call")
         check_options("calls.create", options)
         built = build_request(op, arguments, "calls.create")
-        wait = self._owner._ledger_wait if wait_for_in_flight is None else wait_for_in_flight
-        claim = ledger.begin(
-            idempotency_key,
-            fingerprint=fingerprint_request(built.json or {}),
-            scope=self._owner.ledger_scope,
-            wait=wait,
-            sleep=self._owner._config.sleep,
-        )
-        if isinstance(claim, Completed):
-            self._owner._ledger_replayed()
-            # Read the recorded answer exactly as a live one, through the same checks.
-            replay = httpx.Response(
-                201, content=claim.result, headers={"content-type": "application/json"}
+        claim: LedgerEntry | None = None
+        if ledger is not None and idempotency_key is not None:
+            wait = self._owner._ledger_wait if wait_for_in_flight is None else wait_for_in_flight
+            begun = ledger.begin(
+                idempotency_key,
+                fingerprint=fingerprint_request(built.json or {}),
+                scope=self._owner.ledger_scope,
+                wait=wait,
+                sleep=self._owner._config.sleep,
             )
-            info = ResponseInfo(idempotency_key=idempotency_key, replayed=True)
-            recorded: Call = parse_response(op, replay, info, "calls.create")
-            return recorded
+            if isinstance(begun, Completed):
+                self._owner._ledger_replayed()
+                # Read the recorded answer exactly as a live one, through the same checks.
+                replay = httpx.Response(
+                    201, content=begun.result, headers={"content-type": "application/json"}
+                )
+                info = ResponseInfo(idempotency_key=idempotency_key, replayed=True)
+                recorded: Call = parse_response(op, replay, info, "calls.create")
+                return recorded
+            claim = begun
+        # After the ledger, so that a replay takes no permit; before sending, so that a call the
+        # limits cannot admit is refused with nothing sent (and its key given back).
+        permit = self._owner._take_permit(claim, idempotency_key)
         try:
             response, info = self._owner._send(op, built, options)
         except BaseException as exc:
-            # Unless the request provably never reached the server, the server may hold the
-            # key: keep its parameters, so a retry with others is refused instead of answered
-            # with this call.
-            claim.abandon(maybe_sent=not _never_sent(exc))
+            if permit is not None:
+                permit.release()  # no call we could follow: the permit is free at once
+            if claim is not None:
+                # Unless the request provably never reached the server, the server may hold
+                # the key: keep its parameters, so a retry with others is refused instead of
+                # answered with this call.
+                claim.abandon(maybe_sent=not _never_sent(exc))
             raise
         # A 2xx: the call exists. Record what the server said before anything else can fail.
-        try:
-            claim.record(response.content)
-        except LedgerRecordError as exc:
-            # The call is placed: return it. The key stays claimed until its lease expires; a
-            # retry after that re-sends the same key, which the server deduplicates.
-            _log.warning("calls.create: %s", exc)
+        if claim is not None:
+            try:
+                claim.record(response.content)
+            except LedgerRecordError as exc:
+                # The call is placed: return it. The key stays claimed until its lease
+                # expires; a retry after that re-sends the same key, which the server
+                # deduplicates.
+                _log.warning("calls.create: %s", exc)
+        if permit is not None:
+            self._owner._attach_permit(permit, response.content)
         placed: Call = parse_response(op, response, info, "calls.create")
         return placed

@@ -8,6 +8,7 @@ file and run ``make unasync``; ``make check`` fails if this file is out of date.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Never, Unpack
 
@@ -16,8 +17,15 @@ import httpx
 
 from ..._reliability.options import ReliabilityConfig, RequestOptions, TimeoutTypes
 from ..._shared.defaults import ENV_API_KEY
-from ..._shared.errors import InvalidParameterError
+from ..._shared.errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    InvalidParameterError,
+)
 from ..._storage.ledger import IdempotencyLedger
+from ..._storage.limiter import CallLimiter
+from ..call_limits import call_ended, check_call_limiter
 from ..calling_hours import CallingWindow
 from ..methods import arguments_of, check_options, implements, reject_unknown
 from ..operations import operation
@@ -41,6 +49,8 @@ if TYPE_CHECKING:
     )
 
 __all__ = ["VoiceClient"]
+
+_log = logging.getLogger("stateset_voice.limits")
 
 
 class CallLogs(Resource):
@@ -250,6 +260,8 @@ class VoiceClient(ClientBase):
     processes for creates that carry an ``idempotency_key``; its entries are scoped to this
     client's base URL and key, or to ``ledger_scope`` when given.
     ``calling_window`` (:class:`CallingWindow`) refuses calls outside the callee's local hours.
+    ``call_limiter`` (``RedisCallLimiter`` or ``InProcessCallLimiter``) caps concurrent calls
+    and the make-call rate across every worker that shares it (``docs/fleet-limits.md``).
 
     Example::
 
@@ -275,6 +287,7 @@ class VoiceClient(ClientBase):
         ledger_wait: float = 0.0,
         ledger_scope: str | None = None,
         calling_window: CallingWindow | None = None,
+        call_limiter: CallLimiter | None = None,
         reliability: ReliabilityConfig | None = None,
         transport: httpx.BaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
@@ -299,6 +312,7 @@ class VoiceClient(ClientBase):
                 raise InvalidParameterError("ledger_scope must be a non-empty string")
             self._ledger_scope = ledger_scope
         self._calling_window = calling_window
+        self._call_limiter = check_call_limiter(call_limiter, ledger, self._config.deadline)
         self.calls = Calls(self)
         self.call_logs = CallLogs(self)
         self.sessions = Sessions(self)
@@ -312,6 +326,31 @@ class VoiceClient(ClientBase):
         """Verify the credential and whether the tenant can place and receive calls now."""
         ready: Readiness = self._misc._request("get_readiness", "readiness", {}, options)
         return ready
+
+    def release_ended_calls(self, **options: Unpack[RequestOptions]) -> list[str]:
+        """Release the permits of calls that have ended, by their call logs; returns their IDs.
+
+        For deployments without a webhook consumer to call ``release_for_call``: reads
+        ``call_logs.get`` for every call holding a permit of this client's ``call_limiter`` and
+        releases those whose status is final (completed, failed, busy, no-answer, canceled). A
+        call whose log cannot be read keeps its permit (a warning is logged). Run it every few
+        seconds while calls are in progress. Example::
+
+            released = voice.release_ended_calls()
+        """
+        limiter = self._call_limiter
+        if limiter is None:
+            raise InvalidParameterError("release_ended_calls needs a client with a call_limiter")
+        released: list[str] = []
+        for call_id in limiter.attached_calls():
+            try:
+                log = self.call_logs.get(call_id, **options)
+            except (APIStatusError, APIConnectionError, APIResponseValidationError) as exc:
+                _log.warning("call %s keeps its permit: %s", call_id, type(exc).__name__)
+                continue
+            if call_ended(log.status) and limiter.release_for_call(call_id):
+                released.append(call_id)
+        return released
 
     def __enter__(self) -> VoiceClient:
         return self

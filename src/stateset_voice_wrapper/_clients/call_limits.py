@@ -1,0 +1,77 @@
+"""What the typed clients do with a call limiter (``docs/fleet-limits.md``).
+
+``calls.create`` takes a permit after the ledger's claim (a replay of a recorded call takes none)
+and before sending; it releases the permit at once when the send fails, and attaches it to the
+call when the call is placed. This module holds the pieces that are neither async nor sync:
+the construction check, reading the placed call's ID, and which call-log statuses end a call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from .._shared.errors import InvalidParameterError
+from .._storage.ledger import IdempotencyLedger
+from .._storage.limiter import CallLimiter
+
+if TYPE_CHECKING:
+    from stateset_voice_public.models import CallStatus
+
+__all__ = ["call_ended", "call_id_of", "check_call_limiter"]
+
+_log = logging.getLogger("stateset_voice.limits")
+
+
+def check_call_limiter(
+    limiter: CallLimiter | None, ledger: IdempotencyLedger | None, deadline: float | None
+) -> CallLimiter | None:
+    """The client's ``call_limiter``, refused if a create could wait past its ledger lease.
+
+    A create claims its key, then waits up to the limiter's ``wait`` for a permit, then sends
+    for up to the ``deadline``: if that outlasted the claim's lease, another worker could take
+    the key over while this one still sends it.
+    """
+    if limiter is None:
+        return None
+    if not isinstance(limiter, CallLimiter):
+        raise InvalidParameterError(
+            f"call_limiter must be a CallLimiter; got {type(limiter).__name__}",
+            parameter="call_limiter",
+        )
+    if ledger is not None and limiter.wait + (deadline or 0.0) >= ledger.lease_seconds:
+        raise InvalidParameterError(
+            f"the call limiter's wait ({limiter.wait:g} s) plus the deadline ({deadline or 0:g} s) "
+            f"must be shorter than the ledger's lease_seconds ({ledger.lease_seconds:g} s)",
+            parameter="call_limiter",
+        )
+    return limiter
+
+
+def call_id_of(body: bytes) -> str | None:
+    """The ``call_id`` of a make-call answer, or None (logged) if it names none."""
+    try:
+        call_id = json.loads(body).get("call_id")
+    except (ValueError, AttributeError):
+        call_id = None
+    if isinstance(call_id, str) and call_id:
+        return call_id
+    _log.warning(
+        "calls.create: the answer names no call_id, so its permit cannot follow the call; "
+        "it is free again when its lease expires"
+    )
+    return None
+
+
+def call_ended(status: CallStatus) -> bool:
+    """Whether a call-log status is final. A status the contract does not list yet is not."""
+    from stateset_voice_public.models import CallStatus
+
+    return status in (
+        CallStatus.COMPLETED,
+        CallStatus.FAILED,
+        CallStatus.BUSY,
+        CallStatus.NO_ANSWER,
+        CallStatus.CANCELED,
+    )

@@ -164,7 +164,7 @@ def _call_log() -> dict[str, Any]:
     }
 
 
-REPLACEMENTS = [None, True, 3, 3.0, 3.5, "x", "2026-11-20T15:04:05Z", [], {}, [{}]]
+REPLACEMENTS: list[Any] = [None, True, 3, 3.0, 3.5, "x", "2026-11-20T15:04:05Z", [], {}, [{}]]
 
 
 @pytest.mark.parametrize("key", [*sorted(_call_log()), "metadata", "session_id"])
@@ -185,3 +185,47 @@ def test_the_fast_validator_agrees_on_every_field_missing_or_of_every_kind(key: 
             "has_more": False,
         }
         assert fast(page) == (full(page, "response") is None), item
+
+
+# -- the header shortcuts -------------------------------------------------------------------
+
+
+def test_the_header_shortcuts_do_what_httpx_does() -> None:
+    """``header_entries`` reads httpx's own list (``Headers._list``) and ``add_header``
+    appends to it: the same as ``raw`` and ``__setitem__``; this fails if httpx (or httpx2)
+    ever changes the shape of that list."""
+    from stateset_voice_wrapper._reliability.identity import add_header, header_entries
+
+    given = [("Accept", "a"), ("X-Trace", "1"), ("x-trace", "2"), ("Host", "h")]
+    headers, expected = httpx.Headers(given), httpx.Headers(given)
+    assert header_entries(headers) == [(k, k.lower(), v) for k, v in headers.raw]
+    add_header(headers, "X-Request-Id", "0861cdd4-40df-4f7f-90ca-084d38128804")
+    expected["X-Request-Id"] = "0861cdd4-40df-4f7f-90ca-084d38128804"
+    assert headers.raw == expected.raw
+    assert headers.get("x-request-id") == expected.get("x-request-id")
+    assert header_entries(headers) == [(k, k.lower(), v) for k, v in expected.raw]
+
+
+def test_an_answer_read_in_memory_is_handed_on_as_new() -> None:
+    """The inner transport's response becomes the returned one in place: nothing a handler
+    made it cache (its text, its content, an encoding, an attribute) survives the change."""
+
+    def handler(_: httpx.Request) -> httpx.Response:
+        response = httpx.Response(
+            200, headers={"content-type": "text/plain"}, content=b"caf\xc3\xa9"
+        )
+        response.encoding = "latin-1"  # what the handler chose, not what the caller reads
+        assert response.text == "cafÃ©"
+        response.marker = True  # type: ignore[attr-defined]
+        return response
+
+    layered = httpx.Client(
+        transport=ReliableTransport(config=_config(), transport=httpx.MockTransport(handler))
+    )
+    got = layered.get("https://voice.example/api/v1/readiness")
+    assert got.text == "café"
+    assert got.content == b"caf\xc3\xa9"
+    assert not hasattr(got, "marker")
+    assert got.is_closed
+    assert got.elapsed.total_seconds() >= 0
+    assert got.request.url == "https://voice.example/api/v1/readiness"

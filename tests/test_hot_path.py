@@ -229,3 +229,28 @@ def test_an_answer_read_in_memory_is_handed_on_as_new() -> None:
     assert got.is_closed
     assert got.elapsed.total_seconds() >= 0
     assert got.request.url == "https://voice.example/api/v1/readiness"
+
+
+def test_one_pattern_per_method_finds_the_route_a_loop_over_the_routes_finds() -> None:
+    """``resolve_operation`` tries a method's routes as one regular expression; over every
+    contract path (with base URL prefixes and extra segments) it names the same route as
+    trying each route's own pattern in order."""
+    import itertools
+    import re
+
+    from stateset_voice_wrapper._reliability import telemetry
+
+    def by_loop(method: str, path: str) -> tuple[str | None, None, str | None]:
+        for operation_id, (route_method, template, pattern) in telemetry._routes().items():
+            found = pattern.fullmatch(path) if route_method == method else None
+            if found is not None:
+                return operation_id, None, found.group(1) + template
+        return None, None, None
+
+    for op in facts.OPERATIONS.values():
+        path = re.sub(r"\{[^/]*?\}", "x1", op["path"])
+        for prefix, suffix in itertools.product(["", "/voice", "/a/b"], ["", "/", "/extra"]):
+            for method in ("GET", "POST", "PATCH", "DELETE", "PUT"):
+                request = httpx.Request(method, f"https://voice.example{prefix}{path}{suffix}")
+                expected = by_loop(method, request.url.path)
+                assert telemetry.resolve_operation(request) == expected, (method, request.url)

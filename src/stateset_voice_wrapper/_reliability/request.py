@@ -40,7 +40,7 @@ from .decisions import (
 from .guard import AttemptGuard
 from .identity import AnswerHead, credential_values, stamp_attempt, stamp_identity
 from .mapping import connection_error, status_error
-from .options import ReliabilityConfig, RequestOverrides, RetryEvent
+from .options import ReliabilityConfig, RequestOverrides, ResponseInfo, RetryEvent
 from .policy import (
     FailureKind,
     backoff_delay,
@@ -66,12 +66,16 @@ class LogicalRequest:
     ) -> None:
         self.config = config
         self.request = request
-        self.timeout = (options.timeout if options and options.timeout else None) or config.timeout
-        self.deadline = (
-            options.deadline if options and options.deadline else None
-        ) or config.deadline
-        max_retries = options.max_retries if options else None
-        self.max_retries = config.max_retries if max_retries is None else max_retries
+        self.records: tuple[ResponseInfo, ...] = ()
+        if options is None:
+            self.timeout, self.deadline = config.timeout, config.deadline
+            self.max_retries = config.max_retries
+        else:
+            self.timeout = options.timeout or config.timeout
+            self.deadline = options.deadline or config.deadline
+            retries = options.max_retries
+            self.max_retries = config.max_retries if retries is None else retries
+            self.records = options.records
         self.started = config.clock()
         self.expires = None if self.deadline is None else self.started + self.deadline
         self.identity, key, self._attempt_header = stamp_identity(config, request, options)
@@ -85,7 +89,6 @@ class LogicalRequest:
             deadline=self.deadline,
             clock=config.clock,
         )
-        self.records = options.records if options else ()
         self._phases = phase_timeouts(self.timeout, request.extensions.get("timeout"))
         self._outcomes = Outcomes()
         self.waited = 0.0
@@ -157,7 +160,10 @@ class LogicalRequest:
 
     def prepare(self) -> httpx.Request:
         """Stamp the next attempt: its number and its timeouts, capped at the time left."""
-        remaining = self.time_left()
+        expires = self.expires
+        remaining = None if expires is None else expires - self.config.clock()
+        if remaining is not None and remaining <= 0:
+            remaining = self.time_left()  # raises
         request = self.request
         stamp_attempt(request.headers, len(self._outcomes) + 1, self._attempt_header)
         request.extensions["timeout"] = capped_timeouts(self._phases, remaining)

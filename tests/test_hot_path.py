@@ -146,3 +146,111 @@ def test_the_fast_validator_accepts_a_real_page_and_refuses_a_wrong_type() -> No
     assert not fast({**page, "items": [{**log, "duration_seconds": "abc"}]})
     assert not fast({**page, "items": [{**log, "created_at": "yesterday"}]})
     assert not fast({k: v for k, v in page.items() if k != "total"})
+
+
+def _call_log() -> dict[str, Any]:
+    return {
+        "call_id": "call_1",
+        "status": "completed",
+        "direction": "outbound",
+        "to": "+15555550101",
+        "from": "+15555551234",
+        "agent_key": "front_desk",
+        "duration_seconds": 94,
+        "escalated": False,
+        "created_at": "2026-11-20T15:04:05Z",
+        "started_at": "2026-11-20T15:04:11Z",
+        "summary": None,
+    }
+
+
+REPLACEMENTS: list[Any] = [None, True, 3, 3.0, 3.5, "x", "2026-11-20T15:04:05Z", [], {}, [{}]]
+
+
+@pytest.mark.parametrize("key", [*sorted(_call_log()), "metadata", "session_id"])
+def test_the_fast_validator_agrees_on_every_field_missing_or_of_every_kind(key: str) -> None:
+    """Near-valid pages, one field dropped or replaced: the statement form of an object
+    check (required fields by subscript, optional ones by .get) answers as the full one."""
+    schema = {"$ref": "CallLogList"}
+    fast = fast_validator(facts.SCHEMAS["public"], schema)
+    full = _full("public", schema)
+    variants = [{k: v for k, v in _call_log().items() if k != key}]
+    variants += [{**_call_log(), key: value} for value in REPLACEMENTS]
+    for item in variants:
+        page = {
+            "items": [_call_log(), item],
+            "total": 2,
+            "limit": 25,
+            "offset": 0,
+            "has_more": False,
+        }
+        assert fast(page) == (full(page, "response") is None), item
+
+
+# -- the header shortcuts -------------------------------------------------------------------
+
+
+def test_the_header_shortcuts_do_what_httpx_does() -> None:
+    """``header_entries`` reads httpx's own list (``Headers._list``) and ``add_header``
+    appends to it: the same as ``raw`` and ``__setitem__``; this fails if httpx (or httpx2)
+    ever changes the shape of that list."""
+    from stateset_voice_wrapper._reliability.identity import add_header, header_entries
+
+    given = [("Accept", "a"), ("X-Trace", "1"), ("x-trace", "2"), ("Host", "h")]
+    headers, expected = httpx.Headers(given), httpx.Headers(given)
+    assert header_entries(headers) == [(k, k.lower(), v) for k, v in headers.raw]
+    add_header(headers, "X-Request-Id", "0861cdd4-40df-4f7f-90ca-084d38128804")
+    expected["X-Request-Id"] = "0861cdd4-40df-4f7f-90ca-084d38128804"
+    assert headers.raw == expected.raw
+    assert headers.get("x-request-id") == expected.get("x-request-id")
+    assert header_entries(headers) == [(k, k.lower(), v) for k, v in expected.raw]
+
+
+def test_an_answer_read_in_memory_is_handed_on_as_new() -> None:
+    """The inner transport's response becomes the returned one in place: nothing a handler
+    made it cache (its text, its content, an encoding, an attribute) survives the change."""
+
+    def handler(_: httpx.Request) -> httpx.Response:
+        response = httpx.Response(
+            200, headers={"content-type": "text/plain"}, content=b"caf\xc3\xa9"
+        )
+        response.encoding = "latin-1"  # what the handler chose, not what the caller reads
+        assert response.text == "cafÃ©"
+        response.marker = True  # type: ignore[attr-defined]
+        return response
+
+    layered = httpx.Client(
+        transport=ReliableTransport(config=_config(), transport=httpx.MockTransport(handler))
+    )
+    got = layered.get("https://voice.example/api/v1/readiness")
+    assert got.text == "café"
+    assert got.content == b"caf\xc3\xa9"
+    assert not hasattr(got, "marker")
+    assert got.is_closed
+    assert got.elapsed.total_seconds() >= 0
+    assert got.request.url == "https://voice.example/api/v1/readiness"
+
+
+def test_one_pattern_per_method_finds_the_route_a_loop_over_the_routes_finds() -> None:
+    """``resolve_operation`` tries a method's routes as one regular expression; over every
+    contract path (with base URL prefixes and extra segments) it names the same route as
+    trying each route's own pattern in order."""
+    import itertools
+    import re
+
+    from stateset_voice_wrapper._reliability import telemetry
+
+    def by_loop(method: str, path: str) -> tuple[str | None, None, str | None]:
+        for operation_id, (route_method, template, pattern) in telemetry._routes().items():
+            found = pattern.fullmatch(path) if route_method == method else None
+            if found is not None:
+                return operation_id, None, found.group(1) + template
+        return None, None, None
+
+    for op in facts.OPERATIONS.values():
+        path = re.sub(r"\{[^/]*?\}", "x1", op["path"])
+        for prefix, suffix in itertools.product(["", "/voice", "/a/b"], ["", "/", "/extra"]):
+            for method in ("GET", "POST", "PATCH", "DELETE", "PUT"):
+                request = httpx.Request(method, f"https://voice.example{prefix}{path}{suffix}")
+                expected = by_loop(method, request.url.path)
+                assert telemetry.resolve_operation(request) == expected, (method, request.url)

@@ -42,16 +42,31 @@ class Buffered(httpx.Response):
 
     _decoded: bytes
 
+    # httpx's close()/aclose() run the stream's close inside ``request_context`` (a generator
+    # context manager, the dearest step of the read), which only attaches the request to a
+    # RequestError the close raises. This stream is the transport's ByteStream under httpx's
+    # Bound(Async)Stream, which records ``elapsed`` and raises nothing, so it is closed bare.
+
     def read(self) -> bytes:
         if not hasattr(self, "_content"):
             self._take()
-            self.close()
+            stream = self.stream
+            if not isinstance(stream, httpx.SyncByteStream):
+                raise RuntimeError("Attempted to call an sync close on an async stream.")
+            if not self.is_closed:
+                self.is_closed = True
+                stream.close()
         return self._content
 
     async def aread(self) -> bytes:
         if not hasattr(self, "_content"):
             self._take()
-            await self.aclose()
+            stream = self.stream
+            if not isinstance(stream, httpx.AsyncByteStream):
+                raise RuntimeError("Attempted to call an async close on an sync stream.")
+            if not self.is_closed:
+                self.is_closed = True
+                await stream.aclose()
         return self._content
 
     def _take(self) -> None:
@@ -65,7 +80,36 @@ class Buffered(httpx.Response):
 def rebuild(
     response: httpx.Response, body: bytes, request: httpx.Request, decoded: bytes
 ) -> httpx.Response:
-    """A response carrying the body already read, so httpx's own read cannot fail afterwards."""
+    """A response carrying the body already read, so httpx's own read cannot fail afterwards.
+
+    An ``httpx.Response`` from the inner transport becomes the Buffered one in place: its
+    class changed and its attributes set to exactly those a new ``Buffered(status, headers=,
+    stream=, extensions=, request=)`` would have, so nothing it cached (a decoder, ``_content``,
+    ``elapsed``) survives; building a new Response would also copy the headers and extensions
+    the old one no longer needs. Any other class (a subclass a custom transport returns) is
+    copied into a new Buffered.
+    """
+    if type(response) is httpx.Response:
+        state = response.__dict__
+        fresh = {
+            "status_code": response.status_code,
+            "headers": response.headers,
+            "_request": request,
+            "next_request": None,
+            "extensions": response.extensions,
+            "history": [],
+            "is_closed": False,
+            "is_stream_consumed": False,
+            "default_encoding": "utf-8",
+            "stream": httpx.ByteStream(body),
+            "_num_bytes_downloaded": 0,
+            "_decoded": decoded,
+            "_raw_size": len(body),
+        }
+        state.clear()
+        state.update(fresh)
+        response.__class__ = Buffered
+        return response
     rebuilt = Buffered(
         response.status_code,
         headers=response.headers,

@@ -12,7 +12,7 @@ import logging
 import httpx
 
 from .._shared.defaults import LOGGER_NAME
-from .._shared.errors import StateSetVoiceError
+from .._shared.errors import AttemptRecord, StateSetVoiceError
 from .._shared.redact import redact
 from .._shared.untrusted import escape_untrusted
 from .mapping import RequestIdentity
@@ -20,6 +20,7 @@ from .options import RetryEvent
 
 __all__ = [
     "Decision",
+    "Outcomes",
     "Raise",
     "Return",
     "Sleep",
@@ -58,6 +59,39 @@ class Raise:
 
 
 Decision = Return | Sleep | Raise
+
+
+class Outcomes:
+    """What each attempt of a logical request got back, kept as plain tuples; the
+    :class:`AttemptRecord` objects errors and ``ResponseInfo`` carry are made when first asked
+    for (a request that succeeds with nobody reading its records never makes them)."""
+
+    __slots__ = ("_made", "_raw")
+
+    def __init__(self) -> None:
+        self._raw: list[tuple[str, float, float, str | None]] = []
+        self._made: list[AttemptRecord] = []
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def add(self, outcome: str, waited: float, elapsed: float, request_id: str | None) -> None:
+        self._raw.append((outcome, waited, elapsed, request_id))
+
+    def records(self) -> list[AttemptRecord]:
+        made = self._made
+        for number in range(len(made), len(self._raw)):
+            outcome, waited, elapsed, request_id = self._raw[number]
+            made.append(
+                AttemptRecord(
+                    number=number + 1,
+                    outcome=outcome,
+                    waited=waited,
+                    elapsed=elapsed,
+                    request_id=request_id,
+                )
+            )
+        return made
 
 
 def _shown(value: str | None) -> str | None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import httpx
 
 from .._shared.defaults import (
+    HEADER_ATTEMPT,
     HEADER_IDEMPOTENCY_KEY,
     HEADER_REQUEST_ID,
     HEADER_SERVER_REQUEST_ID,
@@ -29,10 +30,13 @@ from .options import ReliabilityConfig, RequestOverrides
 
 __all__ = [
     "AnswerHead",
+    "add_header",
     "credential_values",
+    "header_entries",
     "is_html",
     "normalise_path",
     "path_matcher",
+    "stamp_attempt",
     "stamp_identity",
 ]
 
@@ -87,26 +91,29 @@ def _needs_idempotency_key(path: str) -> bool:
 
 def stamp_identity(
     config: ReliabilityConfig, request: httpx.Request, options: RequestOverrides | None
-) -> tuple[RequestIdentity, str | None]:
-    """Fix ``request``'s identity (in its headers) and return it with its Idempotency-Key.
+) -> tuple[RequestIdentity, str | None, bool]:
+    """Fix ``request``'s identity (in its headers); return it, its Idempotency-Key, and
+    whether the request already has an attempt header (``X-Request-Attempt``).
 
-    The headers are read in one pass (the two identity headers found, every other value kept
-    for the wire check) rather than by a lookup per name: httpx scans the whole list for each.
+    The headers are read in one pass (the identity headers found, every other value kept for
+    the wire check) rather than by a lookup per name: httpx scans the whole list for each.
     """
     headers = request.headers
     if options is not None:
         _apply_extras(request, options)
     ids: list[bytes] = []
     keys: list[bytes] = []
-    others: list[tuple[bytes, bytes]] = []
-    for raw_name, raw_value in headers.raw:
-        lowered = raw_name.lower()
+    others: list[bytes] = []
+    attempt_header = False
+    for _, lowered, raw_value in header_entries(headers):
         if lowered == _REQUEST_ID:
             ids.append(raw_value)
         elif lowered == _IDEMPOTENCY_KEY:
             keys.append(raw_value)
         else:
-            others.append((raw_name, raw_value))
+            others.append(raw_value)
+            if lowered == _ATTEMPT:
+                attempt_header = True
     given_id = _text(headers, ids)
     given_key = _text(headers, keys)
     client_request_id = (options.client_request_id if options else None) or given_id
@@ -115,7 +122,9 @@ def stamp_identity(
     else:
         client_request_id = random_uuid()
     # Always (re)write it: an ID given through request_options must reach the server too.
-    if given_id != client_request_id or len(ids) > 1:
+    if not ids:
+        add_header(headers, HEADER_REQUEST_ID, client_request_id)
+    elif given_id != client_request_id or len(ids) > 1:
         headers[HEADER_REQUEST_ID] = client_request_id
     key = given_key or (options.idempotency_key if options else None)
     if key:
@@ -126,21 +135,63 @@ def stamp_identity(
         and _needs_idempotency_key(request.url.path)
     ):
         key = random_uuid()
-    if key and (given_key != key or len(keys) > 1):
+    if key and not keys:
+        add_header(headers, HEADER_IDEMPOTENCY_KEY, key)
+    elif key and (given_key != key or len(keys) > 1):
         headers[HEADER_IDEMPOTENCY_KEY] = key
     # The two identity headers were checked above (check_request_id, check_idempotency_key).
-    _check_header_values(others)
+    _check_header_values(headers, others)
     identity = RequestIdentity(
         method=request.method,
         url=request.url,
         client_request_id=client_request_id,
         idempotency_key=key or None,
     )
-    return identity, key or None
+    return identity, key or None, attempt_header
+
+
+def stamp_attempt(headers: httpx.Headers, number: int, present: bool) -> None:
+    """Number an attempt (``X-Request-Attempt``); ``present``: the request came with one."""
+    if number == 1 and not present:
+        add_header(headers, HEADER_ATTEMPT, "1")
+    else:
+        headers[HEADER_ATTEMPT] = str(number)
 
 
 _REQUEST_ID = HEADER_REQUEST_ID.lower().encode("ascii")
 _IDEMPOTENCY_KEY = HEADER_IDEMPOTENCY_KEY.lower().encode("ascii")
+_ATTEMPT = HEADER_ATTEMPT.lower().encode("ascii")
+_IDENTITY = frozenset({_REQUEST_ID, _IDEMPOTENCY_KEY})
+
+
+def header_entries(headers: httpx.Headers) -> list[tuple[bytes, bytes, bytes]]:
+    """``(name, lower-cased name, value)`` of every header, as raw bytes, in order.
+
+    httpx and httpx2 keep exactly this list as ``Headers._list``; reading it saves building
+    ``headers.raw`` and lower-casing every name on each request. Any other Headers class gets
+    the same list built from the public ``raw`` (``tests/test_hot_path.py`` holds the two
+    equal, and fails if httpx changes the shape of its list).
+    """
+    found = getattr(headers, "_list", None)
+    if type(found) is list:
+        return found
+    return [(name, name.lower(), value) for name, value in headers.raw]
+
+
+def add_header(headers: httpx.Headers, name: str, value: str) -> None:
+    """``headers[name] = value`` for a header the request does not carry yet.
+
+    httpx's ``__setitem__`` scans the whole list for copies to replace; the caller has just
+    read every name (:func:`stamp_identity`), so a new header is appended to httpx's list
+    directly, encoded as ``__setitem__`` encodes it. Elsewhere, ``__setitem__`` it is.
+    """
+    entries = getattr(headers, "_list", None)
+    if type(entries) is not list:
+        headers[name] = value
+        return
+    encoding = getattr(headers, "_encoding", None) or "utf-8"
+    raw_name = name.encode(encoding)
+    entries.append((raw_name, raw_name.lower(), value.encode(encoding)))
 
 
 def _text(headers: httpx.Headers, values: list[bytes]) -> str | None:
@@ -174,16 +225,19 @@ def credential_values(request: httpx.Request) -> list[str]:
 _BAD_HEADER_BYTE = re.compile(rb"[^\t\x20-\x7e]")
 
 
-def _check_header_values(raw: list[tuple[bytes, bytes]]) -> None:
+def _check_header_values(headers: httpx.Headers, values: list[bytes]) -> None:
     """Refuse a request whose header values h11 would reject (and then quote, secret and all,
     in its error and in httpcore's DEBUG log): a control or non-ASCII byte anywhere.
 
-    One search over all the values joined by a tab (an allowed byte) finds whether any is
-    bad; only then is each looked at, to name it.
+    ``values`` are those of every header but the identity ones (checked on their own). One
+    search over them joined by a tab (an allowed byte) finds whether any is bad; only then is
+    each header looked at, to name it.
     """
-    if not _BAD_HEADER_BYTE.search(b"\t".join(value for _, value in raw)):
+    if not _BAD_HEADER_BYTE.search(b"\t".join(values)):
         return
-    for raw_name, raw_value in raw:
+    for raw_name, lowered, raw_value in header_entries(headers):
+        if lowered in _IDENTITY:
+            continue
         bad = _BAD_HEADER_BYTE.search(raw_value)
         if bad is not None:
             name = raw_name.decode("latin-1")
@@ -210,8 +264,7 @@ class AnswerHead:
 
     def __init__(self, headers: httpx.Headers) -> None:
         request_id = content_type = encoding = replayed = None
-        for raw_name, raw_value in headers.raw:
-            lowered = raw_name.lower()
+        for _, lowered, raw_value in header_entries(headers):
             if lowered == b"x-request-id":
                 request_id = raw_value if request_id is None else request_id + b", " + raw_value
             elif lowered == b"content-type":
@@ -220,8 +273,15 @@ class AnswerHead:
                 encoding = raw_value if encoding is None else encoding + b", " + raw_value
             elif lowered == b"idempotent-replayed":
                 replayed = raw_value if replayed is None else replayed + b", " + raw_value
-        #: The server's request ID (as ``headers.get`` gives it), or None.
-        self.request_id = None if request_id is None else headers.get(HEADER_SERVER_REQUEST_ID)
+        #: The server's request ID (as ``headers.get`` gives it: an ASCII value decodes the
+        #: same in every encoding httpx may choose, any other is left to httpx), or None.
+        self.request_id = (
+            None
+            if request_id is None
+            else request_id.decode("ascii")
+            if request_id.isascii()
+            else headers.get(HEADER_SERVER_REQUEST_ID)
+        )
         self.html = content_type is not None and content_type.startswith(b"text/html")
         #: A Content-Encoding header with a value: the body must be decoded to be read.
         self.content_encoding = bool(encoding)

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 
 from .._shared.defaults import (
-    HEADER_ATTEMPT,
     HEADER_SERVER_REQUEST_ID,
     LOGGER_NAME,
     MAX_RETRY_AFTER,
@@ -24,11 +23,11 @@ from .._shared.defaults import (
 from .._shared.errors import (
     APIResponseValidationError,
     APITimeoutError,
-    AttemptRecord,
     StateSetVoiceError,
 )
 from .decisions import (
     Decision,
+    Outcomes,
     Raise,
     Return,
     Sleep,
@@ -38,9 +37,9 @@ from .decisions import (
     log_success,
 )
 from .guard import AttemptGuard
-from .identity import AnswerHead, credential_values, stamp_identity
+from .identity import AnswerHead, credential_values, stamp_attempt, stamp_identity
 from .mapping import connection_error, status_error
-from .options import ReliabilityConfig, RequestOverrides, RetryEvent
+from .options import ReliabilityConfig, RequestOverrides, ResponseInfo, RetryEvent
 from .policy import (
     FailureKind,
     backoff_delay,
@@ -66,15 +65,19 @@ class LogicalRequest:
     ) -> None:
         self.config = config
         self.request = request
-        self.timeout = (options.timeout if options and options.timeout else None) or config.timeout
-        self.deadline = (
-            options.deadline if options and options.deadline else None
-        ) or config.deadline
-        max_retries = options.max_retries if options else None
-        self.max_retries = config.max_retries if max_retries is None else max_retries
+        self.records: tuple[ResponseInfo, ...] = ()
+        if options is None:
+            self.timeout, self.deadline = config.timeout, config.deadline
+            self.max_retries = config.max_retries
+        else:
+            self.timeout = options.timeout or config.timeout
+            self.deadline = options.deadline or config.deadline
+            retries = options.max_retries
+            self.max_retries = config.max_retries if retries is None else retries
+            self.records = options.records
         self.started = config.clock()
         self.expires = None if self.deadline is None else self.started + self.deadline
-        self.identity, key = stamp_identity(config, request, options)
+        self.identity, key, self._attempt_header = stamp_identity(config, request, options)
         self.idempotent = is_idempotent(request.method, key)
         #: Spans and metrics of this request, or None (telemetry off: nothing is imported).
         self.telemetry = start_telemetry(
@@ -85,9 +88,8 @@ class LogicalRequest:
             deadline=self.deadline,
             clock=config.clock,
         )
-        self.records = options.records if options else ()
         self._phases = phase_timeouts(self.timeout, request.extensions.get("timeout"))
-        self.attempts: list[AttemptRecord] = []
+        self._outcomes = Outcomes()
         self.waited = 0.0
         self.attempt_started = self.started
         self.last_request_id: str | None = None
@@ -97,7 +99,7 @@ class LogicalRequest:
         self.replayable = True
 
     def _kwargs(self) -> dict[str, Any]:
-        kwargs = self.identity.error_kwargs(self.attempts, self.last_request_id)
+        kwargs = self.identity.error_kwargs(self._outcomes.records(), self.last_request_id)
         kwargs["may_have_reached_server"] = not self.nothing_sent
         return kwargs
 
@@ -115,7 +117,7 @@ class LogicalRequest:
         if remaining is not None and remaining <= 0:
             if self.telemetry is not None:
                 self.telemetry.stopped("deadline_exceeded")
-            raise self.deadline_error(f"gave up after {len(self.attempts)} attempt(s)")
+            raise self.deadline_error(f"gave up after {len(self._outcomes)} attempt(s)")
         return remaining
 
     def guard(self) -> AttemptGuard:
@@ -142,8 +144,8 @@ class LogicalRequest:
         if self.telemetry is not None:
             self.telemetry.stopped("deadline_exceeded")
         if self.records:
-            self._publish(head.status_code if head is not None else None, replayed=False)
-        number = len(self.attempts)
+            self._publish(status, replayed=False)
+        number = len(self._outcomes)
         if head is not None:
             phase = f"the {head.status_code} response's body was still arriving"
         elif self.nothing_sent:
@@ -157,9 +159,12 @@ class LogicalRequest:
 
     def prepare(self) -> httpx.Request:
         """Stamp the next attempt: its number and its timeouts, capped at the time left."""
-        remaining = self.time_left()
+        expires = self.expires
+        remaining = None if expires is None else expires - self.config.clock()
+        if remaining is not None and remaining <= 0:
+            remaining = self.time_left()  # raises
         request = self.request
-        request.headers[HEADER_ATTEMPT] = str(len(self.attempts) + 1)
+        stamp_attempt(request.headers, len(self._outcomes) + 1, self._attempt_header)
         request.extensions["timeout"] = capped_timeouts(self._phases, remaining)
         self.attempt_started = self.config.clock()
         return request
@@ -176,25 +181,20 @@ class LogicalRequest:
             self.telemetry.attempt_ended(status, error_type, request_id)
         if request_id:
             self.last_request_id = request_id
-        self.attempts.append(
-            AttemptRecord(
-                number=len(self.attempts) + 1,
-                outcome=outcome,
-                waited=self.waited,
-                elapsed=self.config.clock() - self.attempt_started,
-                request_id=request_id,
-            )
+        self._outcomes.add(
+            outcome, self.waited, self.config.clock() - self.attempt_started, request_id
         )
 
     def _publish(self, status: int | None, *, replayed: bool) -> None:
+        attempt_records = tuple(self._outcomes.records())
         for record in self.records:
             record.request_id = self.last_request_id
             record.client_request_id = self.identity.client_request_id
             record.idempotency_key = self.identity.idempotency_key
             record.status_code = status
             record.replayed = replayed
-            record.attempts = len(self.attempts)
-            record.attempt_records = tuple(self.attempts)
+            record.attempts = len(self._outcomes)
+            record.attempt_records = attempt_records
 
     def on_response(
         self, response: httpx.Response, body: bytes, head: AnswerHead | None = None
@@ -226,7 +226,7 @@ class LogicalRequest:
                     self.identity,
                     status,
                     self.config.clock() - self.started,
-                    len(self.attempts),
+                    len(self._outcomes),
                     self.last_request_id,
                 )
             return Return(response)
@@ -238,7 +238,7 @@ class LogicalRequest:
                 headers=headers,
                 body=body,
                 identity=self.identity,
-                attempts=self.attempts,
+                attempts=self._outcomes.records(),
                 retry_after=retry_after,
                 not_retried=not_retried,
                 secrets=credential_values(self.request),
@@ -291,7 +291,7 @@ class LogicalRequest:
             return connection_error(
                 exc,
                 identity=self.identity,
-                attempts=self.attempts,
+                attempts=self._outcomes.records(),
                 request_id=self.last_request_id,
                 secrets=credential_values(self.request),
                 may_have_reached_server=not self.nothing_sent,
@@ -323,7 +323,7 @@ class LogicalRequest:
         cause: BaseException | None = None,
         pool_wait: bool = False,
     ) -> Decision:
-        retries_done = len(self.attempts) - 1
+        retries_done = len(self._outcomes) - 1
         if retries_done >= self.max_retries:
             return self._fail(outcome, final(None), cause)
         if not self.replayable and not self.nothing_sent:
@@ -358,7 +358,7 @@ class LogicalRequest:
         event = RetryEvent(
             method=self.identity.method,
             path=self.identity.path,
-            attempt=len(self.attempts),
+            attempt=len(self._outcomes),
             outcome=outcome,
             delay=delay,
             client_request_id=self.identity.client_request_id,
@@ -376,7 +376,7 @@ class LogicalRequest:
     def _fail(
         self, outcome: str, error: StateSetVoiceError, cause: BaseException | None = None
     ) -> Raise:
-        log_failure(self.identity, len(self.attempts), outcome, self.last_request_id)
+        log_failure(self.identity, len(self._outcomes), outcome, self.last_request_id)
         return Raise(error, cause)
 
     def _invalid(self, status: int, body: bytes, message: str) -> APIResponseValidationError:

@@ -47,9 +47,7 @@ def start_telemetry(
     found = instruments(wanted)
     if found is None:
         return None
-    from .spans import RequestTelemetry
-
-    return RequestTelemetry(
+    return _recorder()(
         found,
         request,
         client_request_id=client_request_id,
@@ -57,6 +55,15 @@ def start_telemetry(
         deadline=deadline,
         clock=clock,
     )
+
+
+@functools.cache
+def _recorder() -> type[RequestTelemetry]:
+    """``spans.RequestTelemetry``, imported on the first request with telemetry on (an import
+    statement in ``start_telemetry`` would run the import machinery on every request)."""
+    from .spans import RequestTelemetry
+
+    return RequestTelemetry
 
 
 def key_digest(key: str) -> str:
@@ -95,12 +102,35 @@ def resolve_operation(request: httpx.Request) -> tuple[str | None, str | None, s
             if found is not None:
                 return operation_id, method_name, found.group(1) + route[1]
         return operation_id, method_name, None
-    for operation_id, (method, template, pattern) in routes.items():
-        if method == request.method:
-            found = pattern.fullmatch(path)
-            if found is not None:
-                return operation_id, None, found.group(1) + template
+    by_method = _routes_by_method().get(request.method)
+    if by_method is not None:
+        pattern, names = by_method
+        found = pattern.fullmatch(path)
+        if found is not None and found.lastindex is not None:
+            operation_id, template = names[found.lastindex - 1]
+            return operation_id, None, found.group(found.lastindex) + template
     return None, None, None
+
+
+@functools.cache
+def _routes_by_method() -> dict[str, tuple[re.Pattern[str], list[tuple[str, str]]]]:
+    """method -> one pattern trying each of its routes in the contract's order (a regular
+    expression's alternatives are tried in order, so the first route that matches wins, as
+    a loop over the routes would find it), and the (operationId, template) of each.
+
+    Every route's pattern has one group (the base URL's prefix), so the number of the group
+    that took part in the match names the route.
+    """
+    grouped: dict[str, list[tuple[str, str, str]]] = {}
+    for operation_id, (method, template, pattern) in _routes().items():
+        grouped.setdefault(method, []).append((operation_id, template, pattern.pattern))
+    return {
+        method: (
+            re.compile("|".join(f"(?:{source})" for _, _, source in entries)),
+            [(operation_id, template) for operation_id, template, _ in entries],
+        )
+        for method, entries in grouped.items()
+    }
 
 
 def error_type_of(exc: BaseException) -> str:

@@ -26,9 +26,12 @@ Validator = Callable[[Any], bool]
 _ABSENT = object()
 
 
+_fromisoformat = datetime.datetime.fromisoformat
+
+
 def _datetime_ok(value: str) -> bool:
     try:
-        datetime.datetime.fromisoformat(value)
+        _fromisoformat(value)
     except ValueError:
         return False
     return True
@@ -48,6 +51,26 @@ _TYPE_TESTS = {
     "object": "(type({v}) is dict or isinstance({v}, _Mapping))",
 }
 
+
+#: The keywords a plain object schema may have to be checked by statements (the others are
+#: not read by the lenient checker, so they do not change the answer).
+_PLAIN_OBJECT_KEYS: Final = frozenset(
+    {
+        "type",
+        "properties",
+        "required",
+        "description",
+        "title",
+        "additionalProperties",
+        "example",
+        "examples",
+        "default",
+        "nullable",
+        "readOnly",
+        "writeOnly",
+        "deprecated",
+    }
+)
 
 #: Keywords that make a schema more than a scalar check (or may make it recursive).
 _COMPOUND: Final = frozenset({"$ref", "anyOf", "oneOf", "allOf", "properties", "required", "items"})
@@ -72,7 +95,7 @@ class _Generator:
             return self.ref(schema["$ref"])
         name = self._new_function()
         self.functions[name] = ""  # reserved
-        self.functions[name] = f"def {name}(v0):\n    return {self.expression(schema, 'v0', 0)}\n"
+        self.functions[name] = self._function(name, schema)
         return name
 
     def ref(self, component: str) -> str:
@@ -80,9 +103,49 @@ class _Generator:
         if found is None:
             found = self.named[component] = self._new_function()
             self.functions[found] = ""  # reserved first: a recursive schema refers to itself
-            body = self.expression(self.schemas[component], "v0", 0)
-            self.functions[found] = f"def {found}(v0):\n    return {body}\n"
+            self.functions[found] = self._function(found, self.schemas[component])
         return found
+
+    def _function(self, name: str, schema: Mapping[str, Any]) -> str:
+        """The source of the function ``name`` checking ``schema``.
+
+        A plain object schema (the shape of nearly every response) becomes statements: each
+        required property is read by subscript inside one ``try`` (a missing one raises
+        KeyError, which means "invalid"; no other subscript is generated at this level) and
+        tested at once; each optional one is read with ``.get``. Anything else is one
+        boolean expression.
+        """
+        if not _PLAIN_OBJECT_KEYS.issuperset(schema) or schema.get("type", "object") != "object":
+            return f"def {name}(v0):\n    return {self.expression(schema, 'v0', 0)}\n"
+        properties = schema.get("properties", {})
+        required = list(dict.fromkeys(schema.get("required", ())))
+        # Not a mapping: with ``type: object`` invalid; without, the keywords pass it.
+        lines = [
+            f"def {name}(v0):",
+            "    if not (type(v0) is dict or isinstance(v0, _Mapping)):",
+            f"        return {'type' not in schema}",
+        ]
+        if required:
+            lines.append("    try:")
+            for key in required:
+                sub = properties.get(key)
+                test = "True" if sub is None else self.expression(sub, "v1", 1)
+                lines.append(f"        v1 = v0[{key!r}]")
+                if test != "True":
+                    lines += [f"        if not {test}:", "            return False"]
+            lines += ["    except KeyError:", "        return False"]
+        for key, sub in properties.items():
+            if key in required:
+                continue
+            test = self.expression(sub, "v1", 1)
+            if test != "True":
+                lines += [
+                    f"    v1 = v0.get({key!r}, _ABSENT)",
+                    f"    if v1 is not _ABSENT and not {test}:",
+                    "        return False",
+                ]
+        lines.append("    return True")
+        return "\n".join(lines) + "\n"
 
     def expression(self, schema: Mapping[str, Any], v: str, depth: int) -> str:
         """A boolean expression over the variable ``v``: does it pass ``schema``?"""
@@ -99,27 +162,47 @@ class _Generator:
         for sub in schema.get("allOf", ()):
             parts.append(self.expression(sub, v, depth))
         kind = schema.get("type")
+        kinds = [] if kind is None else [kind] if isinstance(kind, str) else list(kind)
         if kind is not None:
-            kinds = [kind] if isinstance(kind, str) else list(kind)
             tests = [_TYPE_TESTS.get(k, "True").format(v=v) for k in kinds]
             parts.append("(" + " or ".join(tests or ["False"]) + ")")
+        # Where the type test above already holds the value to one kind, the keyword checks
+        # below need not ask again whether it is of their kind (they pass any other kind).
         if schema.get("format") == "date-time":
-            parts.append(f"(not isinstance({v}, str) or _datetime_ok({v}))")
+            shown = "" if kinds == ["string"] else f"not isinstance({v}, str) or "
+            parts.append(f"({shown}_datetime_ok({v}))")
         if "properties" in schema or "required" in schema:
-            parts.append(self._object(schema, v, depth))
+            parts.append(self._object(schema, v, depth, typed=kinds == ["object"]))
         if "items" in schema:
             item = self.function_for(schema["items"])
-            parts.append(f"(not isinstance({v}, (list, tuple)) or all(map({item}, {v})))")
+            shown = "" if kinds == ["array"] else f"not isinstance({v}, (list, tuple)) or "
+            parts.append(f"({shown}all(map({item}, {v})))")
         return "(" + " and ".join(parts) + ")" if parts else "True"
 
-    def _object(self, schema: Mapping[str, Any], v: str, depth: int) -> str:
+    def _object(self, schema: Mapping[str, Any], v: str, depth: int, *, typed: bool) -> str:
         inner = f"v{depth + 1}"
-        checks = [f"{name!r} in {v}" for name in schema.get("required", ())]
-        for name, sub in schema.get("properties", {}).items():
+        required = list(dict.fromkeys(schema.get("required", ())))
+        properties = schema.get("properties", {})
+        checks = []
+        for name in required:
+            sub = properties.get(name)
+            test = "True" if sub is None else self.expression(sub, inner, depth + 1)
+            if test == "True":
+                checks.append(f"{name!r} in {v}")
+            else:
+                # One look-up answers both "is it there" and "does it pass".
+                checks.append(
+                    f"(({inner} := {v}.get({name!r}, _ABSENT)) is not _ABSENT and {test})"
+                )
+        for name, sub in properties.items():
+            if name in required:
+                continue
             test = self.expression(sub, inner, depth + 1)
             if test != "True":
                 checks.append(f"(({inner} := {v}.get({name!r}, _ABSENT)) is _ABSENT or {test})")
         body = " and ".join(checks) if checks else "True"
+        if typed:  # the type test already refused anything but a mapping
+            return f"({body})"
         # Not a mapping: the type check (if any) reports it, as in the full checker.
         return f"(not (type({v}) is dict or isinstance({v}, _Mapping)) or ({body}))"
 

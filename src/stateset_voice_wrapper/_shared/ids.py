@@ -11,11 +11,14 @@ import os
 
 __all__ = ["random_uuid"]
 
-_VARIANT = "89ab"
+#: The 17th hex digit with the variant bits set to 10xx: one of 8, 9, a, b.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+_urandom = os.urandom
 
 
 def random_uuid() -> str:
     """A random RFC 4122 version-4 UUID string, e.g. ``0861cdd4-40df-4f7f-90ca-084d38128804``."""
-    h = os.urandom(16).hex()
-    # Version nibble 4; variant bits 10xx (so the 17th hex digit is one of 8, 9, a, b).
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    h = _urandom(16).hex()
+    # Version nibble 4; variant bits 10xx.
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"

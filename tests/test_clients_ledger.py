@@ -33,6 +33,7 @@ from stateset_voice_wrapper import (
     SqliteLedger,
     StateSetVoiceError,
     VoiceClient,
+    response_info,
 )
 from stateset_voice_wrapper.stores import LedgerEntry, fingerprint_request, ledger_scope
 
@@ -390,6 +391,34 @@ def test_without_business_key_the_ledger_is_not_used(
         flavour.close_client(client)
     assert server.posts == 2
     assert server.keys[0] != server.keys[1]
+
+
+def test_response_info_says_when_the_ledger_answered(
+    flavour: Flavour, server: CallServer, tmp_path: Path
+) -> None:
+    """A call the ledger returns from its record shows ``from_ledger`` (and no request ID, no
+    attempts); the next request made in the same block clears it again."""
+    with SqliteLedger(tmp_path / "calls.db") as ledger:
+        client = _voice(flavour, server.base_url, ledger)
+        with response_info() as live:
+            first = _place(flavour, client, "info-1")
+        with response_info() as replay:
+            again = _place(flavour, client, "info-1")
+        assert (live.from_ledger, live.replayed, live.attempts) == (False, False, 1)
+        assert live.request_id is not None
+        assert live.status_code == 201
+        assert again.call_id == first.call_id
+        assert server.posts == 1
+        assert (replay.from_ledger, replay.replayed, replay.attempts) == (True, True, 0)
+        assert (replay.request_id, replay.status_code, replay.attempt_records) == (None, None, ())
+        assert replay.idempotency_key == "info-1"
+        with response_info() as both:
+            _place(flavour, client, "info-1")
+            assert both.from_ledger
+            _place(flavour, client, "info-2")
+        flavour.close_client(client)
+    assert (both.from_ledger, both.attempts, both.idempotency_key) == (False, 1, "info-2")
+    assert server.posts == 2
 
 
 def test_wait_for_in_flight_returns_the_recorded_call(

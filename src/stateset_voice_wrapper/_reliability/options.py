@@ -162,6 +162,9 @@ class ResponseInfo:
 
     Filled in by the transport when the request ends, successfully or not. ``replayed`` is true
     when the server answered a replay of an earlier request with the same Idempotency-Key.
+    ``from_ledger`` is true when the client's idempotency ledger answered from its record and
+    nothing was sent: then ``replayed`` is true too, ``attempts`` is 0 and there is no
+    request ID or status.
     """
 
     request_id: str | None = None
@@ -172,6 +175,7 @@ class ResponseInfo:
     attempts: int = 0
     #: What each attempt got back, as on errors (``StateSetVoiceError.attempts``).
     attempt_records: tuple[AttemptRecord, ...] = ()
+    from_ledger: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -315,6 +319,21 @@ class request_options(contextlib.ContextDecorator):  # lower case: used like a f
 
     def __exit__(self, *exc_info: object) -> None:
         _CURRENT.reset(self._tokens.pop())
+
+
+def publish_ledger_replay(idempotency_key: str) -> None:
+    """Tell the ``response_info()`` blocks in force that the ledger answered ``idempotency_key``
+    from its record: no request was sent."""
+    overrides = _CURRENT.get()
+    for record in overrides.records if overrides is not None else ():
+        record.request_id = None
+        record.client_request_id = None
+        record.idempotency_key = idempotency_key
+        record.status_code = None
+        record.replayed = True
+        record.from_ledger = True
+        record.attempts = 0
+        record.attempt_records = ()
 
 
 @contextlib.contextmanager

@@ -193,6 +193,7 @@ class LogicalRequest:
             record.idempotency_key = self.identity.idempotency_key
             record.status_code = status
             record.replayed = replayed
+            record.from_ledger = False
             record.attempts = len(self._outcomes)
             record.attempt_records = attempt_records
 

@@ -175,8 +175,7 @@ def place_calls(
                 Placement(planned=planned, call=None, source="not-placed", error=_error(exc))
             )
             continue
-        # No attempt at all: the ledger answered from its record, nothing was sent.
-        if info.attempts == 0:
+        if info.from_ledger:  # the ledger answered from its record: nothing was sent
             source, latency = "ledger", None
         else:
             source = "server-replay" if info.replayed else "placed"

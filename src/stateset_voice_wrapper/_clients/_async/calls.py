@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import httpx
 
-from ..._reliability.options import RequestOptions, ResponseInfo
+from ..._reliability.options import RequestOptions, ResponseInfo, publish_ledger_replay
 from ..._shared.errors import InvalidParameterError, StateSetVoiceError
 from ..._storage.errors import LedgerRecordError
 from ..._storage.leases import Completed
@@ -102,11 +102,14 @@ class AsyncCalls(AsyncResource):
             )
             if isinstance(begun, Completed):
                 self._owner._ledger_replayed()
+                publish_ledger_replay(idempotency_key)
                 # Read the recorded answer exactly as a live one, through the same checks.
                 replay = httpx.Response(
                     201, content=begun.result, headers={"content-type": "application/json"}
                 )
-                info = ResponseInfo(idempotency_key=idempotency_key, replayed=True)
+                info = ResponseInfo(
+                    idempotency_key=idempotency_key, replayed=True, from_ledger=True
+                )
                 recorded: Call = parse_response(op, replay, info, "calls.create")
                 return recorded
             claim = begun

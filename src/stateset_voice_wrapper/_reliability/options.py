@@ -321,19 +321,43 @@ class request_options(contextlib.ContextDecorator):  # lower case: used like a f
         _CURRENT.reset(self._tokens.pop())
 
 
+def publish(
+    records: tuple[ResponseInfo, ...],
+    *,
+    request_id: str | None,
+    client_request_id: str | None,
+    idempotency_key: str | None,
+    status_code: int | None,
+    replayed: bool,
+    attempt_records: tuple[AttemptRecord, ...],
+    from_ledger: bool = False,
+) -> None:
+    """Fill in every ``response_info()`` record of a request that ended."""
+    for record in records:
+        record.request_id = request_id
+        record.client_request_id = client_request_id
+        record.idempotency_key = idempotency_key
+        record.status_code = status_code
+        record.replayed = replayed
+        record.from_ledger = from_ledger
+        record.attempts = len(attempt_records)
+        record.attempt_records = attempt_records
+
+
 def publish_ledger_replay(idempotency_key: str) -> None:
     """Tell the ``response_info()`` blocks in force that the ledger answered ``idempotency_key``
     from its record: no request was sent."""
     overrides = _CURRENT.get()
-    for record in overrides.records if overrides is not None else ():
-        record.request_id = None
-        record.client_request_id = None
-        record.idempotency_key = idempotency_key
-        record.status_code = None
-        record.replayed = True
-        record.from_ledger = True
-        record.attempts = 0
-        record.attempt_records = ()
+    publish(
+        overrides.records if overrides is not None else (),
+        request_id=None,
+        client_request_id=None,
+        idempotency_key=idempotency_key,
+        status_code=None,
+        replayed=True,
+        attempt_records=(),
+        from_ledger=True,
+    )
 
 
 @contextlib.contextmanager

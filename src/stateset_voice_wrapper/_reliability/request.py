@@ -39,7 +39,7 @@ from .decisions import (
 from .guard import AttemptGuard
 from .identity import AnswerHead, credential_values, stamp_attempt, stamp_identity
 from .mapping import connection_error, status_error
-from .options import ReliabilityConfig, RequestOverrides, ResponseInfo, RetryEvent
+from .options import ReliabilityConfig, RequestOverrides, ResponseInfo, RetryEvent, publish
 from .policy import (
     FailureKind,
     backoff_delay,
@@ -186,16 +186,15 @@ class LogicalRequest:
         )
 
     def _publish(self, status: int | None, *, replayed: bool) -> None:
-        attempt_records = tuple(self._outcomes.records())
-        for record in self.records:
-            record.request_id = self.last_request_id
-            record.client_request_id = self.identity.client_request_id
-            record.idempotency_key = self.identity.idempotency_key
-            record.status_code = status
-            record.replayed = replayed
-            record.from_ledger = False
-            record.attempts = len(self._outcomes)
-            record.attempt_records = attempt_records
+        publish(
+            self.records,
+            request_id=self.last_request_id,
+            client_request_id=self.identity.client_request_id,
+            idempotency_key=self.identity.idempotency_key,
+            status_code=status,
+            replayed=replayed,
+            attempt_records=tuple(self._outcomes.records()),
+        )
 
     def on_response(
         self, response: httpx.Response, body: bytes, head: AnswerHead | None = None

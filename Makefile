@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check check-httpx2 demo bench bench-limits bench-stores chaos adversarial conformance prism clean
+.PHONY: unasync venv system-deps lint format typecheck test drift regen fetch-contracts check check-httpx2 demo bench bench-import bench-limits bench-stores chaos adversarial conformance prism clean
 
 $(STAMP): pyproject.toml requirements/dev.txt requirements/codegen.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,6 +77,19 @@ demo: venv
 bench: venv
 	$(BIN)/python benchmarks/run.py
 
+# Import times as a user's install sees them: a venv with only the package and its two runtime
+# dependencies (at the project's pins), not the dev venv, where httpx also imports click and
+# rich for the code generator. Median of 7 runs each, beside `import httpx` (docs/benchmarks.md).
+VENV_RUNTIME := .venv-runtime
+$(VENV_RUNTIME)/.installed-stamp: pyproject.toml requirements/dev.txt $(shell find src -name '*.py')
+	rm -rf $(VENV_RUNTIME) && $(PYTHON) -m venv $(VENV_RUNTIME)
+	$(VENV_RUNTIME)/bin/python -m pip install -q --disable-pip-version-check \
+		"$$(grep '^httpx==' requirements/dev.txt)" "$$(grep '^attrs==' requirements/dev.txt)" .
+	touch $@
+
+bench-import: venv $(VENV_RUNTIME)/.installed-stamp
+	$(BIN)/python benchmarks/importtime.py --python $(VENV_RUNTIME)/bin/python --runs 7
+
 # What a permit costs per call, in process and against a private redis-server (docs/benchmarks.md).
 bench-limits: venv system-deps
 	$(BIN)/python benchmarks/limits.py
@@ -110,4 +123,4 @@ adversarial: venv
 		tests/test_adversarial_properties.py tests/test_adversarial_fixes.py
 
 clean:
-	rm -rf $(VENV) $(VENV_HTTPX2) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_HTTPX2) $(VENV_RUNTIME) .mypy_cache .pytest_cache .ruff_cache

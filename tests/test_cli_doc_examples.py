@@ -1,4 +1,4 @@
-"""Every `stateset-voice ...` command line in README.md and docs/cli.md runs against a sandbox.
+"""Every `stateset-voice ...` command line in README.md and docs/*.md runs against a sandbox.
 
 The extractor reads the fenced code blocks of both files, joins ``\\`` continuations and takes
 every line that starts with ``stateset-voice `` (other lines, such as ``export``, and output
@@ -35,7 +35,7 @@ from stateset_voice_wrapper.sandbox import Sandbox
 pytest_plugins = ["stateset_voice_wrapper.sandbox.pytest_plugin"]
 
 REPO = Path(__file__).resolve().parents[1]
-DOCUMENTS = ("README.md", "docs/cli.md")
+DOCUMENTS = ("README.md", *sorted(f"docs/{p.name}" for p in (REPO / "docs").glob("*.md")))
 _FENCE = re.compile(r"^```")
 _MARKER = re.compile(
     r'<!-- cli-examples: (?:skip|expect (?P<code>\d+) for) "(?P<prefix>[^"]+)": (?P<reason>.+?) -->'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -192,3 +193,23 @@ def test_the_gates_are_in_the_order_of_their_exit_codes() -> None:
     assert list(LAUNCH_GATE_CODES) == list(GATES)
     codes = [int(LAUNCH_GATE_CODES[g]) for g in GATES]
     assert codes == sorted(codes) == list(range(20, 27))
+
+
+def test_the_documented_sandbox_run_passes(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/launch-check.md's "Against the sandbox" command, as written, passes against the
+    sandbox that page starts (its listening port moved to a free one)."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "launch-check.md").read_text("utf-8")
+    block = page.split("## Against the sandbox", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    command = " ".join(block.replace("\\\n", " ").splitlines()[2:])
+    argv = shlex.split(command)
+    assert argv[:2] == ["stateset-voice", "launch-check"], command
+    argv = [a.replace("127.0.0.1:8787", f"127.0.0.1:{cli.port}") for a in argv[1:]]
+    assert argv[argv.index("--tenant-id") + 1] == cli.sandbox.tenant_id
+    monkeypatch.chdir(tmp_path)  # the state directory and the report land here
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, stdout=out, stderr=err, sleep=cli.sleep, clock=lambda: cli.now)
+    assert code == 0, err.getvalue()
+    assert "PASSED" in (tmp_path / "launch-report.html").read_text(encoding="utf-8")
+    assert sum(cli.sandbox.creations_per_key().values()) == 20

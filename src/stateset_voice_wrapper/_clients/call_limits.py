@@ -12,6 +12,7 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+from .._shared.call_status import is_final_call_status
 from .._shared.errors import InvalidParameterError
 from .._storage.ledger import IdempotencyLedger
 from .._storage.limiter import CallLimiter
@@ -66,12 +67,4 @@ def call_id_of(body: bytes) -> str | None:
 
 def call_ended(status: CallStatus) -> bool:
     """Whether a call-log status is final. A status the contract does not list yet is not."""
-    from stateset_voice_public.models import CallStatus
-
-    return status in (
-        CallStatus.COMPLETED,
-        CallStatus.FAILED,
-        CallStatus.BUSY,
-        CallStatus.NO_ANSWER,
-        CallStatus.CANCELED,
-    )
+    return is_final_call_status(status)

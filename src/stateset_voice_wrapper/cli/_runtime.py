@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import Page, response_info
+from .._shared.call_status import is_final_call_status
 from .._shared.ids import random_uuid
 from ._context import CommandError, Context, json_object
 from ._exit import ExitCode
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from .. import VoiceClient
 
 #: A call in one of these states will not change again.
-TERMINAL_STATUSES = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})
 
 CALL_LOG_COLUMNS = columns(
     "call_id", "status", "direction", "agent_key", "to", "from", "duration_seconds", "created_at"
@@ -85,7 +85,7 @@ def _wait_for_end(args: argparse.Namespace, ctx: Context, call_id: str, status: 
             if log.status.value != status:
                 status = log.status.value
                 ctx.out.note(f"status: {status}")
-            if status in TERMINAL_STATUSES:
+            if is_final_call_status(status):
                 ctx.out.item(log.to_dict())
                 return 0
             if ctx.clock() >= give_up_at:

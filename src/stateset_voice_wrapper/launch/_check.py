@@ -13,11 +13,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._shared.call_status import is_final_call_status
 from ..webhooks import DEFAULT_TOLERANCE_SECONDS
 from . import _gates
 from ._deliveries import FINAL_EVENTS, DeliverySource, DeliveryTally, tally_deliveries
 from ._errors import LaunchInputError
-from ._intents import FINAL_STATUSES, IntentSpec
+from ._intents import IntentSpec
 from ._model import LaunchReport
 from ._place import check_run_id, place_calls, plan_calls
 from ._reconcile import (
@@ -187,7 +188,7 @@ def launch_check(
             deliveries.collect(), secrets=secrets, call_ids=run_ids, tolerance=tolerance,
             now=wall_clock,
         )  # fmt: skip
-        unfinished = [i for i in run_ids if logs.get(i, {}).get("status") not in FINAL_STATUSES]
+        unfinished = [i for i in run_ids if not is_final_call_status(logs.get(i, {}).get("status"))]
         if not unfinished:  # evaluations follow the end of a call; ask once all have ended
             for call_id in sorted(run_ids - evaluations.keys()):
                 if logs[call_id].get("status") == "completed":

@@ -36,10 +36,10 @@ from typing import Any, Final
 
 import attrs
 
+from .._shared.call_status import is_final_call_status
 from ._errors import LaunchInputError
 
 __all__ = [
-    "FINAL_STATUSES",
     "OUTCOMES",
     "RESERVED_METADATA",
     "IntentSpec",
@@ -48,8 +48,6 @@ __all__ = [
     "parse_intents",
 ]
 
-#: A call in one of these states will not change again.
-FINAL_STATUSES: Final = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})
 #: Every outcome a call can have once it has ended.
 OUTCOMES: Final = ("resolved", "escalated", "no-answer", "busy", "failed", "canceled")
 #: Metadata keys the check writes on every synthetic call (an intent may not set them).
@@ -82,7 +80,7 @@ def outcome_of(status: str, escalated: bool) -> str | None:
     """
     if status == "completed":
         return "escalated" if escalated else "resolved"
-    return status if status in FINAL_STATUSES else None
+    return status if is_final_call_status(status) else None
 
 
 @attrs.frozen(kw_only=True)

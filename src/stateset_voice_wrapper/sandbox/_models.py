@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._shared.call_status import is_final_call_status
 from ._util import JSON, isoformat
-
-TERMINAL_CALL_STATUSES = frozenset({"completed", "no-answer", "busy", "failed", "canceled"})
 
 
 def _ts(value: float | None) -> str | None:
@@ -113,7 +112,7 @@ class Call:
 
     @property
     def terminal(self) -> bool:
-        return self.status in TERMINAL_CALL_STATUSES
+        return is_final_call_status(self.status)
 
     def to_call_json(self, wall: float) -> JSON:
         """The ``Call`` schema (the make-call response)."""

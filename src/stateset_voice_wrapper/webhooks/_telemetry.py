@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
 from .._shared import telemetry
+from .._shared.call_status import FINAL_CALL_STATUSES, IN_PROGRESS_CALL_STATUSES
 from ._errors import InvalidSignatureError
 
 __all__ = [
@@ -28,22 +29,17 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R")
 
-#: The statuses of a call still under way; every other status of the contract's
-#: ``CallStatus`` is final (``completed``, ``no-answer``, ``busy``, ``failed``, ``canceled``).
-#: ``tests/test_telemetry_webhooks.py`` checks that each is in the contract's enum.
-NOT_FINAL_CALL_STATUSES: Final = frozenset({"queued", "ringing", "in-progress"})
+#: The statuses of a call still under way (``_shared/call_status.py`` is the one home).
+NOT_FINAL_CALL_STATUSES: Final = IN_PROGRESS_CALL_STATUSES
 
 #: What a value outside the contract's set is recorded as.
 OTHER: Final = "_OTHER"
 
 
-@functools.cache
 def final_call_statuses() -> frozenset[str]:
-    """The contract's final call statuses, from its ``CallStatus`` enum."""
-    import stateset_voice_facts as facts
-
-    statuses = facts.SCHEMAS["public"]["CallStatus"]["enum"]
-    return frozenset(s for s in statuses if s not in NOT_FINAL_CALL_STATUSES)
+    """The contract's final call statuses (``tests/test_call_status.py`` holds them to its
+    ``CallStatus`` enum)."""
+    return FINAL_CALL_STATUSES
 
 
 @functools.cache

@@ -20,6 +20,7 @@ from ..._reliability.options import (
     RequestOptions,
     ResponseInfo,
     TimeoutTypes,
+    current_overrides,
     enter_overrides,
     leave_overrides,
     merge_overrides,
@@ -36,6 +37,7 @@ from ..._storage.permits import Permit
 from ..call_limits import call_id_of
 from ..callee import mask
 from ..calling_hours import CallingWindow
+from ..claims import deadline_within_claim
 from ..methods import check_options
 from ..operations import Operation, check_page_size, operation
 from ..pagination import Page, aiterate_pages, page_from_envelope
@@ -47,6 +49,7 @@ from ..settings import build_config, resolve_base_url
 __all__ = ["AsyncClientBase", "AsyncResource"]
 
 _log = logging.getLogger("stateset_voice.calling_hours")
+_ledger_log = logging.getLogger("stateset_voice.ledger")
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -299,6 +302,32 @@ class AsyncClientBase:
             if isinstance(exc, StateSetVoiceError) and exc.idempotency_key is None:
                 exc.idempotency_key = idempotency_key
             raise
+
+    def _deadline_within_claim(
+        self, options: RequestOptions, claimed_at: float, idempotency_key: str
+    ) -> RequestOptions:
+        """``options`` with the deadline capped so that the create ends before its ledger claim
+        does (``claims.py``); the same options when the deadline already does."""
+        assert self._ledger is not None
+        merged: RequestOptions = {**self._defaults, **options}
+        wanted = merged.get("deadline")
+        if wanted is None:
+            outer = current_overrides()
+            wanted = outer.deadline if outer is not None else None
+        if wanted is None:
+            wanted = self._config.deadline
+        capped = deadline_within_claim(
+            wanted,
+            lease_seconds=self._ledger.lease_seconds,
+            elapsed=self._config.clock() - claimed_at,
+            idempotency_key=idempotency_key,
+        )
+        if capped is None:
+            return options
+        _ledger_log.debug(
+            "calls.create: deadline capped at %.1f s, what is left of its claim", capped
+        )
+        return {**options, "deadline": capped}
 
     @staticmethod
     async def _attach_permit(permit: Permit, body: bytes) -> None:

@@ -87,6 +87,7 @@ class Calls(Resource):
         check_options("calls.create", options)
         built = build_request(op, arguments, "calls.create")
         claim: LedgerEntry | None = None
+        claimed_at = 0.0  # when the claim was taken, on the client's clock
         if ledger is not None and idempotency_key is not None:
             wait = self._owner._ledger_wait if wait_for_in_flight is None else wait_for_in_flight
             begun = ledger.begin(
@@ -109,10 +110,13 @@ class Calls(Resource):
                 recorded: Call = parse_response(op, replay, info, "calls.create")
                 return recorded
             claim = begun
+            claimed_at = self._owner._config.clock()
         # After the ledger, so that a replay takes no permit; before sending, so that a call the
         # limits cannot admit is refused with nothing sent (and its key given back).
         permit = self._owner._take_permit(claim, idempotency_key)
         try:
+            if claim is not None:
+                options = self._owner._deadline_within_claim(options, claimed_at, claim.key)
             response, info = self._owner._send(op, built, options)
         except BaseException as exc:
             if permit is not None:

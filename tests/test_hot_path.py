@@ -254,3 +254,44 @@ def test_one_pattern_per_method_finds_the_route_a_loop_over_the_routes_finds() -
                 request = httpx.Request(method, f"https://voice.example{prefix}{path}{suffix}")
                 expected = by_loop(method, request.url.path)
                 assert telemetry.resolve_operation(request) == expected, (method, request.url)
+
+
+_SEGMENT = st.text(alphabet="abcXYZ019-_.%+~", min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "BREW"]),
+    base=st.sampled_from(
+        ["https://voice.example", "http://voice.example:8080", "https://xn--caf-dma.example/v"]
+    ),
+    segments=st.lists(st.one_of(_SEGMENT, st.sampled_from(["api", "v1", "call-logs"])), max_size=5),
+    operation=st.sampled_from([None, *facts.OPERATIONS]),
+    method_name=st.sampled_from([None, "call_logs.get", "calls.create"]),
+    query=st.sampled_from(["", "?limit=5", "?to=%2B15555550123"]),
+)
+def test_a_cached_request_shape_is_the_shape_worked_out_afresh(
+    method: str,
+    base: str,
+    segments: list[str],
+    operation: str | None,
+    method_name: str | None,
+    query: str,
+) -> None:
+    """``RequestTelemetry`` names and labels a request from a cache of request shapes; asked
+    twice (cold, then cached), over generated requests, it gives what ``_make_shape`` works out
+    from the request itself, and never a query string."""
+    from stateset_voice_wrapper._reliability import spans
+    from stateset_voice_wrapper._reliability.telemetry import OPERATION_EXTENSION
+
+    paths = ["/" + "/".join(segments)]
+    paths += [op["path"].replace("{", "").replace("}", "") for op in facts.OPERATIONS.values()][:3]
+    for path in paths:
+        extensions = {} if operation is None else {OPERATION_EXTENSION: (operation, method_name)}
+        request = httpx.Request(method, f"{base}{path}{query}", extensions=extensions)
+        expected = spans._make_shape(request)
+        spans._SHAPES.clear()
+        assert spans._shape_of(request) == expected  # cold
+        again = httpx.Request(method, f"{base}{path}{query}", extensions=extensions)
+        assert spans._shape_of(again) == expected  # cached
+        assert "?" not in repr(expected)

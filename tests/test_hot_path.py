@@ -295,3 +295,62 @@ def test_a_cached_request_shape_is_the_shape_worked_out_afresh(
         again = httpx.Request(method, f"{base}{path}{query}", extensions=extensions)
         assert spans._shape_of(again) == expected  # cached
         assert "?" not in repr(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(["X-Request-Id", "Idempotency-Key", "X-Request-Attempt", "X-Other"]),
+    value=st.text(alphabet="abc019-_ é", max_size=12),
+    encoding=st.sampled_from([None, "utf-8", "latin-1", "ascii"]),
+    given_headers=st.lists(
+        st.tuples(st.sampled_from(["Accept", "X-Request-Id", "Host"]), st.text("ab1", max_size=3)),
+        max_size=4,
+    ),
+)
+def test_adding_a_header_is_setting_it_when_it_is_absent(
+    name: str, value: str, encoding: str | None, given_headers: list[tuple[str, str]]
+) -> None:
+    """``add_header`` (with its names encoded ahead for httpx's default encoding) leaves a
+    header list exactly as httpx's ``__setitem__`` does for a name not yet present."""
+    from stateset_voice_wrapper._reliability.identity import add_header
+
+    given_headers = [(k, v) for k, v in given_headers if k.lower() != name.lower()]
+    headers, expected = httpx.Headers(given_headers), httpx.Headers(given_headers)
+    if encoding is not None:
+        headers.encoding = expected.encoding = encoding
+    try:
+        expected[name] = value
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            add_header(headers, name, value)
+        return
+    add_header(headers, name, value)
+    assert headers.raw == expected.raw
+    assert list(headers.multi_items()) == list(expected.multi_items())
+    assert headers._list == expected._list  # type: ignore[attr-defined]
+
+
+_TIMEOUT = st.one_of(st.none(), st.floats(min_value=0, max_value=100, allow_nan=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    own=st.tuples(_TIMEOUT, _TIMEOUT, _TIMEOUT, _TIMEOUT),
+    outer=st.one_of(
+        st.none(),
+        st.just({}),
+        st.fixed_dictionaries(
+            {}, optional={k: _TIMEOUT for k in ("connect", "read", "write", "pool")}
+        ),
+    ),
+)
+def test_phase_timeouts_written_out_are_the_smallest_of_each_pair(
+    own: tuple[float | None, ...], outer: dict[str, float | None] | None
+) -> None:
+    """``phase_timeouts`` compares each phase by hand; it gives ``min_timeout`` of each pair."""
+    from stateset_voice_wrapper._reliability.policy import min_timeout, phase_timeouts
+
+    timeout = httpx.Timeout(connect=own[0], read=own[1], write=own[2], pool=own[3])
+    phases = ("connect", "read", "write", "pool")
+    expected = tuple(min_timeout(getattr(timeout, p), (outer or {}).get(p), None) for p in phases)
+    assert phase_timeouts(timeout, outer) == expected

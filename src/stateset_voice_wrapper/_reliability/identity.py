@@ -190,8 +190,19 @@ def add_header(headers: httpx.Headers, name: str, value: str) -> None:
         headers[name] = value
         return
     encoding = getattr(headers, "_encoding", None) or "utf-8"
+    names = _UTF8_NAMES.get(name) if encoding == "utf-8" else None
+    if names is not None:
+        entries.append((names[0], names[1], value.encode("utf-8")))
+        return
     raw_name = name.encode(encoding)
     entries.append((raw_name, raw_name.lower(), value.encode(encoding)))
+
+
+#: The identity headers' names as ``add_header`` encodes them with httpx's default encoding.
+_UTF8_NAMES: dict[str, tuple[bytes, bytes]] = {
+    name: (name.encode("utf-8"), name.encode("utf-8").lower())
+    for name in (HEADER_REQUEST_ID, HEADER_IDEMPOTENCY_KEY, HEADER_ATTEMPT)
+}
 
 
 def _text(headers: httpx.Headers, values: list[bytes]) -> str | None:

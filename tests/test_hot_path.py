@@ -354,3 +354,15 @@ def test_phase_timeouts_written_out_are_the_smallest_of_each_pair(
     phases = ("connect", "read", "write", "pool")
     expected = tuple(min_timeout(getattr(timeout, p), (outer or {}).get(p), None) for p in phases)
     assert phase_timeouts(timeout, outer) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(values=st.lists(st.binary(max_size=40), max_size=6))
+def test_the_header_byte_pass_finds_what_the_search_finds(values: list[bytes]) -> None:
+    """Deleting the allowed bytes (``translate``) leaves something exactly when the search for
+    a disallowed byte finds one: over generated values, and over every single byte."""
+    from stateset_voice_wrapper._reliability.identity import _BAD_HEADER_BYTE, _GOOD_HEADER_BYTES
+
+    for joined in (b"\t".join(values), *(bytes([b]) for b in range(256))):
+        found = _BAD_HEADER_BYTE.search(joined) is not None
+        assert bool(joined.translate(None, _GOOD_HEADER_BYTES)) == found

@@ -234,6 +234,9 @@ def credential_values(request: httpx.Request) -> list[str]:
 
 
 _BAD_HEADER_BYTE = re.compile(rb"[^\t\x20-\x7e]")
+#: The bytes ``_BAD_HEADER_BYTE`` allows: deleting them from a value leaves its bad bytes
+#: (one C pass, about half the cost of the search, on every request).
+_GOOD_HEADER_BYTES = bytes([0x09, *range(0x20, 0x7F)])
 
 
 def _check_header_values(headers: httpx.Headers, values: list[bytes]) -> None:
@@ -241,10 +244,10 @@ def _check_header_values(headers: httpx.Headers, values: list[bytes]) -> None:
     in its error and in httpcore's DEBUG log): a control or non-ASCII byte anywhere.
 
     ``values`` are those of every header but the identity ones (checked on their own). One
-    search over them joined by a tab (an allowed byte) finds whether any is bad; only then is
+    pass over them joined by a tab (an allowed byte) finds whether any is bad; only then is
     each header looked at, to name it.
     """
-    if not _BAD_HEADER_BYTE.search(b"\t".join(values)):
+    if not b"\t".join(values).translate(None, _GOOD_HEADER_BYTES):
         return
     for raw_name, lowered, raw_value in header_entries(headers):
         if lowered in _IDENTITY:

@@ -254,3 +254,115 @@ def test_one_pattern_per_method_finds_the_route_a_loop_over_the_routes_finds() -
                 request = httpx.Request(method, f"https://voice.example{prefix}{path}{suffix}")
                 expected = by_loop(method, request.url.path)
                 assert telemetry.resolve_operation(request) == expected, (method, request.url)
+
+
+_SEGMENT = st.text(alphabet="abcXYZ019-_.%+~", min_size=1, max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "BREW"]),
+    base=st.sampled_from(
+        ["https://voice.example", "http://voice.example:8080", "https://xn--caf-dma.example/v"]
+    ),
+    segments=st.lists(st.one_of(_SEGMENT, st.sampled_from(["api", "v1", "call-logs"])), max_size=5),
+    operation=st.sampled_from([None, *facts.OPERATIONS]),
+    method_name=st.sampled_from([None, "call_logs.get", "calls.create"]),
+    query=st.sampled_from(["", "?limit=5", "?to=%2B15555550123"]),
+)
+def test_a_cached_request_shape_is_the_shape_worked_out_afresh(
+    method: str,
+    base: str,
+    segments: list[str],
+    operation: str | None,
+    method_name: str | None,
+    query: str,
+) -> None:
+    """``RequestTelemetry`` names and labels a request from a cache of request shapes; asked
+    twice (cold, then cached), over generated requests, it gives what ``_make_shape`` works out
+    from the request itself, and never a query string."""
+    from stateset_voice_wrapper._reliability import spans
+    from stateset_voice_wrapper._reliability.telemetry import OPERATION_EXTENSION
+
+    paths = ["/" + "/".join(segments)]
+    paths += [op["path"].replace("{", "").replace("}", "") for op in facts.OPERATIONS.values()][:3]
+    for path in paths:
+        extensions = {} if operation is None else {OPERATION_EXTENSION: (operation, method_name)}
+        request = httpx.Request(method, f"{base}{path}{query}", extensions=extensions)
+        expected = spans._make_shape(request)
+        spans._SHAPES.clear()
+        assert spans._shape_of(request) == expected  # cold
+        again = httpx.Request(method, f"{base}{path}{query}", extensions=extensions)
+        assert spans._shape_of(again) == expected  # cached
+        assert "?" not in repr(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(["X-Request-Id", "Idempotency-Key", "X-Request-Attempt", "X-Other"]),
+    value=st.text(alphabet="abc019-_ é", max_size=12),
+    encoding=st.sampled_from([None, "utf-8", "latin-1", "ascii"]),
+    given_headers=st.lists(
+        st.tuples(st.sampled_from(["Accept", "X-Request-Id", "Host"]), st.text("ab1", max_size=3)),
+        max_size=4,
+    ),
+)
+def test_adding_a_header_is_setting_it_when_it_is_absent(
+    name: str, value: str, encoding: str | None, given_headers: list[tuple[str, str]]
+) -> None:
+    """``add_header`` (with its names encoded ahead for httpx's default encoding) leaves a
+    header list exactly as httpx's ``__setitem__`` does for a name not yet present."""
+    from stateset_voice_wrapper._reliability.identity import add_header
+
+    given_headers = [(k, v) for k, v in given_headers if k.lower() != name.lower()]
+    headers, expected = httpx.Headers(given_headers), httpx.Headers(given_headers)
+    if encoding is not None:
+        headers.encoding = expected.encoding = encoding
+    try:
+        expected[name] = value
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            add_header(headers, name, value)
+        return
+    add_header(headers, name, value)
+    assert headers.raw == expected.raw
+    assert list(headers.multi_items()) == list(expected.multi_items())
+    assert headers._list == expected._list  # type: ignore[attr-defined]
+
+
+_TIMEOUT = st.one_of(st.none(), st.floats(min_value=0, max_value=100, allow_nan=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    own=st.tuples(_TIMEOUT, _TIMEOUT, _TIMEOUT, _TIMEOUT),
+    outer=st.one_of(
+        st.none(),
+        st.just({}),
+        st.fixed_dictionaries(
+            {}, optional={k: _TIMEOUT for k in ("connect", "read", "write", "pool")}
+        ),
+    ),
+)
+def test_phase_timeouts_written_out_are_the_smallest_of_each_pair(
+    own: tuple[float | None, ...], outer: dict[str, float | None] | None
+) -> None:
+    """``phase_timeouts`` compares each phase by hand; it gives ``min_timeout`` of each pair."""
+    from stateset_voice_wrapper._reliability.policy import min_timeout, phase_timeouts
+
+    timeout = httpx.Timeout(connect=own[0], read=own[1], write=own[2], pool=own[3])
+    phases = ("connect", "read", "write", "pool")
+    expected = tuple(min_timeout(getattr(timeout, p), (outer or {}).get(p), None) for p in phases)
+    assert phase_timeouts(timeout, outer) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(values=st.lists(st.binary(max_size=40), max_size=6))
+def test_the_header_byte_pass_finds_what_the_search_finds(values: list[bytes]) -> None:
+    """Deleting the allowed bytes (``translate``) leaves something exactly when the search for
+    a disallowed byte finds one: over generated values, and over every single byte."""
+    from stateset_voice_wrapper._reliability.identity import _BAD_HEADER_BYTE, _GOOD_HEADER_BYTES
+
+    for joined in (b"\t".join(values), *(bytes([b]) for b in range(256))):
+        found = _BAD_HEADER_BYTE.search(joined) is not None
+        assert bool(joined.translate(None, _GOOD_HEADER_BYTES)) == found

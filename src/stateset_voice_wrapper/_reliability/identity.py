@@ -190,8 +190,19 @@ def add_header(headers: httpx.Headers, name: str, value: str) -> None:
         headers[name] = value
         return
     encoding = getattr(headers, "_encoding", None) or "utf-8"
+    names = _UTF8_NAMES.get(name) if encoding == "utf-8" else None
+    if names is not None:
+        entries.append((names[0], names[1], value.encode("utf-8")))
+        return
     raw_name = name.encode(encoding)
     entries.append((raw_name, raw_name.lower(), value.encode(encoding)))
+
+
+#: The identity headers' names as ``add_header`` encodes them with httpx's default encoding.
+_UTF8_NAMES: dict[str, tuple[bytes, bytes]] = {
+    name: (name.encode("utf-8"), name.encode("utf-8").lower())
+    for name in (HEADER_REQUEST_ID, HEADER_IDEMPOTENCY_KEY, HEADER_ATTEMPT)
+}
 
 
 def _text(headers: httpx.Headers, values: list[bytes]) -> str | None:
@@ -223,6 +234,9 @@ def credential_values(request: httpx.Request) -> list[str]:
 
 
 _BAD_HEADER_BYTE = re.compile(rb"[^\t\x20-\x7e]")
+#: The bytes ``_BAD_HEADER_BYTE`` allows: deleting them from a value leaves its bad bytes
+#: (one C pass, about half the cost of the search, on every request).
+_GOOD_HEADER_BYTES = bytes([0x09, *range(0x20, 0x7F)])
 
 
 def _check_header_values(headers: httpx.Headers, values: list[bytes]) -> None:
@@ -230,10 +244,10 @@ def _check_header_values(headers: httpx.Headers, values: list[bytes]) -> None:
     in its error and in httpcore's DEBUG log): a control or non-ASCII byte anywhere.
 
     ``values`` are those of every header but the identity ones (checked on their own). One
-    search over them joined by a tab (an allowed byte) finds whether any is bad; only then is
+    pass over them joined by a tab (an allowed byte) finds whether any is bad; only then is
     each header looked at, to name it.
     """
-    if not _BAD_HEADER_BYTE.search(b"\t".join(values)):
+    if not b"\t".join(values).translate(None, _GOOD_HEADER_BYTES):
         return
     for raw_name, lowered, raw_value in header_entries(headers):
         if lowered in _IDENTITY:

@@ -140,17 +140,21 @@ def phase_timeouts(own: httpx.Timeout, outer: Mapping[str, float | None] | None)
     request_options block's) and the one the httpx client put on the request."""
     if not outer:
         return (own.connect, own.read, own.write, own.pool)
-    return (
-        _smaller(own.connect, outer.get("connect")),
-        _smaller(own.read, outer.get("read")),
-        _smaller(own.write, outer.get("write")),
-        _smaller(own.pool, outer.get("pool")),
-    )
-
-
-def _smaller(own: float | None, outer: float | None) -> float | None:
-    """``min_timeout(own, outer, None)``, without the loop (it runs four times a request)."""
-    return outer if outer is not None and (own is None or outer < own) else own
+    # The smaller of each pair (None: no limit), written out: it runs on every request.
+    connect, read, write, pool = own.connect, own.read, own.write, own.pool
+    value = outer.get("connect")
+    if value is not None and (connect is None or value < connect):
+        connect = value
+    value = outer.get("read")
+    if value is not None and (read is None or value < read):
+        read = value
+    value = outer.get("write")
+    if value is not None and (write is None or value < write):
+        write = value
+    value = outer.get("pool")
+    if value is not None and (pool is None or value < pool):
+        pool = value
+    return (connect, read, write, pool)
 
 
 def capped_timeouts(phases: PhaseTimeouts, remaining: float | None) -> dict[str, float | None]:

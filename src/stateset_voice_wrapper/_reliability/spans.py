@@ -31,7 +31,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from .._shared.defaults import HEADER_SERVER_REQUEST_ID
 from .._shared.redact import redact, redact_url
 from .._shared.telemetry import Instruments
-from .telemetry import error_type_of, key_digest, resolve_operation
+from .telemetry import OPERATION_EXTENSION, error_type_of, key_digest, resolve_operation
 
 __all__ = ["RequestTelemetry"]
 
@@ -53,6 +53,59 @@ def _shown_id(value: str) -> str:
     return value if _UUID.fullmatch(value) else redact(value)
 
 
+#: (operationId, client method, INTERNAL span name, CLIENT span name, attempt attributes,
+#: operation attributes) of one request shape.
+_Shape = tuple[str | None, str | None, str, str, dict[str, Any], dict[str, Any]]
+
+#: Shapes already worked out, by (method, scheme, host, port, path, operation extension). Kept
+#: in memory only (nothing here is exported) and bounded: emptied when it reaches the limit.
+_SHAPES: dict[tuple[Any, ...], _Shape] = {}
+_SHAPES_LIMIT: Final = 1024
+
+
+def _shape_of(request: httpx.Request) -> _Shape:
+    """What a request's spans and measurements are named and labelled with, cached per shape
+    (the route resolution and the attribute dicts are the dearest part of starting a request's
+    telemetry; ``tests/test_hot_path.py`` holds the cached answer equal to a fresh one)."""
+    url = request.url
+    named = request.extensions.get(OPERATION_EXTENSION)
+    if named is not None and type(named) is not tuple:
+        return _make_shape(request)
+    key = (request.method, url.scheme, url.host, url.port, url.path, named)
+    found = _SHAPES.get(key)
+    if found is None:
+        found = _make_shape(request)
+        if len(_SHAPES) >= _SHAPES_LIMIT:
+            _SHAPES.clear()
+        _SHAPES[key] = found
+    return found
+
+
+def _make_shape(request: httpx.Request) -> _Shape:
+    operation_id, method_name, template = resolve_operation(request)
+    method = request.method if request.method in _KNOWN_METHODS else "_OTHER"
+    url = request.url
+    port = url.port or (443 if url.scheme == "https" else 80)
+    attempt_attributes: dict[str, Any] = {
+        "http.request.method": method,
+        "server.address": url.host,
+        "server.port": port,
+    }
+    if template is not None:
+        attempt_attributes["url.template"] = template
+    client_span_name = f"{method} {template}" if template else method
+    operation_attributes: dict[str, Any] = {"stateset_voice.operation.id": operation_id or "_OTHER"}
+    name = method_name or operation_id or method
+    return (
+        operation_id,
+        method_name,
+        f"stateset_voice {name}",
+        client_span_name,
+        attempt_attributes,
+        operation_attributes,
+    )
+
+
 class RequestTelemetry:
     """Spans and measurements of one logical request; the transport and ``LogicalRequest``
     call it at each step. Every method is cheap when the tracer and meter are no-ops."""
@@ -69,24 +122,13 @@ class RequestTelemetry:
     ) -> None:
         self.instruments = instruments
         self.clock = clock
-        self.operation_id, method_name, template = resolve_operation(request)
-        method = request.method if request.method in _KNOWN_METHODS else "_OTHER"
-        url = request.url
-        port = url.port or (443 if url.scheme == "https" else 80)
-        #: The attributes of every attempt's span and duration measurement.
-        self.attempt_attributes: dict[str, Any] = {
-            "http.request.method": method,
-            "server.address": url.host,
-            "server.port": port,
-        }
-        if template is not None:
-            self.attempt_attributes["url.template"] = template
-        self.client_span_name = f"{method} {template}" if template else method
-        self.operation_attributes: dict[str, Any] = {
-            "stateset_voice.operation.id": self.operation_id or "_OTHER"
-        }
-        name = method_name or self.operation_id or method
-        self.span = instruments.tracer.start_span(f"stateset_voice {name}", kind=SpanKind.INTERNAL)
+        shape = _shape_of(request)
+        self.operation_id, method_name, span_name, self.client_span_name = shape[:4]
+        #: The attributes of every attempt's span and duration measurement (shared by the
+        #: requests of one shape: read, never changed).
+        self.attempt_attributes: dict[str, Any] = shape[4]
+        self.operation_attributes: dict[str, Any] = shape[5]
+        self.span = instruments.tracer.start_span(span_name, kind=SpanKind.INTERNAL)
         if self.span.is_recording():
             attributes: dict[str, Any] = {
                 "stateset_voice.operation.id": self.operation_id or "_OTHER",
@@ -189,7 +231,7 @@ class RequestTelemetry:
             if reason == "deadline_exceeded"
             else "stateset_voice.client.retry_budget.exhausted"
         )
-        self.instruments.by_name[name].add(1, self.operation_attributes)
+        self.instruments.by_name[name].add(1, dict(self.operation_attributes))
 
     def finish(self, error: BaseException | None, server_request_id: str | None) -> None:
         """End the INTERNAL span (and an attempt cut short by cancellation)."""

@@ -199,7 +199,8 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             size += len(chunk)
             if size > MAX_RESPONSE_BODY:
                 raise _TooLarge
-            logical.check_body_deadline(response)
+            if logical.expires is not None:
+                logical.check_body_deadline(response)
         return b"".join(chunks)
 
     def close(self) -> None:
@@ -281,7 +282,8 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             size += len(chunk)
             if size > MAX_RESPONSE_BODY:
                 raise _TooLarge
-            logical.check_body_deadline(response)
+            if logical.expires is not None:
+                logical.check_body_deadline(response)
         return b"".join(chunks)
 
     async def aclose(self) -> None:

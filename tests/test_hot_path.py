@@ -327,7 +327,7 @@ def test_adding_a_header_is_setting_it_when_it_is_absent(
     add_header(headers, name, value)
     assert headers.raw == expected.raw
     assert list(headers.multi_items()) == list(expected.multi_items())
-    assert headers._list == expected._list  # type: ignore[attr-defined]
+    assert headers._list == expected._list
 
 
 _TIMEOUT = st.one_of(st.none(), st.floats(min_value=0, max_value=100, allow_nan=False))

@@ -8,8 +8,11 @@
              claimed --lease_seconds pass--> free: the worker died before its call was placed
              attached --call_lease_seconds pass--> free: nobody reported the call's end
     call:C   absent --attach--> linked(slot i)       until the call lease passes
-             absent | linked --release_for_call--> ended   for lease_seconds
+             absent | linked --release_for_call--> ended   for lease_seconds, or as long
+                                                           as the link, keeping its slot
              ended --attach--> ended, and the slot is freed at once
+             ended --release_for_call--> ended, and its slot is freed (again: a no-op once
+                                         it was, since the slot no longer names the call)
 
 A slot is claimable when :meth:`LeaseStoreBase.get` says None: absent, forgotten, or a claim
 whose lease ran out (which a claim takes over). An attached slot is a *completed* lease whose
@@ -85,11 +88,18 @@ def _decide_link(
 def _decide_end(
     record: LeaseRecord | None, now: float, *, until: float
 ) -> tuple[int | None, LeaseChange]:
-    """Mark a call ended until ``until``; the slot it was linked to, if any."""
+    """Mark a call ended until ``until``; the slot it was linked to, if any.
+
+    The mark keeps the slot, for as long as the link would have lasted: if freeing the slot
+    fails, a repeated end (the webhook's redelivery) frees it, instead of finding "ended" and
+    leaving the slot held for the whole call lease.
+    """
     slot = None
-    if _live_state(record, now) == _LINKED and record is not None and record.result:
+    if _live_state(record, now) in (_LINKED, _ENDED) and record is not None and record.result:
         slot = int(record.result)
-    return slot, LeaseRecord(_ENDED, None, until, until, None)
+        until = max(until, record.forget_at)
+    kept = None if slot is None else str(slot).encode()
+    return slot, LeaseRecord(_ENDED, None, until, until, kept)
 
 
 class ConcurrencyLimit:

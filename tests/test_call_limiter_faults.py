@@ -1,0 +1,119 @@
+"""Call limiters on a Redis that fails: every store command of a step can be lost, before it
+is sent or after the server ran it (its reply dropped), and the limiter still keeps its promises.
+
+* a failure is a typed :class:`StoreError`, never a raw redis exception;
+* ``release_for_call`` that failed is completed by its redelivery (the documented contract for
+  the webhook handler: answer non-2xx, the redelivery tries again), so no slot is held past
+  the end of its call.
+
+Failures are injected into a real client talking to a real redis-server (the helpers of
+``test_storage_failures.py``); time is an injected clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import attrs
+import pytest
+
+from stateset_voice_wrapper import RedisCallLimiter
+from stateset_voice_wrapper.stores import StoreError
+
+if TYPE_CHECKING:
+    from tests.test_storage_failures import Faults, FaultyRedis, faulty_redis
+else:
+    from test_storage_failures import Faults, FaultyRedis, faulty_redis
+
+pytestmark = pytest.mark.redis
+
+T0 = 1_800_000_000.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@attrs.define
+class NthFaults(Faults):
+    """:class:`Faults` that let the first ``skip`` matching commands through."""
+
+    skip: int = 0
+
+    def hit(self, command: str, when: str) -> bool:
+        matches = not self.commands or command.upper() in self.commands
+        if self.remaining > 0 and when == self.when and self.skip > 0 and matches:
+            self.skip -= 1
+            return False
+        return super().hit(command, when)
+
+
+@attrs.frozen
+class Faulty:
+    limiter: RedisCallLimiter
+    faults: NthFaults
+    clock: Clock
+
+
+@pytest.fixture
+def faulty(redis_url: str) -> Iterator[Faulty]:
+    faults, clock = NthFaults(), Clock()
+    client: FaultyRedis = faulty_redis(redis_url, faults)
+    limiter = RedisCallLimiter(
+        client,
+        name=f"t-{uuid.uuid4().hex[:8]}",
+        namespace=f"test-limit-faults-{uuid.uuid4().hex}",
+        concurrency=1,
+        clock=clock,
+    )
+    yield Faulty(limiter, faults, clock)
+    limiter.close()
+    client.close()
+
+
+# release_for_call is four commands: HGETALL + EVALSHA on the call's key (mark it ended, learn
+# its slot), then HGETALL + EVALSHA on the slot (free it).
+RELEASE_STEPS = [(n, when) for n in range(4) for when in ("before", "after")]
+
+
+@pytest.mark.parametrize(("nth", "when"), RELEASE_STEPS, ids=[f"{n}-{w}" for n, w in RELEASE_STEPS])
+def test_a_release_for_call_that_failed_is_completed_by_its_redelivery(
+    faulty: Faulty, nth: int, when: str
+) -> None:
+    limiter, faults = faulty.limiter, faulty.faults
+    limiter.acquire().attach("call_1")
+    faults.fail(1, when=when)
+    faults.skip = nth
+    with pytest.raises(StoreError) as caught:
+        limiter.release_for_call("call_1")
+    assert "redis" not in type(caught.value).__module__
+    assert faults.failed == 1
+    # The webhook answered non-2xx; its redelivery frees the slot (whatever the first got to).
+    released = limiter.release_for_call("call_1")
+    assert limiter.in_use() == 0
+    assert released is (nth < 3 or when == "before")  # a lost reply of the free itself: done
+    assert limiter.release_for_call("call_1") is False  # and a third delivery frees nothing
+    limiter.acquire().attach("call_2")  # the slot is free for the next call
+    assert limiter.attached_calls() == ["call_2"]
+
+
+def test_a_redelivery_long_after_the_end_still_frees_a_slot_the_failure_left_held(
+    faulty: Faulty,
+) -> None:
+    """The end's mark lives as long as the slot it names may be held: the call lease."""
+    limiter, faults, clock = faulty.limiter, faulty.faults, faulty.clock
+    limiter.acquire().attach("call_1")
+    faults.fail(1, when="before", commands="HGETALL")
+    faults.skip = 1  # the mark is written; reading the slot to free it fails
+    with pytest.raises(StoreError):
+        limiter.release_for_call("call_1")
+    clock.now += limiter.lease_seconds + 1  # a redelivery backs off for minutes
+    assert limiter.in_use() == 1
+    assert limiter.release_for_call("call_1") is True
+    assert limiter.in_use() == 0

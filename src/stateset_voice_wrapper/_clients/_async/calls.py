@@ -128,15 +128,19 @@ class AsyncCalls(AsyncResource):
                 await claim.aabandon(maybe_sent=not _never_sent(exc))
             raise
         # A 2xx: the call exists. Record what the server said before anything else can fail.
-        if claim is not None:
-            try:
-                await claim.arecord(response.content)
-            except LedgerRecordError as exc:
-                # The call is placed: return it. The key stays claimed until its lease
-                # expires; a retry after that re-sends the same key, which the server
-                # deduplicates.
-                _log.warning("calls.create: %s", exc)
-        if permit is not None:
-            await self._owner._attach_permit(permit, response.content)
+        try:
+            if claim is not None:
+                try:
+                    await claim.arecord(response.content)
+                except LedgerRecordError as exc:
+                    # The call is placed: return it. The key stays claimed until its lease
+                    # expires; a retry after that re-sends the same key, which the server
+                    # deduplicates.
+                    _log.warning("calls.create: %s", exc)
+        finally:
+            # Even if this task is cancelled meanwhile: the call is in progress, so its permit
+            # follows it (left unattached, it would stop counting when its lease ran out).
+            if permit is not None:
+                await self._owner._attach_permit(permit, response.content)
         placed: Call = parse_response(op, response, info, "calls.create")
         return placed

@@ -1,0 +1,136 @@
+"""The clients' use of a call limiter when the world misbehaves: a create interrupted after its
+call was placed, and a call-log poll against a server that answers badly for some calls.
+
+* a placed call's permit follows the call even when the create is cancelled (or interrupted)
+  while the ledger records it;
+* ``release_ended_calls`` releases exactly the calls whose own log says they ended: a call the
+  client cannot even ask about, a 404, a 500, a garbage body or the log of another call keep
+  their permits, and never stop the poll of the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+from stateset_voice_wrapper import (
+    AsyncVoiceClient,
+    InProcessCallLimiter,
+    ReliabilityConfig,
+    RetryBudget,
+    SqliteLedger,
+)
+from stateset_voice_wrapper.stores import LedgerEntry
+
+if TYPE_CHECKING:
+    from tests.flavours import Flavour
+else:
+    from flavours import Flavour
+
+TO, FROM, AGENT = "+15555555678", "+15555551234", "front_desk"
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+def _reliability() -> ReliabilityConfig:
+    return ReliabilityConfig(
+        sleep=lambda s: None, async_sleep=_no_sleep, budget=RetryBudget(), max_retries=0
+    )
+
+
+def _placed(request: httpx.Request) -> httpx.Response:
+    body = json.loads(request.content)
+    return httpx.Response(
+        201,
+        json={
+            "call_id": "call_1",
+            "status": "queued",
+            "to": body["to"],
+            "from": body["from"],
+            "agent_key": body["agent_key"],
+            "session_id": None,
+            "created_at": "2026-11-20T15:04:05Z",
+            "metadata": {},
+        },
+    )
+
+
+# --- a create interrupted after its call was placed ---------------------------------------------
+
+
+async def test_a_create_cancelled_while_its_call_is_recorded_keeps_the_permit_on_the_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limiter = InProcessCallLimiter(concurrency=1)
+    entered, proceed, recorded = threading.Event(), threading.Event(), threading.Event()
+    real_record = LedgerEntry._record
+
+    def slow_record(self: LedgerEntry, result: bytes) -> None:
+        entered.set()  # the call is placed; the task is cancelled while this is written
+        proceed.wait(timeout=30)
+        real_record(self, result)
+        recorded.set()
+
+    monkeypatch.setattr(LedgerEntry, "_record", slow_record)
+    with SqliteLedger(tmp_path / "calls.db") as ledger:
+        async with AsyncVoiceClient(
+            "sk_test",
+            base_url="https://voice.example.com",
+            transport=httpx.MockTransport(_placed),
+            reliability=_reliability(),
+            ledger=ledger,
+            call_limiter=limiter,
+        ) as voice:
+            task = asyncio.ensure_future(
+                voice.calls.create(to=TO, from_=FROM, agent_key=AGENT, idempotency_key="appt-1")
+            )
+            assert await asyncio.to_thread(entered.wait, 30)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            proceed.set()
+            assert await asyncio.to_thread(recorded.wait, 30)  # it finishes in the background
+            # The call is in progress: it holds the permit until its end is reported, not
+            # merely until the permit's lease (after which the limit would stop counting it).
+            assert limiter.attached_calls() == ["call_1"]
+            assert limiter.release_for_call("call_1") is True
+
+
+class Interrupted(BaseException):
+    """A KeyboardInterrupt-like exit that pytest does not treat as the user's Ctrl-C."""
+
+
+def test_a_create_interrupted_while_its_call_is_recorded_keeps_the_permit_on_the_call(
+    flavour: Flavour, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(self: LedgerEntry, result: bytes) -> None:
+        raise Interrupted
+
+    monkeypatch.setattr(LedgerEntry, "_record", interrupted)
+    limiter = InProcessCallLimiter(concurrency=1)
+    with SqliteLedger(tmp_path / "calls.db") as ledger:
+        voice = flavour.client(
+            "voice",
+            "sk_test",
+            base_url="https://voice.example.com",
+            transport=httpx.MockTransport(_placed),
+            reliability=_reliability(),
+            ledger=ledger,
+            call_limiter=limiter,
+        )
+        with pytest.raises(Interrupted):
+            flavour.call(
+                voice,
+                lambda v: v.calls.create(
+                    to=TO, from_=FROM, agent_key=AGENT, idempotency_key="appt-1"
+                ),
+            )
+        assert limiter.attached_calls() == ["call_1"]

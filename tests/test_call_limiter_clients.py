@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from pytest_httpserver import HTTPServer
 
 from stateset_voice_wrapper import (
     AsyncVoiceClient,
@@ -134,3 +136,74 @@ def test_a_create_interrupted_while_its_call_is_recorded_keeps_the_permit_on_the
                 ),
             )
         assert limiter.attached_calls() == ["call_1"]
+
+
+# --- a call-log poll against a server that answers badly --------------------------------------
+
+
+def _log(call_id: str, status: str) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "status": status,
+        "direction": "outbound",
+        "to": TO,
+        "from": FROM,
+        "agent_key": AGENT,
+        "session_id": None,
+        "duration_seconds": 12,
+        "escalated": False,
+        "created_at": "2026-11-20T15:04:05Z",
+    }
+
+
+def test_the_call_log_poll_releases_exactly_the_calls_whose_own_log_says_they_ended(
+    flavour: Flavour, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    ended = ["call_ok", "call:0:slot:1", "call_é"]  # the key separator, non-ASCII
+    kept = [
+        "..",  # the client refuses to ask about it (a dot segment)
+        "call_404",
+        "call_500",
+        "call_garbage",
+        "call_other",  # the server answers another call's log
+        "call_new_status",  # a status the contract does not know
+        "call_ringing",
+    ]
+    limiter = InProcessCallLimiter(concurrency=len(ended) + len(kept))
+    for call_id in ended + kept:
+        limiter.acquire().attach(call_id)
+
+    path = "/api/v1/call-logs/"
+    for call_id in ended:
+        httpserver.expect_request(path + call_id).respond_with_json(_log(call_id, "completed"))
+    httpserver.expect_request(path + "call_404").respond_with_json(
+        {"error": {"code": "not_found", "message": "no such call"}}, status=404
+    )
+    httpserver.expect_request(path + "call_500").respond_with_json(
+        {"error": {"code": "boom", "message": "x"}}, status=500
+    )
+    httpserver.expect_request(path + "call_garbage").respond_with_data(
+        "<html>oops</html>", content_type="application/json"
+    )
+    httpserver.expect_request(path + "call_other").respond_with_json(_log("call_ok", "completed"))
+    httpserver.expect_request(path + "call_new_status").respond_with_json(
+        _log("call_new_status", "voicemail")
+    )
+    httpserver.expect_request(path + "call_ringing").respond_with_json(
+        _log("call_ringing", "ringing")
+    )
+    voice = flavour.client(
+        "voice",
+        "sk_test",
+        base_url=httpserver.url_for("").rstrip("/"),
+        reliability=_reliability(),
+        call_limiter=limiter,
+    )
+    with caplog.at_level(logging.WARNING, logger="stateset_voice"):
+        released = flavour.call(voice, lambda v: v.release_ended_calls())
+    assert sorted(released) == sorted(ended)
+    assert sorted(limiter.attached_calls()) == sorted(kept)
+    assert limiter.in_use() == len(kept)
+    for line in caplog.messages:
+        assert TO not in line
+        assert FROM not in line

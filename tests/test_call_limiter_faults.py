@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import attrs
 import pytest
 
-from stateset_voice_wrapper import RedisCallLimiter
+from stateset_voice_wrapper import CallRateLimitError, RedisCallLimiter
 from stateset_voice_wrapper.stores import StoreError
 
 if TYPE_CHECKING:
@@ -117,3 +117,54 @@ def test_a_redelivery_long_after_the_end_still_frees_a_slot_the_failure_left_hel
     assert limiter.in_use() == 1
     assert limiter.release_for_call("call_1") is True
     assert limiter.in_use() == 0
+
+
+# --- the rate window ------------------------------------------------------------------------------
+
+
+def test_a_rate_admission_resent_after_its_reply_was_lost_is_not_counted_twice(
+    redis_url: str,
+) -> None:
+    """A client with retries re-sends a script whose reply was lost (after Redis ran it): the
+    re-sent admission is the same admission, not a second one that finds the window full."""
+    faults, clock = NthFaults(), Clock()
+    client = faulty_redis(redis_url, faults, retries=1)
+    limiter = RedisCallLimiter(
+        client,
+        name=f"t-{uuid.uuid4().hex[:8]}",
+        namespace=f"test-limit-faults-{uuid.uuid4().hex}",
+        rate=1,
+        rate_window=10.0,
+        clock=clock,
+    )
+    try:
+        faults.fail(1, when="after", commands="EVALSHA")
+        limiter.acquire()  # admitted, though its first reply was lost and the script re-sent
+        assert faults.failed == 1
+        with pytest.raises(CallRateLimitError):  # the window holds one admission, not two
+            limiter.acquire()
+    finally:
+        limiter.close()
+        client.close()
+
+
+def test_a_rate_admission_that_failed_raises_a_store_error(redis_url: str) -> None:
+    faults, clock = NthFaults(), Clock()
+    client = faulty_redis(redis_url, faults)
+    limiter = RedisCallLimiter(
+        client,
+        name=f"t-{uuid.uuid4().hex[:8]}",
+        namespace=f"test-limit-faults-{uuid.uuid4().hex}",
+        concurrency=1,
+        rate=1,
+        clock=clock,
+    )
+    try:
+        faults.fail(1, when="before", commands="EVALSHA")
+        faults.skip = 1  # the slot's claim goes through; the rate script fails
+        with pytest.raises(StoreError, match="rate admission"):
+            limiter.acquire()
+        assert limiter.in_use() == 0  # the slot taken first was given back
+    finally:
+        limiter.close()
+        client.close()

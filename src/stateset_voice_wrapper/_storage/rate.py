@@ -72,9 +72,13 @@ class MemoryRateWindow:
 # each float, so both compute `now - window` identically. KEYS[1]: the window's sorted set
 # (member: a random id, score: the admission instant). ARGV: now, window (s), limit, member, TTL
 # in ms. A refusal answers the wait as a string (Redis would truncate a Lua number to an integer).
+# A member already in the set is this admission, re-sent after its reply was lost: admitted.
 _ADMIT_SCRIPT = """
 local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then
+  return false
+end
 local count = redis.call('ZCARD', KEYS[1])
 if count < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[4])

@@ -24,9 +24,11 @@ from pytest_httpserver import HTTPServer
 from stateset_voice_wrapper import (
     AsyncVoiceClient,
     InProcessCallLimiter,
+    InvalidParameterError,
     ReliabilityConfig,
     RetryBudget,
     SqliteLedger,
+    VoiceClient,
 )
 from stateset_voice_wrapper.stores import LedgerEntry
 
@@ -136,6 +138,22 @@ def test_a_create_interrupted_while_its_call_is_recorded_keeps_the_permit_on_the
                 ),
             )
         assert limiter.attached_calls() == ["call_1"]
+
+
+def test_a_create_that_could_outlast_its_permit_lease_is_refused() -> None:
+    """A permit is taken before the wait for the rate window and the send: if those outlasted
+    its lease, another worker would take the slot over while this create still sends (two calls
+    on one slot), as the ledger's own check says for its claim."""
+    patient = InProcessCallLimiter(concurrency=1, rate=1, rate_window=60.0, wait=90.0)
+    with pytest.raises(InvalidParameterError, match="shorter than the call limiter's lease"):
+        VoiceClient("sk_test", call_limiter=patient)  # 90 s + the 60 s deadline > 120 s
+    brief = InProcessCallLimiter(concurrency=1, lease_seconds=30.0)
+    with pytest.raises(InvalidParameterError, match="shorter than the call limiter's lease"):
+        VoiceClient("sk_test", call_limiter=brief)
+    VoiceClient("sk_test", call_limiter=patient, deadline=20.0).close()
+    VoiceClient("sk_test", call_limiter=brief, deadline=20.0).close()
+    # A rate limit alone holds no slot, so it has no lease to outlast.
+    VoiceClient("sk_test", call_limiter=InProcessCallLimiter(rate=1, wait=300.0)).close()
 
 
 # --- a call-log poll against a server that answers badly --------------------------------------

@@ -153,6 +153,21 @@ def test_a_call_that_ended_before_its_permit_was_attached_frees_it_at_once(
     assert limiter.attached_calls() == []
 
 
+def test_one_call_answered_to_two_creates_holds_one_permit_and_its_end_frees_it(
+    make: MakeLimiter,
+) -> None:
+    """Two workers sending one job with one idempotency key and no ledger both get the call the
+    server deduplicated: it is one call in progress, and its end frees every permit taken."""
+    limiter = make(concurrency=2)
+    first, second = limiter.acquire(), limiter.acquire()
+    first.attach("call_1")
+    second.attach("call_1")
+    assert limiter.in_use() == 1
+    assert limiter.attached_calls() == ["call_1"]
+    assert limiter.release_for_call("call_1") is True
+    assert limiter.in_use() == 0
+
+
 def test_a_crashed_workers_permit_is_free_after_its_lease(
     make: MakeLimiter, clock: FakeClock
 ) -> None:

@@ -11,6 +11,7 @@
              absent | linked --release_for_call--> ended   for lease_seconds, or as long
                                                            as the link, keeping its slot
              ended --attach--> ended, and the slot is freed at once
+             linked(slot j) --attach to slot i--> linked(slot j), and slot i is freed at once
              ended --release_for_call--> ended, and its slot is freed (again: a no-op once
                                          it was, since the slot no longer names the call)
 
@@ -79,10 +80,13 @@ def _live_state(record: LeaseRecord | None, now: float) -> str | None:
 def _decide_link(
     record: LeaseRecord | None, now: float, *, slot: int, until: float
 ) -> tuple[bool, LeaseChange]:
-    """Link a call to its slot until ``until``; True (and no write) if it has ended already."""
-    if _live_state(record, now) == _ENDED:
+    """Link a call to its slot until ``until``; True (and no write) if it has ended already, or
+    holds another slot: one call counts once (two creates answered with the call the server
+    deduplicated), and its end frees the slot it is linked to."""
+    state, linked = _live_state(record, now), str(slot).encode()
+    if state == _ENDED or (state == _LINKED and record is not None and record.result != linked):
         return True, None
-    return False, LeaseRecord(_LINKED, None, until, until, str(slot).encode())
+    return False, LeaseRecord(_LINKED, None, until, until, linked)
 
 
 def _decide_end(
@@ -155,7 +159,8 @@ class ConcurrencyLimit:
     def attach(self, hold: SlotHold, call_id: str) -> bool | None:
         """Hold the slot for ``call_id`` until its end is reported (or the call lease passes).
 
-        True: attached. None: the call had already ended, so the slot was freed at once. False:
+        True: attached. None: the call had already ended, or holds another slot (it counts
+        once), so this slot was freed at once. False:
         the slot's lease ran out and another worker took it over before the call was placed.
         """
         index, token = hold

@@ -406,6 +406,18 @@ def test_bad_call_ids_are_refused(make: MakeLimiter) -> None:
         limiter.acquire().attach("")
 
 
+def test_a_call_id_that_is_not_valid_unicode_is_refused_with_a_typed_error(
+    make: MakeLimiter,
+) -> None:
+    """A webhook's JSON may carry a lone surrogate ("\\ud800"): the handler's release_for_call
+    gets an InvalidParameterError, not a raw UnicodeEncodeError from deep in the store."""
+    limiter = make(concurrency=1)
+    with pytest.raises(InvalidParameterError, match="call_id"):
+        limiter.release_for_call("call_\ud800")
+    with pytest.raises(InvalidParameterError, match="call_id"):
+        limiter.acquire().attach("call_\ud800")
+
+
 def test_limit_errors_pickle_with_their_fields() -> None:
     error = CallRateLimitError(
         "full", limit="tenant-1", waited=2.0, retry_after=0.5, idempotency_key="k-1"

@@ -22,6 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from stateset_voice_wrapper import (
+    APIResponseValidationError,
     AsyncVoiceClient,
     InProcessCallLimiter,
     InvalidParameterError,
@@ -138,6 +139,56 @@ def test_a_create_interrupted_while_its_call_is_recorded_keeps_the_permit_on_the
                 ),
             )
         assert limiter.attached_calls() == ["call_1"]
+
+
+@pytest.mark.parametrize(
+    "call_id",
+    [None, 42, "", "call_\ud800", "absent"],
+    ids=["null", "number", "empty", "lone-surrogate", "absent"],
+)
+def test_an_answer_without_a_usable_call_id_leaves_the_permit_to_its_lease(
+    flavour: Flavour, call_id: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The permit cannot follow a call it cannot name: it is freed by its lease, and the
+    create answers as it would without a limiter (the call, or a typed validation error)."""
+    clock = [1_800_000_000.0]
+    limiter = InProcessCallLimiter(concurrency=1, clock=lambda: clock[0])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(_placed(request).content)
+        if call_id == "absent":
+            del body["call_id"]
+        else:
+            body["call_id"] = call_id
+        # ASCII JSON: a lone surrogate travels as its escape, as a server's JSON may carry it.
+        return httpx.Response(
+            201, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+        )
+
+    voice = flavour.client(
+        "voice",
+        "sk_test",
+        base_url="https://voice.example.com",
+        transport=httpx.MockTransport(answer),
+        reliability=_reliability(),
+        call_limiter=limiter,
+    )
+
+    def create() -> Any:
+        return flavour.call(voice, lambda v: v.calls.create(to=TO, from_=FROM, agent_key=AGENT))
+
+    with caplog.at_level(logging.WARNING, logger="stateset_voice"):
+        if isinstance(call_id, str) and call_id != "absent":
+            create()  # a string the contract accepts: the call is returned
+        else:
+            with pytest.raises(APIResponseValidationError) as caught:
+                create()
+            assert TO not in str(caught.value)
+    assert any("names no call_id" in line for line in caplog.messages)
+    assert limiter.attached_calls() == []
+    assert limiter.in_use() == 1
+    clock[0] += limiter.lease_seconds
+    assert limiter.in_use() == 0
 
 
 def test_a_create_that_could_outlast_its_permit_lease_is_refused() -> None:

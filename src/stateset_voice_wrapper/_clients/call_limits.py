@@ -16,6 +16,7 @@ from .._shared.call_status import is_final_call_status
 from .._shared.errors import InvalidParameterError
 from .._storage.ledger import IdempotencyLedger
 from .._storage.limiter import CallLimiter
+from .._storage.permits import check_call_id
 
 if TYPE_CHECKING:
     from stateset_voice_public.models import CallStatus
@@ -68,8 +69,10 @@ def call_id_of(body: bytes) -> str | None:
         call_id = json.loads(body).get("call_id")
     except (ValueError, AttributeError):
         call_id = None
-    if isinstance(call_id, str) and call_id:
-        return call_id
+    try:
+        return check_call_id(call_id)
+    except InvalidParameterError:
+        pass
     _log.warning(
         "calls.create: the answer names no call_id, so its permit cannot follow the call; "
         "it is free again when its lease expires"

@@ -36,7 +36,7 @@ from .aio import run_to_completion, run_undoable
 from .errors import CallRateLimitError, ConcurrencyLimitError
 from .keys import _stored_key
 from .leases import LeaseStoreBase
-from .permits import ConcurrencyLimit, Permit, SlotHold
+from .permits import ConcurrencyLimit, Permit, SlotHold, check_call_id
 from .rate import RateWindow
 
 __all__ = [
@@ -272,8 +272,7 @@ class CallLimiter:
             if event.type in ("call.completed", "call.failed"):
                 limiter.release_for_call(event.call_id)
         """
-        if not isinstance(call_id, str) or not call_id:
-            raise InvalidParameterError("call_id must be a non-empty string")
+        check_call_id(call_id)
         return self._slots is not None and self._slots.release_for_call(call_id)
 
     async def arelease_for_call(self, call_id: str) -> bool:

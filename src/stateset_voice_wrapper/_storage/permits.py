@@ -46,7 +46,7 @@ from .leases import Claimed, Completed, LeaseChange, LeaseRecord, LeaseStoreBase
 if TYPE_CHECKING:
     from .limiter import CallLimiter
 
-__all__ = ["ConcurrencyLimit", "Permit", "SlotHold"]
+__all__ = ["ConcurrencyLimit", "Permit", "SlotHold", "check_call_id"]
 
 _log = logging.getLogger("stateset_voice.limits")
 
@@ -58,6 +58,18 @@ _SCAN_BATCH = 16
 
 #: (slot index, token) of a claimed slot.
 SlotHold = tuple[int, str]
+
+
+def check_call_id(call_id: object) -> str:
+    """``call_id``, or :class:`InvalidParameterError` unless it is a non-empty string that can
+    be stored (UTF-8: JSON can carry a lone surrogate, which cannot)."""
+    if not isinstance(call_id, str) or not call_id:
+        raise InvalidParameterError("call_id must be a non-empty string")
+    try:
+        call_id.encode()
+    except UnicodeEncodeError:
+        raise InvalidParameterError("call_id must be valid Unicode (no lone surrogates)") from None
+    return call_id
 
 
 def _decide_free(
@@ -236,8 +248,7 @@ class Permit:
 
     def attach(self, call_id: str) -> None:
         """Keep the slot for ``call_id``, the call placed with this permit, until it ends."""
-        if not isinstance(call_id, str) or not call_id:
-            raise InvalidParameterError("call_id must be a non-empty string")
+        check_call_id(call_id)
         if not self._move(("held",), "attached"):
             return
         self.call_id = call_id
@@ -282,8 +293,7 @@ class Permit:
 
     async def aattach(self, call_id: str) -> None:
         """:meth:`attach` from async code; it completes even if the awaiting task is cancelled."""
-        if not isinstance(call_id, str) or not call_id:
-            raise InvalidParameterError("call_id must be a non-empty string")
+        check_call_id(call_id)
         if not self._move(("held",), "attached"):
             return
         self.call_id = call_id

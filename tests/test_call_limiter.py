@@ -418,6 +418,35 @@ def test_a_call_id_that_is_not_valid_unicode_is_refused_with_a_typed_error(
         limiter.acquire().attach("call_\ud800")
 
 
+def test_a_limit_named_after_a_phone_number_never_shows_the_number(
+    make: MakeLimiter, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Providers cap calls per caller ID, so a limit may well be named after one: its errors,
+    reprs and warnings mask the number (``.limit`` keeps the name for the program)."""
+    number = "+15555551234"
+    limiter = make(name=f"caller-id-{number}", concurrency=1, rate=1, lease_seconds=10)
+    permit = limiter.acquire()
+    texts = [repr(limiter), repr(permit)]
+    with pytest.raises(ConcurrencyLimitError) as busy:
+        limiter.acquire()
+    assert busy.value.limit == f"caller-id-{number}"
+    permit.release()
+    with pytest.raises(CallRateLimitError) as full:
+        limiter.acquire()
+    texts += [str(busy.value), repr(busy.value), str(full.value), repr(full.value)]
+    clock.advance(11)  # a permit whose lease ran out, taken over before its call is placed
+    late = limiter.acquire()
+    clock.advance(11)
+    limiter.acquire()
+    with caplog.at_level(logging.WARNING, logger="stateset_voice"):
+        late.attach("call_1")
+    texts += caplog.messages
+    assert len(texts) == 7
+    for text in texts:
+        assert number not in text
+        assert "+***34" in text
+
+
 def test_limit_errors_pickle_with_their_fields() -> None:
     error = CallRateLimitError(
         "full", limit="tenant-1", waited=2.0, retry_after=0.5, idempotency_key="k-1"

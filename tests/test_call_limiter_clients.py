@@ -237,6 +237,7 @@ def test_the_call_log_poll_releases_exactly_the_calls_whose_own_log_says_they_en
         "call_other",  # the server answers another call's log
         "call_new_status",  # a status the contract does not know
         "call_ringing",
+        "+15555550199",  # an ID shaped like a phone number: never logged whole
     ]
     limiter = InProcessCallLimiter(concurrency=len(ended) + len(kept))
     for call_id in ended + kept:
@@ -258,6 +259,9 @@ def test_the_call_log_poll_releases_exactly_the_calls_whose_own_log_says_they_en
     httpserver.expect_request(path + "call_new_status").respond_with_json(
         _log("call_new_status", "voicemail")
     )
+    httpserver.expect_request(path + "+15555550199").respond_with_json(
+        {"error": {"code": "not_found", "message": "no such call"}}, status=404
+    )
     httpserver.expect_request(path + "call_ringing").respond_with_json(
         _log("call_ringing", "ringing")
     )
@@ -276,3 +280,5 @@ def test_the_call_log_poll_releases_exactly_the_calls_whose_own_log_says_they_en
     for line in caplog.messages:
         assert TO not in line
         assert FROM not in line
+        assert "+15555550199" not in line
+    assert any("+***99" in line for line in caplog.messages)

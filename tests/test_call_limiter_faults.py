@@ -168,3 +168,35 @@ def test_a_rate_admission_that_failed_raises_a_store_error(redis_url: str) -> No
     finally:
         limiter.close()
         client.close()
+
+
+def test_store_errors_of_a_limit_named_after_a_phone_number_never_show_the_number(
+    redis_url: str,
+) -> None:
+    number = "+15555551234"
+    faults, clock = NthFaults(), Clock()
+    client = faulty_redis(redis_url, faults)
+    namespace = f"test-limit-faults-{uuid.uuid4().hex}"
+    limiter = RedisCallLimiter(
+        client,
+        name=f"caller-id-{number}",
+        namespace=namespace,
+        concurrency=1,
+        rate=1,
+        clock=clock,
+    )
+    try:
+        faults.fail(1, when="before", commands="EVALSHA")
+        faults.skip = 1  # the rate script, after the slot's claim
+        with pytest.raises(StoreError) as rate:
+            limiter.acquire()
+        # Something that is not a permit where a slot should be (a namespace shared by mistake).
+        client.hset(f"{namespace}:{len(limiter.name)}:{limiter.name}:slot:0", "x", "y")
+        with pytest.raises(StoreError) as garbled:
+            limiter.acquire()
+        for error in (rate.value, garbled.value):
+            assert number not in str(error)
+            assert "+***34" in str(error)
+    finally:
+        limiter.close()
+        client.close()

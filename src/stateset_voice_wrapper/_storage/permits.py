@@ -40,6 +40,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from .._shared.errors import InvalidParameterError
+from .._shared.redact import mask_phone_numbers
 from .keys import _stored_key
 from .leases import Claimed, Completed, LeaseChange, LeaseRecord, LeaseStoreBase
 
@@ -232,7 +233,7 @@ class Permit:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"Permit(limit={self.limiter.name!r}, slot={self.slot}, state={self._state!r})"
+        return f"Permit(limit={self.limiter.shown_name!r}, slot={self.slot}, state={self._state!r})"
 
     @property
     def slot(self) -> int | None:
@@ -262,8 +263,8 @@ class Permit:
             _log.warning(
                 "limit %r: could not attach the permit to call %s; it is free again when its "
                 "lease expires",
-                self.limiter.name,
-                call_id,
+                self.limiter.shown_name,
+                mask_phone_numbers(call_id),
                 exc_info=True,
             )
             return
@@ -271,8 +272,8 @@ class Permit:
             _log.warning(
                 "limit %r: the permit's lease expired before call %s was placed and another "
                 "worker took the slot (raise lease_seconds if creates take this long)",
-                self.limiter.name,
-                call_id,
+                self.limiter.shown_name,
+                mask_phone_numbers(call_id),
             )
 
     def release(self) -> None:
@@ -287,7 +288,7 @@ class Permit:
         except Exception:
             _log.warning(
                 "limit %r: could not release a permit; it is free again when its lease expires",
-                self.limiter.name,
+                self.limiter.shown_name,
                 exc_info=True,
             )
 

@@ -16,6 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Protocol
 
 from .._shared.errors import StoreError
+from .._shared.redact import mask_phone_numbers
 
 if TYPE_CHECKING:
     import redis
@@ -111,7 +112,8 @@ class RedisRateWindow:
                 args=[repr(float(now)), repr(float(window)), limit, member, ttl_ms],
             )
         except self._backend_errors as exc:  # the text could quote stored values: class only
-            raise StoreError(f"rate admission of {key!r} failed ({type(exc).__name__})") from exc
+            shown = mask_phone_numbers(key)  # a limit may be named after a caller ID
+            raise StoreError(f"rate admission of {shown!r} failed ({type(exc).__name__})") from exc
         return None if answer is None else float(answer)
 
     def close(self) -> None:

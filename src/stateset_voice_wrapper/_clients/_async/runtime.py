@@ -27,6 +27,7 @@ from ..._shared.errors import (
     APIStatusError,
     InvalidParameterError,
 )
+from ..._shared.redact import mask_phone_numbers
 from ..._storage.ledger import IdempotencyLedger
 from ..._storage.limiter import CallLimiter
 from ..call_limits import call_ended, check_call_limiter
@@ -358,10 +359,12 @@ class AsyncVoiceClient(AsyncClientBase):
                 APIResponseValidationError,
                 InvalidParameterError,  # an ID the path cannot carry ("..", from the server)
             ) as exc:
-                _log.warning("call %s keeps its permit: %s", call_id, type(exc).__name__)
+                shown = mask_phone_numbers(call_id)
+                _log.warning("call %s keeps its permit: %s", shown, type(exc).__name__)
                 continue
             if log.call_id != call_id:  # another call's log says nothing about this one
-                _log.warning("call %s keeps its permit: the log is another call's", call_id)
+                shown = mask_phone_numbers(call_id)
+                _log.warning("call %s keeps its permit: the log is another call's", shown)
                 continue
             if call_ended(log.status) and await limiter.arelease_for_call(call_id):
                 released.append(call_id)

@@ -406,6 +406,32 @@ def test_bad_call_ids_are_refused(make: MakeLimiter) -> None:
         limiter.acquire().attach("")
 
 
+@pytest.mark.redis
+@settings(max_examples=40)
+@given(call_ids=st.lists(st.text(min_size=1, max_size=200), min_size=1, max_size=4, unique=True))
+def test_any_call_id_finds_its_own_permit_and_no_other(redis_url: str, call_ids: list[str]) -> None:
+    """Call IDs are the server's: huge, non-ASCII, holding the key separator ``:``, or spelling
+    another key's suffix (``slot:0``). Each frees its own permit, once, and none other's."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    for limiter in (
+        InProcessCallLimiter(name=name, concurrency=len(call_ids)),
+        RedisCallLimiter(redis_url, name=name, concurrency=len(call_ids)),
+    ):
+        try:
+            for call_id in call_ids:
+                limiter.acquire().attach(call_id)
+            assert sorted(limiter.attached_calls()) == sorted(call_ids)
+            for n, call_id in enumerate(call_ids):
+                if call_id + ":" not in call_ids:  # a neighbour's key frees nothing
+                    assert limiter.release_for_call(call_id + ":") is False
+                assert limiter.release_for_call(call_id) is True
+                assert limiter.release_for_call(call_id) is False
+                assert sorted(limiter.attached_calls()) == sorted(call_ids[n + 1 :])
+            assert limiter.in_use() == 0
+        finally:
+            limiter.close()
+
+
 def test_a_call_id_that_is_not_valid_unicode_is_refused_with_a_typed_error(
     make: MakeLimiter,
 ) -> None:

@@ -4,7 +4,9 @@ is sent or after the server ran it (its reply dropped), and the limiter still ke
 * a failure is a typed :class:`StoreError`, never a raw redis exception;
 * ``release_for_call`` that failed is completed by its redelivery (the documented contract for
   the webhook handler: answer non-2xx, the redelivery tries again), so no slot is held past
-  the end of its call.
+  the end of its call;
+* an async create cancelled at any of its awaits leaves its permit attached to the placed call
+  or released, and its ledger key free or answered, once the threads it started finish.
 
 Failures are injected into a real client talking to a real redis-server (the helpers of
 ``test_storage_failures.py``); time is an injected clock.
@@ -12,14 +14,28 @@ Failures are injected into a real client talking to a real redis-server (the hel
 
 from __future__ import annotations
 
+import asyncio
+import json
+import threading
 import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import attrs
+import httpx
 import pytest
 
-from stateset_voice_wrapper import CallRateLimitError, RedisCallLimiter
+from stateset_voice_wrapper import (
+    AsyncVoiceClient,
+    CallRateLimitError,
+    DuplicateCallInFlightError,
+    RedisCallLimiter,
+    ReliabilityConfig,
+    RetryBudget,
+    SqliteLedger,
+)
 from stateset_voice_wrapper.stores import StoreError
 
 if TYPE_CHECKING:
@@ -30,6 +46,15 @@ else:
 pytestmark = pytest.mark.redis
 
 T0 = 1_800_000_000.0
+TO, FROM = "+15555555678", "+15555551234"
+CALL = {
+    "status": "queued",
+    "from": FROM,
+    "agent_key": "a",
+    "session_id": None,
+    "created_at": "2026-11-20T15:04:05Z",
+    "metadata": {},
+}
 
 
 class Clock:
@@ -200,3 +225,115 @@ def test_store_errors_of_a_limit_named_after_a_phone_number_never_show_the_numbe
     finally:
         limiter.close()
         client.close()
+
+
+# --- a create cancelled at any point --------------------------------------------------------------
+
+
+class SteppingExecutor(ThreadPoolExecutor):
+    """The loop's executor, counting the store calls in its threads, so that a test can let a
+    task advance one await at a time: :meth:`step` returns once every thread call has finished
+    and its result has been handed to the loop."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=4)
+        self.busy = 0
+        self._idle = threading.Condition()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        with self._idle:
+            self.busy += 1
+
+        def run() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._idle:
+                    self.busy -= 1
+                    self._idle.notify_all()
+
+        return super().submit(run)
+
+    async def step(self) -> None:
+        with self._idle:  # a thread's store call takes real time: wait for it, not a clock
+            assert self._idle.wait_for(lambda: self.busy == 0, timeout=30)
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+
+async def test_a_create_cancelled_at_any_point_leaves_no_permit_to_its_lease(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Cancel an async create after 0, 1, 2, ... loop steps (its store calls run in threads):
+    once everything it started has finished, its permit is attached to the placed call or
+    released, never left held until its lease; and its ledger key is never left claimed."""
+    clock = Clock()
+    limiter = RedisCallLimiter(
+        redis_url, name=f"t-{uuid.uuid4().hex[:8]}", concurrency=2, rate=100, clock=clock
+    )
+    placed: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        placed.append(f"call_{len(placed) + 1}")
+        body = json.loads(request.content)
+        return httpx.Response(201, json={**CALL, "call_id": placed[-1], "to": body["to"]})
+
+    async def settled() -> bool:
+        for _ in range(500):  # the threads a cancelled create leaves behind finish on their own
+            if limiter.in_use() == len(limiter.attached_calls()):
+                return True
+            await asyncio.to_thread(threading.Event().wait, 0.01)
+        return False
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    executor = SteppingExecutor()
+    asyncio.get_running_loop().set_default_executor(executor)
+    outcomes: set[str] = set()
+    with SqliteLedger(tmp_path / "calls.db", clock=clock) as ledger:
+        async with AsyncVoiceClient(
+            "sk_test",
+            base_url="https://voice.example.com",
+            transport=httpx.MockTransport(answer),
+            reliability=ReliabilityConfig(async_sleep=no_sleep, budget=RetryBudget()),
+            ledger=ledger,
+            call_limiter=limiter,
+        ) as voice:
+            for steps in range(40):
+                if "placed" in outcomes:
+                    break
+                key = f"appt-{steps}"
+                task = asyncio.ensure_future(
+                    voice.calls.create(to=TO, from_=FROM, agent_key="a", idempotency_key=key)
+                )
+                for _ in range(steps):
+                    await executor.step()
+                task.cancel()
+                try:
+                    await task
+                    outcomes.add("placed")
+                except asyncio.CancelledError:
+                    outcomes.add("cancelled")
+                assert await settled(), steps
+                for call_id in limiter.attached_calls():
+                    assert call_id in placed
+                    assert limiter.release_for_call(call_id) is True
+                assert limiter.in_use() == 0
+                # The key is free or answered, once the threads the cancelled create left
+                # behind have finished: a retry is not refused as in flight until its lease.
+                for _ in range(500):
+                    try:
+                        await voice.calls.create(
+                            to=TO, from_=FROM, agent_key="a", idempotency_key=key
+                        )
+                        break
+                    except DuplicateCallInFlightError:
+                        await asyncio.to_thread(threading.Event().wait, 0.01)
+                else:
+                    raise AssertionError(f"{key} left in flight (cancelled after {steps} steps)")
+                for call_id in limiter.attached_calls():
+                    limiter.release_for_call(call_id)
+                clock.now += 1.0  # the rate window's admissions leave it
+    limiter.close()
+    assert outcomes == {"placed", "cancelled"}

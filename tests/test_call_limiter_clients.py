@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from stateset_voice_wrapper import (
     RetryBudget,
     SqliteLedger,
     VoiceClient,
+    request_options,
 )
 from stateset_voice_wrapper.stores import LedgerEntry
 
@@ -205,6 +207,44 @@ def test_a_create_that_could_outlast_its_permit_lease_is_refused() -> None:
     VoiceClient("sk_test", call_limiter=brief, deadline=20.0).close()
     # A rate limit alone holds no slot, so it has no lease to outlast.
     VoiceClient("sk_test", call_limiter=InProcessCallLimiter(rate=1, wait=300.0)).close()
+
+
+def test_a_create_whose_own_deadline_could_outlast_its_permit_is_refused_with_nothing_sent(
+    flavour: Flavour, tmp_path: Path
+) -> None:
+    """The construction check holds for the deadline a create actually runs with: its own
+    ``deadline=``, its client's ``with_options``, or an enclosing ``request_options`` block."""
+    posts: list[httpx.Request] = []
+
+    def counted(request: httpx.Request) -> httpx.Response:
+        posts.append(request)
+        return _placed(request)
+
+    limiter = InProcessCallLimiter(concurrency=1)  # a permit's lease: 120 s
+    with SqliteLedger(tmp_path / "calls.db") as ledger:
+        voice = flavour.client(
+            "voice",
+            "sk_test",
+            base_url="https://voice.example.com",
+            transport=httpx.MockTransport(counted),
+            reliability=_reliability(),
+            ledger=ledger,
+            call_limiter=limiter,
+        )
+        arguments = {"to": TO, "from_": FROM, "agent_key": AGENT, "idempotency_key": "appt-1"}
+        too_long: list[Callable[[Any], Any]] = [
+            lambda v: v.calls.create(**arguments, deadline=200.0),
+            lambda v: v.with_options(deadline=200.0).calls.create(**arguments),
+        ]
+        for create in too_long:
+            with pytest.raises(InvalidParameterError, match="lease_seconds"):
+                flavour.call(voice, create)
+        with request_options(deadline=200.0), pytest.raises(InvalidParameterError):
+            flavour.call(voice, lambda v: v.calls.create(**arguments))
+        assert posts == []
+        assert limiter.in_use() == 0
+        flavour.call(voice, lambda v: v.calls.create(**arguments, deadline=30.0))
+        assert limiter.attached_calls() == ["call_1"]
 
 
 # --- a call-log poll against a server that answers badly --------------------------------------

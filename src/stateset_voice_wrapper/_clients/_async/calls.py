@@ -90,6 +90,7 @@ class AsyncCalls(AsyncResource):
         op = operation("make_call")
         check_options("calls.create", options)
         built = build_request(op, arguments, "calls.create")
+        self._owner._check_create_deadline(options)
         claim: LedgerEntry | None = None
         if ledger is not None and idempotency_key is not None:
             wait = self._owner._ledger_wait if wait_for_in_flight is None else wait_for_in_flight

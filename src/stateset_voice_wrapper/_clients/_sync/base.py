@@ -33,7 +33,7 @@ from ..._storage.keys import ledger_scope
 from ..._storage.ledger import IdempotencyLedger, LedgerEntry
 from ..._storage.limiter import CallLimiter
 from ..._storage.permits import Permit
-from ..call_limits import call_id_of
+from ..call_limits import call_id_of, check_call_limiter
 from ..callee import mask
 from ..calling_hours import CallingWindow
 from ..methods import check_options
@@ -279,6 +279,18 @@ class ClientBase:
         info.replayed = info.replayed or response.headers.get(HEADER_REPLAYED) == "true"
         captured(response, info)
         return response, info
+
+    def _check_create_deadline(self, options: RequestOptions) -> None:
+        """The construction check of the call limiter (:func:`check_call_limiter`) again, with
+        this create's own deadline: a ``deadline=`` of the call, of ``with_options`` or of an
+        enclosing ``request_options`` block must not let it outlast its claim or its permit."""
+        merged: RequestOptions = {**self._defaults, **options}
+        deadline = merge_overrides(deadline=merged.get("deadline")).deadline
+        check_call_limiter(
+            self._call_limiter,
+            self._ledger,
+            self._config.deadline if deadline is None else deadline,
+        )
 
     def _take_permit(self, claim: LedgerEntry | None, idempotency_key: str | None) -> Permit | None:
         """A permit of the client's call limiter (None without one), before a create is sent.

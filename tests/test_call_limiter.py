@@ -168,6 +168,31 @@ def test_one_call_answered_to_two_creates_holds_one_permit_and_its_end_frees_it(
     assert limiter.in_use() == 0
 
 
+@pytest.mark.redis
+def test_a_lowered_limit_counts_new_permits_and_the_old_calls_end_by_their_webhooks(
+    redis_url: str, clock: FakeClock
+) -> None:
+    """What docs/fleet-limits.md says of lowering ``concurrency`` under one name: the calls on
+    slots above the new limit are not counted by it, nor listed for a call-log poll; their end,
+    reported from any worker, frees them."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    before = RedisCallLimiter(redis_url, name=name, concurrency=3, clock=clock)
+    for n in range(3):
+        before.acquire().attach(f"call_{n}")
+    # The same name, redeployed with a lower limit.
+    after = RedisCallLimiter(redis_url, name=name, concurrency=1, clock=clock)
+    with pytest.raises(ConcurrencyLimitError):
+        after.acquire()  # slot 0 is one of the three
+    assert after.in_use() == 1
+    assert len(after.attached_calls()) == 1
+    for n in range(3):
+        assert after.release_for_call(f"call_{n}") is True
+    assert before.in_use() == 0
+    after.acquire()
+    before.close()
+    after.close()
+
+
 def test_a_crashed_workers_permit_is_free_after_its_lease(
     make: MakeLimiter, clock: FakeClock
 ) -> None:

@@ -144,6 +144,26 @@ def test_a_redelivery_long_after_the_end_still_frees_a_slot_the_failure_left_hel
     assert limiter.in_use() == 0
 
 
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_permit_whose_call_was_never_linked_is_freed_by_the_calls_end(
+    faulty: Faulty, when: str
+) -> None:
+    """An attach completes the slot with the call's ID, then links the call to the slot: if the
+    link is lost (the store failed, or the worker died between the two), the call's end and the
+    call-log poll still find the slot by its call, instead of leaving it held for the call
+    lease."""
+    limiter, faults = faulty.limiter, faulty.faults
+    permit = limiter.acquire()
+    faults.fail(1, when=when, commands="HGETALL")
+    faults.skip = 1  # the slot's complete goes through; reading the call's key fails
+    permit.attach("call_1")  # logged, never raised
+    assert faults.failed == 1
+    assert limiter.attached_calls() == ["call_1"]
+    assert limiter.release_for_call("call_1") is True
+    assert limiter.in_use() == 0
+    assert limiter.release_for_call("call_1") is False
+
+
 # --- the rate window ------------------------------------------------------------------------------
 
 

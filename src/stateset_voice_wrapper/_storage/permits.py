@@ -24,7 +24,9 @@ Each call's key says which slot it holds, or that it has ended: ``attach`` links
 (unless it finds "ended"), ``release_for_call`` marks it ended and learns the slot, each in one
 atomic update of that key. Whichever comes second sees the other's write, so a call that ends
 before its permit is attached (a number that fails at once) frees its slot all the same, and a
-release costs the same whatever the limit.
+release of a linked call costs the same whatever the limit. A release that finds no link also
+reads every slot once: an attach that completed its slot but never linked the call (the store
+failed between the two, or the worker died) is found by its call all the same.
 
 The decisions the lease state machine does not have are added here as pure functions, applied
 through the store's atomic read-decide-write like every other decision: freeing a slot, claimed
@@ -199,7 +201,14 @@ class ConcurrencyLimit:
             lambda record, now: _decide_end(record, now, until=now + lease),
             operation="mark the end of a call",
         )
-        return slot is not None and self._free(slot, token=None, call=call_id.encode())
+        call = call_id.encode()
+        if slot is not None:
+            return self._free(slot, token=None, call=call)
+        # No link names a slot. The attach may have completed its slot and then failed, or its
+        # worker died, before linking the call: find the slot by its call (one read of them all).
+        states = self.store.get_many(self._slots)
+        found = [i for i, s in enumerate(states) if isinstance(s, Completed) and s.result == call]
+        return any([self._free(i, token=None, call=call) for i in found])
 
     def attached_calls(self) -> list[str]:
         """The call IDs that hold a permit now."""

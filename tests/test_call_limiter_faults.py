@@ -131,7 +131,8 @@ def test_a_release_for_call_that_failed_is_completed_by_its_redelivery(
 def test_a_redelivery_long_after_the_end_still_frees_a_slot_the_failure_left_held(
     faulty: Faulty,
 ) -> None:
-    """The end's mark lives as long as the slot it names may be held: the call lease."""
+    """The end's mark is forgotten after ``lease_seconds``; the release then finds the slot by
+    its call."""
     limiter, faults, clock = faulty.limiter, faulty.faults, faulty.clock
     limiter.acquire().attach("call_1")
     faults.fail(1, when="before", commands="HGETALL")

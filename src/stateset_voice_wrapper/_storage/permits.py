@@ -8,8 +8,7 @@
              claimed --lease_seconds pass--> free: the worker died before its call was placed
              attached --call_lease_seconds pass--> free: nobody reported the call's end
     call:C   absent --attach--> linked(slot i)       until the call lease passes
-             absent | linked --release_for_call--> ended   for lease_seconds, or as long
-                                                           as the link, keeping its slot
+             absent | linked --release_for_call--> ended   for lease_seconds, keeping its slot
              ended --attach--> ended, and the slot is freed at once
              linked(slot j) --attach to slot i--> linked(slot j), and slot i is freed at once
              ended --release_for_call--> ended, and its slot is freed (again: a no-op once
@@ -109,14 +108,13 @@ def _decide_end(
 ) -> tuple[int | None, LeaseChange]:
     """Mark a call ended until ``until``; the slot it was linked to, if any.
 
-    The mark keeps the slot, for as long as the link would have lasted: if freeing the slot
-    fails, a repeated end (the webhook's redelivery) frees it, instead of finding "ended" and
-    leaving the slot held for the whole call lease.
+    The mark keeps the slot: if freeing the slot fails, a repeated end (the webhook's
+    redelivery) frees it, instead of finding "ended" and leaving it held for the whole call
+    lease. (Once the mark is forgotten, the release finds the slot by its call.)
     """
     slot = None
     if _live_state(record, now) in (_LINKED, _ENDED) and record is not None and record.result:
         slot = int(record.result)
-        until = max(until, record.forget_at)
     kept = None if slot is None else str(slot).encode()
     return slot, LeaseRecord(_ENDED, None, until, until, kept)
 

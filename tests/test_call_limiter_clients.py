@@ -193,6 +193,32 @@ def test_an_answer_without_a_usable_call_id_leaves_the_permit_to_its_lease(
     assert limiter.in_use() == 0
 
 
+def test_a_hostile_answer_is_the_same_typed_error_with_a_limiter_as_without(
+    flavour: Flavour,
+) -> None:
+    """A 2xx whose JSON nests deeper than the parser goes: the create raises the
+    APIResponseValidationError that says the call was placed, not a raw RecursionError from
+    reading its call_id for the permit."""
+    deep = b'{"call_id": "call_1", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(201, content=deep, headers={"content-type": "application/json"})
+
+    limiter = InProcessCallLimiter(concurrency=1)
+    for call_limiter in (None, limiter):
+        voice = flavour.client(
+            "voice",
+            "sk_test",
+            base_url="https://voice.example.com",
+            transport=httpx.MockTransport(answer),
+            reliability=_reliability(),
+            call_limiter=call_limiter,
+        )
+        with pytest.raises(APIResponseValidationError, match="SUCCEEDED"):
+            flavour.call(voice, lambda v: v.calls.create(to=TO, from_=FROM, agent_key=AGENT))
+    assert limiter.in_use() == 1  # a call it cannot name: its permit is left to its lease
+
+
 def test_a_create_that_could_outlast_its_permit_lease_is_refused() -> None:
     """A permit is taken before the wait for the rate window and the send: if those outlasted
     its lease, another worker would take the slot over while this create still sends (two calls

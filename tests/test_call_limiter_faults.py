@@ -165,6 +165,30 @@ def test_a_permit_whose_call_was_never_linked_is_freed_by_the_calls_end(
     assert limiter.release_for_call("call_1") is False
 
 
+# attach is four commands too: HGETALL + EVALSHA on the slot (complete it with the call's ID),
+# then HGETALL + EVALSHA on the call's key (link it to the slot).
+ATTACH_STEPS = RELEASE_STEPS
+
+
+@pytest.mark.parametrize(("nth", "when"), ATTACH_STEPS, ids=[f"{n}-{w}" for n, w in ATTACH_STEPS])
+def test_an_attach_that_failed_at_any_step_holds_its_slot_no_longer_than_its_lease(
+    faulty: Faulty, nth: int, when: str
+) -> None:
+    """Whatever step of the attach was lost, once the call's end is reported the slot is free,
+    or free when the permit's lease runs out: never held for the call lease."""
+    limiter, faults, clock = faulty.limiter, faulty.faults, faulty.clock
+    permit = limiter.acquire()
+    faults.fail(1, when=when)
+    faults.skip = nth
+    permit.attach("call_1")  # a store failure is logged, never raised
+    assert faults.failed == 1
+    limiter.release_for_call("call_1")
+    clock.now += limiter.lease_seconds
+    assert limiter.in_use() == 0
+    limiter.acquire().attach("call_2")
+    assert limiter.attached_calls() == ["call_2"]
+
+
 # --- the rate window ------------------------------------------------------------------------------
 
 

@@ -31,16 +31,19 @@ from stateset_voice_wrapper import (
     AsyncVoiceClient,
     CallRateLimitError,
     DuplicateCallInFlightError,
+    InternalServerError,
     RedisCallLimiter,
     ReliabilityConfig,
     RetryBudget,
     SqliteLedger,
 )
-from stateset_voice_wrapper.stores import StoreError
+from stateset_voice_wrapper.stores import LedgerEntry, StoreError
 
 if TYPE_CHECKING:
+    from tests.flavours import Flavour
     from tests.test_storage_failures import Faults, FaultyRedis, faulty_redis
 else:
+    from flavours import Flavour
     from test_storage_failures import Faults, FaultyRedis, faulty_redis
 
 pytestmark = pytest.mark.redis
@@ -230,6 +233,8 @@ def test_a_rate_admission_that_failed_raises_a_store_error(redis_url: str) -> No
         clock=clock,
     )
     try:
+        limiter.acquire().release()  # the scripts are loaded: each command is one of ours
+        clock.now += 1.0  # and the rate window is empty again
         faults.fail(1, when="before", commands="EVALSHA")
         faults.skip = 1  # the slot's claim goes through; the rate script fails
         with pytest.raises(StoreError, match="rate admission"):
@@ -256,6 +261,8 @@ def test_store_errors_of_a_limit_named_after_a_phone_number_never_show_the_numbe
         clock=clock,
     )
     try:
+        limiter.acquire().release()  # the scripts are loaded: each command is one of ours
+        clock.now += 1.0  # and the rate window is empty again
         faults.fail(1, when="before", commands="EVALSHA")
         faults.skip = 1  # the rate script, after the slot's claim
         with pytest.raises(StoreError) as rate:
@@ -382,3 +389,85 @@ async def test_a_create_cancelled_at_any_point_leaves_no_permit_to_its_lease(
                 clock.now += 1.0  # the rate window's admissions leave it
     limiter.close()
     assert outcomes == {"placed", "cancelled"}
+
+
+# --- the create's path on a failing limiter store --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "step",
+    ["acquire", "attach", "release after a failed send"],
+)
+def test_a_create_on_a_failing_limiter_store_says_what_happened_to_the_call(
+    flavour: Flavour, redis_url: str, tmp_path: Path, step: str
+) -> None:
+    """Redis drops at each step of the create's use of the limiter. Taking the permit: a typed
+    StoreError carrying the key, nothing sent, the ledger key free. Attaching it: the call is
+    returned (the permit is left to its lease). Releasing it after a failed send: the API's own
+    error, not the store's."""
+    faults, clock = NthFaults(), Clock()
+    client = faulty_redis(redis_url, faults)
+    limiter = RedisCallLimiter(
+        client,
+        name=f"t-{uuid.uuid4().hex[:8]}",
+        namespace=f"test-limit-faults-{uuid.uuid4().hex}",
+        concurrency=1,
+        clock=clock,
+    )
+    limiter.acquire().release()  # the scripts are loaded: each command below is one of ours
+    posts: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        posts.append(request)
+        if step == "release after a failed send":
+            faults.fail(100)  # Redis is gone by the time the send fails
+            return httpx.Response(500, json={"error": {"code": "boom", "message": "x"}})
+        body = json.loads(request.content)
+        return httpx.Response(201, json={**CALL, "call_id": "call_1", "to": body["to"]})
+
+    def create(v: Any) -> Any:
+        return v.calls.create(to=TO, from_=FROM, agent_key="a", idempotency_key="appt-1")
+
+    try:
+        with SqliteLedger(tmp_path / "calls.db", clock=clock) as ledger:
+            voice = flavour.client(
+                "voice",
+                "sk_test",
+                base_url="https://voice.example.com",
+                transport=httpx.MockTransport(answer),
+                reliability=ReliabilityConfig(
+                    sleep=lambda s: None, async_sleep=_no_sleep, budget=RetryBudget(), max_retries=0
+                ),
+                ledger=ledger,
+                call_limiter=limiter,
+            )
+            if step == "acquire":
+                faults.fail(1)
+                with pytest.raises(StoreError) as caught:
+                    flavour.call(voice, create)
+                assert caught.value.idempotency_key == "appt-1"
+                assert posts == []
+                assert isinstance(
+                    ledger.begin("appt-1", fingerprint="other", scope=voice.ledger_scope),
+                    LedgerEntry,  # forgotten as never sent: even other parameters may claim it
+                )
+            elif step == "attach":
+                faults.fail(1, commands="EVALSHA")
+                faults.skip = 1  # the slot's claim goes through; completing it with the call fails
+                assert flavour.call(voice, create).call_id == "call_1"
+                faults.fail(0)
+                clock.now += limiter.lease_seconds
+                assert limiter.in_use() == 0
+            else:
+                with pytest.raises(InternalServerError):
+                    flavour.call(voice, create)
+                faults.fail(0)
+                clock.now += limiter.lease_seconds  # the release was lost: the lease frees it
+                assert limiter.in_use() == 0
+    finally:
+        limiter.close()
+        client.close()
+
+
+async def _no_sleep(_: float) -> None:
+    return None

@@ -153,6 +153,46 @@ def test_a_call_that_ended_before_its_permit_was_attached_frees_it_at_once(
     assert limiter.attached_calls() == []
 
 
+def test_one_call_answered_to_two_creates_holds_one_permit_and_its_end_frees_it(
+    make: MakeLimiter,
+) -> None:
+    """Two workers sending one job with one idempotency key and no ledger both get the call the
+    server deduplicated: it is one call in progress, and its end frees every permit taken."""
+    limiter = make(concurrency=2)
+    first, second = limiter.acquire(), limiter.acquire()
+    first.attach("call_1")
+    second.attach("call_1")
+    assert limiter.in_use() == 1
+    assert limiter.attached_calls() == ["call_1"]
+    assert limiter.release_for_call("call_1") is True
+    assert limiter.in_use() == 0
+
+
+@pytest.mark.redis
+def test_a_lowered_limit_counts_new_permits_and_the_old_calls_end_by_their_webhooks(
+    redis_url: str, clock: FakeClock
+) -> None:
+    """What docs/fleet-limits.md says of lowering ``concurrency`` under one name: the calls on
+    slots above the new limit are not counted by it, nor listed for a call-log poll; their end,
+    reported from any worker, frees them."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    before = RedisCallLimiter(redis_url, name=name, concurrency=3, clock=clock)
+    for n in range(3):
+        before.acquire().attach(f"call_{n}")
+    # The same name, redeployed with a lower limit.
+    after = RedisCallLimiter(redis_url, name=name, concurrency=1, clock=clock)
+    with pytest.raises(ConcurrencyLimitError):
+        after.acquire()  # slot 0 is one of the three
+    assert after.in_use() == 1
+    assert len(after.attached_calls()) == 1
+    for n in range(3):
+        assert after.release_for_call(f"call_{n}") is True
+    assert before.in_use() == 0
+    after.acquire()
+    before.close()
+    after.close()
+
+
 def test_a_crashed_workers_permit_is_free_after_its_lease(
     make: MakeLimiter, clock: FakeClock
 ) -> None:
@@ -389,6 +429,73 @@ def test_bad_call_ids_are_refused(make: MakeLimiter) -> None:
         limiter.release_for_call("")
     with pytest.raises(InvalidParameterError):
         limiter.acquire().attach("")
+
+
+@pytest.mark.redis
+@settings(max_examples=40)
+@given(call_ids=st.lists(st.text(min_size=1, max_size=200), min_size=1, max_size=4, unique=True))
+def test_any_call_id_finds_its_own_permit_and_no_other(redis_url: str, call_ids: list[str]) -> None:
+    """Call IDs are the server's: huge, non-ASCII, holding the key separator ``:``, or spelling
+    another key's suffix (``slot:0``). Each frees its own permit, once, and none other's."""
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    for limiter in (
+        InProcessCallLimiter(name=name, concurrency=len(call_ids)),
+        RedisCallLimiter(redis_url, name=name, concurrency=len(call_ids)),
+    ):
+        try:
+            for call_id in call_ids:
+                limiter.acquire().attach(call_id)
+            assert sorted(limiter.attached_calls()) == sorted(call_ids)
+            for n, call_id in enumerate(call_ids):
+                if call_id + ":" not in call_ids:  # a neighbour's key frees nothing
+                    assert limiter.release_for_call(call_id + ":") is False
+                assert limiter.release_for_call(call_id) is True
+                assert limiter.release_for_call(call_id) is False
+                assert sorted(limiter.attached_calls()) == sorted(call_ids[n + 1 :])
+            assert limiter.in_use() == 0
+        finally:
+            limiter.close()
+
+
+def test_a_call_id_that_is_not_valid_unicode_is_refused_with_a_typed_error(
+    make: MakeLimiter,
+) -> None:
+    """A webhook's JSON may carry a lone surrogate ("\\ud800"): the handler's release_for_call
+    gets an InvalidParameterError, not a raw UnicodeEncodeError from deep in the store."""
+    limiter = make(concurrency=1)
+    with pytest.raises(InvalidParameterError, match="call_id"):
+        limiter.release_for_call("call_\ud800")
+    with pytest.raises(InvalidParameterError, match="call_id"):
+        limiter.acquire().attach("call_\ud800")
+
+
+def test_a_limit_named_after_a_phone_number_never_shows_the_number(
+    make: MakeLimiter, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Providers cap calls per caller ID, so a limit may well be named after one: its errors,
+    reprs and warnings mask the number (``.limit`` keeps the name for the program)."""
+    number = "+15555551234"
+    limiter = make(name=f"caller-id-{number}", concurrency=1, rate=1, lease_seconds=10)
+    permit = limiter.acquire()
+    texts = [repr(limiter), repr(permit)]
+    with pytest.raises(ConcurrencyLimitError) as busy:
+        limiter.acquire()
+    assert busy.value.limit == f"caller-id-{number}"
+    permit.release()
+    with pytest.raises(CallRateLimitError) as full:
+        limiter.acquire()
+    texts += [str(busy.value), repr(busy.value), str(full.value), repr(full.value)]
+    clock.advance(11)  # a permit whose lease ran out, taken over before its call is placed
+    late = limiter.acquire()
+    clock.advance(11)
+    limiter.acquire()
+    with caplog.at_level(logging.WARNING, logger="stateset_voice"):
+        late.attach("call_1")
+    texts += caplog.messages
+    assert len(texts) == 7
+    for text in texts:
+        assert number not in text
+        assert "+***34" in text
 
 
 def test_limit_errors_pickle_with_their_fields() -> None:

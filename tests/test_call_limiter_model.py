@@ -10,6 +10,7 @@ the limit promises (docs/fleet-limits.md):
   ``call_lease_seconds`` after it was attached, unless released (by the permit, or by its
   call's end) before;
 * a call whose end is reported before its permit is attached frees that permit when it is;
+* a call attached to a second permit (two creates answered with one call) counts once;
 * ``in_use()`` and ``attached_calls()`` say what the model says, and never exceed the limit.
 
 ``make check`` runs a fixed set of examples; ``HYPOTHESIS_PROFILE=long`` many more.
@@ -151,6 +152,19 @@ class LimiterMachine(RuleBasedStateMachine):
             held.state = "gone"
         else:
             held.state, held.until = "attached", self.clock.now + CALL_LEASE
+
+    @precondition(
+        lambda self: {"claimed", "attached"} <= {h.state for h in self._live()},
+    )
+    @rule(data=st.data())
+    def attach_a_call_attached_already(self, data: st.DataObject) -> None:
+        """Two creates answered with the one call the server deduplicated: the call counts
+        once, so the second permit is freed as it is attached."""
+        live = self._live()
+        held = data.draw(st.sampled_from([h for h in live if h.state == "claimed"]))
+        other = data.draw(st.sampled_from([h for h in live if h.state == "attached"]))
+        held.permit.attach(other.call_id or "")
+        held.call_id, held.state = other.call_id, "gone"
 
     @rule(held=consumes(permits))
     def release(self, held: Held | None) -> None:

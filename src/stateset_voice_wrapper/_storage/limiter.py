@@ -32,11 +32,12 @@ from typing import Self, TypeVar
 
 from .._shared.aio import asyncio_sleep
 from .._shared.errors import InvalidParameterError
+from .._shared.redact import mask_phone_numbers
 from .aio import run_to_completion, run_undoable
 from .errors import CallRateLimitError, ConcurrencyLimitError
 from .keys import _stored_key
 from .leases import LeaseStoreBase
-from .permits import ConcurrencyLimit, Permit, SlotHold
+from .permits import ConcurrencyLimit, Permit, SlotHold, check_call_id
 from .rate import RateWindow
 
 __all__ = [
@@ -118,6 +119,8 @@ class CallLimiter:
         blocking: bool,
     ) -> None:
         self.name = name
+        #: The name as messages show it: a limit named after a caller ID shows no number.
+        self.shown_name = mask_phone_numbers(name)
         self.concurrency = concurrency
         self.rate = rate
         self.rate_window = rate_window
@@ -137,7 +140,7 @@ class CallLimiter:
 
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(name={self.name!r}, concurrency={self.concurrency}, "
+            f"{type(self).__name__}(name={self.shown_name!r}, concurrency={self.concurrency}, "
             f"rate={self.rate}, rate_window={self.rate_window})"
         )
 
@@ -233,17 +236,17 @@ class CallLimiter:
                 slots.free(hold)
 
         return await run_undoable(
-            slots.try_take, undo, what=f"releasing a cancelled permit of limit {self.name!r}"
+            slots.try_take, undo, what=f"releasing a cancelled permit of limit {self.shown_name!r}"
         )
 
     async def _arun(self, call: Callable[[], _T], what: str) -> _T:
         if not self._blocking:
             return call()
-        return await run_to_completion(call, what=f"{what} of limit {self.name!r}")
+        return await run_to_completion(call, what=f"{what} of limit {self.shown_name!r}")
 
     def _no_permit(self, waited: float) -> ConcurrencyLimitError:
         return ConcurrencyLimitError(
-            f"no permit of the concurrency limit {self.name!r} was free (waited {waited:.3g} s); "
+            f"no permit of the concurrency limit {self.shown_name!r} was free (waited {waited:.3g} s); "
             "nothing was sent",
             limit=self.name,
             waited=waited,
@@ -251,7 +254,7 @@ class CallLimiter:
 
     def _rate_full(self, waited: float, retry_after: float) -> CallRateLimitError:
         return CallRateLimitError(
-            f"the request rate limit {self.name!r} was full (waited {waited:.3g} s); "
+            f"the request rate limit {self.shown_name!r} was full (waited {waited:.3g} s); "
             "nothing was sent",
             limit=self.name,
             waited=waited,
@@ -272,8 +275,7 @@ class CallLimiter:
             if event.type in ("call.completed", "call.failed"):
                 limiter.release_for_call(event.call_id)
         """
-        if not isinstance(call_id, str) or not call_id:
-            raise InvalidParameterError("call_id must be a non-empty string")
+        check_call_id(call_id)
         return self._slots is not None and self._slots.release_for_call(call_id)
 
     async def arelease_for_call(self, call_id: str) -> bool:

@@ -8,8 +8,11 @@
              claimed --lease_seconds pass--> free: the worker died before its call was placed
              attached --call_lease_seconds pass--> free: nobody reported the call's end
     call:C   absent --attach--> linked(slot i)       until the call lease passes
-             absent | linked --release_for_call--> ended   for lease_seconds
+             absent | linked --release_for_call--> ended   for lease_seconds, keeping its slot
              ended --attach--> ended, and the slot is freed at once
+             linked(slot j) --attach to slot i--> linked(slot j), and slot i is freed at once
+             ended --release_for_call--> ended, and its slot is freed (again: a no-op once
+                                         it was, since the slot no longer names the call)
 
 A slot is claimable when :meth:`LeaseStoreBase.get` says None: absent, forgotten, or a claim
 whose lease ran out (which a claim takes over). An attached slot is a *completed* lease whose
@@ -20,7 +23,9 @@ Each call's key says which slot it holds, or that it has ended: ``attach`` links
 (unless it finds "ended"), ``release_for_call`` marks it ended and learns the slot, each in one
 atomic update of that key. Whichever comes second sees the other's write, so a call that ends
 before its permit is attached (a number that fails at once) frees its slot all the same, and a
-release costs the same whatever the limit.
+release of a linked call costs the same whatever the limit. A release that finds no link also
+reads every slot once: an attach that completed its slot but never linked the call (the store
+failed between the two, or the worker died) is found by its call all the same.
 
 The decisions the lease state machine does not have are added here as pure functions, applied
 through the store's atomic read-decide-write like every other decision: freeing a slot, claimed
@@ -36,13 +41,14 @@ import threading
 from typing import TYPE_CHECKING
 
 from .._shared.errors import InvalidParameterError
+from .._shared.redact import mask_phone_numbers
 from .keys import _stored_key
 from .leases import Claimed, Completed, LeaseChange, LeaseRecord, LeaseStoreBase
 
 if TYPE_CHECKING:
     from .limiter import CallLimiter
 
-__all__ = ["ConcurrencyLimit", "Permit", "SlotHold"]
+__all__ = ["ConcurrencyLimit", "Permit", "SlotHold", "check_call_id"]
 
 _log = logging.getLogger("stateset_voice.limits")
 
@@ -54,6 +60,18 @@ _SCAN_BATCH = 16
 
 #: (slot index, token) of a claimed slot.
 SlotHold = tuple[int, str]
+
+
+def check_call_id(call_id: object) -> str:
+    """``call_id``, or :class:`InvalidParameterError` unless it is a non-empty string that can
+    be stored (UTF-8: JSON can carry a lone surrogate, which cannot)."""
+    if not isinstance(call_id, str) or not call_id:
+        raise InvalidParameterError("call_id must be a non-empty string")
+    try:
+        call_id.encode()
+    except UnicodeEncodeError:
+        raise InvalidParameterError("call_id must be valid Unicode (no lone surrogates)") from None
+    return call_id
 
 
 def _decide_free(
@@ -76,20 +94,29 @@ def _live_state(record: LeaseRecord | None, now: float) -> str | None:
 def _decide_link(
     record: LeaseRecord | None, now: float, *, slot: int, until: float
 ) -> tuple[bool, LeaseChange]:
-    """Link a call to its slot until ``until``; True (and no write) if it has ended already."""
-    if _live_state(record, now) == _ENDED:
+    """Link a call to its slot until ``until``; True (and no write) if it has ended already, or
+    holds another slot: one call counts once (two creates answered with the call the server
+    deduplicated), and its end frees the slot it is linked to."""
+    state, linked = _live_state(record, now), str(slot).encode()
+    if state == _ENDED or (state == _LINKED and record is not None and record.result != linked):
         return True, None
-    return False, LeaseRecord(_LINKED, None, until, until, str(slot).encode())
+    return False, LeaseRecord(_LINKED, None, until, until, linked)
 
 
 def _decide_end(
     record: LeaseRecord | None, now: float, *, until: float
 ) -> tuple[int | None, LeaseChange]:
-    """Mark a call ended until ``until``; the slot it was linked to, if any."""
+    """Mark a call ended until ``until``; the slot it was linked to, if any.
+
+    The mark keeps the slot: if freeing the slot fails, a repeated end (the webhook's
+    redelivery) frees it, instead of finding "ended" and leaving it held for the whole call
+    lease. (Once the mark is forgotten, the release finds the slot by its call.)
+    """
     slot = None
-    if _live_state(record, now) == _LINKED and record is not None and record.result:
+    if _live_state(record, now) in (_LINKED, _ENDED) and record is not None and record.result:
         slot = int(record.result)
-    return slot, LeaseRecord(_ENDED, None, until, until, None)
+    kept = None if slot is None else str(slot).encode()
+    return slot, LeaseRecord(_ENDED, None, until, until, kept)
 
 
 class ConcurrencyLimit:
@@ -145,7 +172,8 @@ class ConcurrencyLimit:
     def attach(self, hold: SlotHold, call_id: str) -> bool | None:
         """Hold the slot for ``call_id`` until its end is reported (or the call lease passes).
 
-        True: attached. None: the call had already ended, so the slot was freed at once. False:
+        True: attached. None: the call had already ended, or holds another slot (it counts
+        once), so this slot was freed at once. False:
         the slot's lease ran out and another worker took it over before the call was placed.
         """
         index, token = hold
@@ -171,7 +199,14 @@ class ConcurrencyLimit:
             lambda record, now: _decide_end(record, now, until=now + lease),
             operation="mark the end of a call",
         )
-        return slot is not None and self._free(slot, token=None, call=call_id.encode())
+        call = call_id.encode()
+        if slot is not None:
+            return self._free(slot, token=None, call=call)
+        # No link names a slot. The attach may have completed its slot and then failed, or its
+        # worker died, before linking the call: find the slot by its call (one read of them all).
+        states = self.store.get_many(self._slots)
+        found = [i for i, s in enumerate(states) if isinstance(s, Completed) and s.result == call]
+        return any([self._free(i, token=None, call=call) for i in found])
 
     def attached_calls(self) -> list[str]:
         """The call IDs that hold a permit now."""
@@ -205,7 +240,7 @@ class Permit:
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"Permit(limit={self.limiter.name!r}, slot={self.slot}, state={self._state!r})"
+        return f"Permit(limit={self.limiter.shown_name!r}, slot={self.slot}, state={self._state!r})"
 
     @property
     def slot(self) -> int | None:
@@ -221,8 +256,7 @@ class Permit:
 
     def attach(self, call_id: str) -> None:
         """Keep the slot for ``call_id``, the call placed with this permit, until it ends."""
-        if not isinstance(call_id, str) or not call_id:
-            raise InvalidParameterError("call_id must be a non-empty string")
+        check_call_id(call_id)
         if not self._move(("held",), "attached"):
             return
         self.call_id = call_id
@@ -236,8 +270,8 @@ class Permit:
             _log.warning(
                 "limit %r: could not attach the permit to call %s; it is free again when its "
                 "lease expires",
-                self.limiter.name,
-                call_id,
+                self.limiter.shown_name,
+                mask_phone_numbers(call_id),
                 exc_info=True,
             )
             return
@@ -245,8 +279,8 @@ class Permit:
             _log.warning(
                 "limit %r: the permit's lease expired before call %s was placed and another "
                 "worker took the slot (raise lease_seconds if creates take this long)",
-                self.limiter.name,
-                call_id,
+                self.limiter.shown_name,
+                mask_phone_numbers(call_id),
             )
 
     def release(self) -> None:
@@ -261,14 +295,13 @@ class Permit:
         except Exception:
             _log.warning(
                 "limit %r: could not release a permit; it is free again when its lease expires",
-                self.limiter.name,
+                self.limiter.shown_name,
                 exc_info=True,
             )
 
     async def aattach(self, call_id: str) -> None:
         """:meth:`attach` from async code; it completes even if the awaiting task is cancelled."""
-        if not isinstance(call_id, str) or not call_id:
-            raise InvalidParameterError("call_id must be a non-empty string")
+        check_call_id(call_id)
         if not self._move(("held",), "attached"):
             return
         self.call_id = call_id

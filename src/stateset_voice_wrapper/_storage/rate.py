@@ -16,6 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Protocol
 
 from .._shared.errors import StoreError
+from .._shared.redact import mask_phone_numbers
 
 if TYPE_CHECKING:
     import redis
@@ -72,9 +73,13 @@ class MemoryRateWindow:
 # each float, so both compute `now - window` identically. KEYS[1]: the window's sorted set
 # (member: a random id, score: the admission instant). ARGV: now, window (s), limit, member, TTL
 # in ms. A refusal answers the wait as a string (Redis would truncate a Lua number to an integer).
+# A member already in the set is this admission, re-sent after its reply was lost: admitted.
 _ADMIT_SCRIPT = """
 local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then
+  return false
+end
 local count = redis.call('ZCARD', KEYS[1])
 if count < limit then
   redis.call('ZADD', KEYS[1], now, ARGV[4])
@@ -107,7 +112,8 @@ class RedisRateWindow:
                 args=[repr(float(now)), repr(float(window)), limit, member, ttl_ms],
             )
         except self._backend_errors as exc:  # the text could quote stored values: class only
-            raise StoreError(f"rate admission of {key!r} failed ({type(exc).__name__})") from exc
+            shown = mask_phone_numbers(key)  # a limit may be named after a caller ID
+            raise StoreError(f"rate admission of {shown!r} failed ({type(exc).__name__})") from exc
         return None if answer is None else float(answer)
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .._shared.errors import InvalidParameterError, StoreError
+from .._shared.redact import mask_phone_numbers
 from .leases import (
     DEFAULT_RETENTION_SECONDS,
     LeaseChange,
@@ -150,7 +151,7 @@ class RedisLeaseStore(LeaseStoreBase):
             )
         except (KeyError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
             raise StoreError(
-                f"{self!r}: key {key!r} holds something that is not a lease record "
+                f"{self!r}: key {mask_phone_numbers(key)!r} holds something that is not a lease record "
                 "(give each store its own namespace)"
             ) from exc
 
@@ -213,7 +214,8 @@ class RedisLeaseStore(LeaseStoreBase):
             # (A script that ran but lost its reply and was re-sent by redis-py lands here too;
             # the decision then sees its own token and answers as the first run did.)
         raise StoreError(
-            f"{self!r}: gave up updating key {key!r} after {_REDIS_MAX_CAS_RETRIES} conflicts"
+            f"{self!r}: gave up updating key {mask_phone_numbers(key)!r} after "
+            f"{_REDIS_MAX_CAS_RETRIES} conflicts"
         )
 
     def _close(self) -> None:

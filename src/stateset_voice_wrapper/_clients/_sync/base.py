@@ -20,7 +20,6 @@ from ..._reliability.options import (
     RequestOptions,
     ResponseInfo,
     TimeoutTypes,
-    current_overrides,
     enter_overrides,
     leave_overrides,
     merge_overrides,
@@ -37,7 +36,7 @@ from ..._storage.permits import Permit
 from ..call_limits import call_id_of
 from ..callee import mask
 from ..calling_hours import CallingWindow
-from ..claims import deadline_within_claim
+from ..claims import Lease, deadline_within_leases
 from ..methods import check_options
 from ..operations import Operation, check_page_size, operation
 from ..pagination import Page, iterate_pages, page_from_envelope
@@ -301,29 +300,22 @@ class ClientBase:
                 exc.idempotency_key = idempotency_key
             raise
 
-    def _deadline_within_claim(
-        self, options: RequestOptions, claimed_at: float, idempotency_key: str
+    def _deadline_within_leases(
+        self, options: RequestOptions, leases: list[Lease], idempotency_key: str | None
     ) -> RequestOptions:
         """``options`` with the deadline capped so that the create ends before its ledger claim
-        does (``claims.py``); the same options when the deadline already does."""
-        assert self._ledger is not None
+        and its permit do (``claims.py``); the same options when the deadline already does."""
         merged: RequestOptions = {**self._defaults, **options}
-        wanted = merged.get("deadline")
-        if wanted is None:
-            outer = current_overrides()
-            wanted = outer.deadline if outer is not None else None
+        # The call's own, else its client's with_options, else an enclosing request_options
+        # block's, else the client's.
+        wanted = merge_overrides(deadline=merged.get("deadline")).deadline
         if wanted is None:
             wanted = self._config.deadline
-        capped = deadline_within_claim(
-            wanted,
-            lease_seconds=self._ledger.lease_seconds,
-            elapsed=self._config.clock() - claimed_at,
-            idempotency_key=idempotency_key,
-        )
+        capped = deadline_within_leases(wanted, leases, idempotency_key=idempotency_key)
         if capped is None:
             return options
         _ledger_log.debug(
-            "calls.create: deadline capped at %.1f s, what is left of its claim", capped
+            "calls.create: deadline capped at %.1f s, what is left of its lease", capped
         )
         return {**options, "deadline": capped}
 

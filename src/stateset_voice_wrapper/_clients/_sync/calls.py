@@ -17,6 +17,7 @@ from ..._shared.errors import InvalidParameterError, StateSetVoiceError
 from ..._storage.errors import LedgerRecordError
 from ..._storage.leases import Completed
 from ..._storage.ledger import LedgerEntry, fingerprint_request
+from ..claims import Lease
 from ..methods import arguments_of, check_options, implements
 from ..operations import operation
 from ..requests import build_request
@@ -113,10 +114,16 @@ class Calls(Resource):
             claimed_at = self._owner._config.clock()
         # After the ledger, so that a replay takes no permit; before sending, so that a call the
         # limits cannot admit is refused with nothing sent (and its key given back).
+        permit_from = self._owner._config.clock()  # the slot is claimed no earlier
         permit = self._owner._take_permit(claim, idempotency_key)
         try:
-            if claim is not None:
-                options = self._owner._deadline_within_claim(options, claimed_at, claim.key)
+            now = self._owner._config.clock()
+            leases: list[Lease] = []
+            if claim is not None and ledger is not None:
+                leases.append(("ledger claim", ledger.lease_seconds, now - claimed_at))
+            if permit is not None and permit.slot is not None:
+                leases.append(("permit", permit.limiter.lease_seconds, now - permit_from))
+            options = self._owner._deadline_within_leases(options, leases, idempotency_key)
             response, info = self._owner._send(op, built, options)
         except BaseException as exc:
             if permit is not None:
@@ -128,15 +135,19 @@ class Calls(Resource):
                 claim.abandon(maybe_sent=not _never_sent(exc))
             raise
         # A 2xx: the call exists. Record what the server said before anything else can fail.
-        if claim is not None:
-            try:
-                claim.record(response.content)
-            except LedgerRecordError as exc:
-                # The call is placed: return it. The key stays claimed until its lease
-                # expires; a retry after that re-sends the same key, which the server
-                # deduplicates.
-                _log.warning("calls.create: %s", exc)
-        if permit is not None:
-            self._owner._attach_permit(permit, response.content)
+        try:
+            if claim is not None:
+                try:
+                    claim.record(response.content)
+                except LedgerRecordError as exc:
+                    # The call is placed: return it. The key stays claimed until its lease
+                    # expires; a retry after that re-sends the same key, which the server
+                    # deduplicates.
+                    _log.warning("calls.create: %s", exc)
+        finally:
+            # Even if this task is cancelled meanwhile: the call is in progress, so its permit
+            # follows it (left unattached, it would stop counting when its lease ran out).
+            if permit is not None:
+                self._owner._attach_permit(permit, response.content)
         placed: Call = parse_response(op, response, info, "calls.create")
         return placed

@@ -23,6 +23,7 @@ from ..._shared.errors import (
     APIStatusError,
     InvalidParameterError,
 )
+from ..._shared.redact import mask_phone_numbers
 from ..._storage.ledger import IdempotencyLedger
 from ..._storage.limiter import CallLimiter
 from ..call_limits import call_ended, check_call_limiter
@@ -341,12 +342,23 @@ class VoiceClient(ClientBase):
         limiter = self._call_limiter
         if limiter is None:
             raise InvalidParameterError("release_ended_calls needs a client with a call_limiter")
+        check_options("call_logs.get", options)  # the caller's mistake is raised, once
         released: list[str] = []
         for call_id in limiter.attached_calls():
             try:
                 log = self.call_logs.get(call_id, **options)
-            except (APIStatusError, APIConnectionError, APIResponseValidationError) as exc:
-                _log.warning("call %s keeps its permit: %s", call_id, type(exc).__name__)
+            except (
+                APIStatusError,
+                APIConnectionError,
+                APIResponseValidationError,
+                InvalidParameterError,  # an ID the path cannot carry ("..", from the server)
+            ) as exc:
+                shown = mask_phone_numbers(call_id)
+                _log.warning("call %s keeps its permit: %s", shown, type(exc).__name__)
+                continue
+            if log.call_id != call_id:  # another call's log says nothing about this one
+                shown = mask_phone_numbers(call_id)
+                _log.warning("call %s keeps its permit: the log is another call's", shown)
                 continue
             if call_ended(log.status) and limiter.release_for_call(call_id):
                 released.append(call_id)

@@ -272,7 +272,7 @@ class CallLimiter:
         and for calls placed without the limiter. A store failure raises :class:`StoreError`:
         answer the delivery non-2xx, so that its redelivery tries again. Example::
 
-            if event.type in ("call.completed", "call.failed"):
+            if event.type_ in ("call.completed", "call.failed"):
                 limiter.release_for_call(event.call_id)
         """
         check_call_id(call_id)

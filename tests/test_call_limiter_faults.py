@@ -50,7 +50,7 @@ pytestmark = pytest.mark.redis
 
 T0 = 1_800_000_000.0
 TO, FROM = "+15555555678", "+15555551234"
-CALL = {
+CALL: dict[str, Any] = {
     "status": "queued",
     "from": FROM,
     "agent_key": "a",

@@ -31,7 +31,6 @@ from ..._shared.redact import mask_phone_numbers
 from ..._storage.ledger import IdempotencyLedger
 from ..._storage.limiter import CallLimiter
 from ..call_limits import call_ended, check_call_limiter
-from ..calling_hours import CallingWindow
 from ..methods import arguments_of, check_options, implements, reject_unknown
 from ..operations import operation
 from ..pagination import Page
@@ -52,6 +51,8 @@ if TYPE_CHECKING:
         VoiceSession,
         VoiceSessionStatus,
     )
+
+    from ..calling_hours import CallingWindow
 
 __all__ = ["AsyncVoiceClient"]
 

@@ -11,7 +11,7 @@ import copy
 import datetime
 import logging
 from collections.abc import Iterator, Mapping
-from typing import Any, ParamSpec, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
 import httpx
 
@@ -29,13 +29,12 @@ from ..._reliability.transport import ReliableTransport
 from ..._shared import telemetry
 from ..._shared.defaults import HEADER_REPLAYED, HEADER_SERVER_REQUEST_ID
 from ..._shared.errors import InvalidParameterError, StateSetVoiceError
+from ..._shared.redact import mask_number
 from ..._storage.keys import ledger_scope
 from ..._storage.ledger import IdempotencyLedger, LedgerEntry
 from ..._storage.limiter import CallLimiter
 from ..._storage.permits import Permit
 from ..call_limits import call_id_of
-from ..callee import mask
-from ..calling_hours import CallingWindow
 from ..claims import Lease, deadline_within_leases
 from ..methods import check_options
 from ..operations import Operation, check_page_size, operation
@@ -44,6 +43,9 @@ from ..raw import RawResource, captured
 from ..requests import BuiltRequest, build_request
 from ..responses import parse_response
 from ..settings import build_config, resolve_base_url
+
+if TYPE_CHECKING:  # loaded with the first CallingWindow: zoneinfo, the area code table
+    from ..calling_hours import CallingWindow
 
 __all__ = ["ClientBase", "Resource"]
 
@@ -220,13 +222,17 @@ class ClientBase:
         window = self._calling_window
         if window is None:
             return
+        from ..calling_hours import CallingWindow
+
         if not isinstance(window, CallingWindow):
             raise InvalidParameterError(
                 f"calling_window must be a CallingWindow; got {type(window).__name__}",
                 parameter="calling_window",
             )
         if ignore:
-            _log.info("calls.create to %s: calling window ignored by the caller", mask(str(to)))
+            _log.info(
+                "calls.create to %s: calling window ignored by the caller", mask_number(str(to))
+            )
             return
         now = datetime.datetime.fromtimestamp(self._config.wall_clock(), datetime.UTC)
         try:

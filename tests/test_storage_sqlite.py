@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from stateset_voice_wrapper._storage.sqlite_store import _MAX_IDLE_CONNECTIONS
 from stateset_voice_wrapper.stores import (
     Claimed,
     InFlight,
@@ -20,6 +21,8 @@ from stateset_voice_wrapper.stores import (
 )
 
 T0 = 1_800_000_000.0
+#: Threads alive at once in :func:`_one_claim_per_thread`.
+_BATCH = 25
 
 
 def open_descriptors() -> int:
@@ -30,9 +33,9 @@ def open_descriptors() -> int:
 def _one_claim_per_thread(store: SqliteLeaseStore, n: int, prefix: str = "key") -> None:
     """``n`` short-lived threads, a few at a time, each making one claim and ending."""
     errors: list[BaseException] = []
-    for batch in range(0, n, 25):
+    for batch in range(0, n, _BATCH):
         threads = []
-        for i in range(batch, min(batch + 25, n)):
+        for i in range(batch, min(batch + _BATCH, n)):
 
             def work(i: int = i) -> None:
                 try:
@@ -53,6 +56,7 @@ def _one_claim_per_thread(store: SqliteLeaseStore, n: int, prefix: str = "key") 
 def test_descriptors_stay_bounded_however_many_threads_used_the_store(
     tmp_path: Path, kind: str
 ) -> None:
+    base = open_descriptors()
     store: SqliteLeaseStore
     if kind == "dedup":
         store = SqliteDedupStore(tmp_path / "s.db")
@@ -61,16 +65,21 @@ def test_descriptors_stay_bounded_however_many_threads_used_the_store(
         assert isinstance(ledger_store, SqliteLeaseStore)
         store = ledger_store
     try:
-        _one_claim_per_thread(store, 25, "warm-up")  # the pool reaches its working size
-        before = open_descriptors()
+        _one_claim_per_thread(store, 25, "warm-up")
+        warm = open_descriptors()
         _one_claim_per_thread(store, 150)
         after = open_descriptors()
-        # One connection per thread ever seen would leave about 300 more descriptors open.
-        assert after - before <= 10, (before, after)
+        # At most _MAX_IDLE_CONNECTIONS stay open however many threads came and went. The
+        # descriptor count is looser than that: SQLite keeps a closed connection's descriptor
+        # open while another connection of the process holds a lock on the file (POSIX locks
+        # belong to the process), so it depends on how the 25 threads of a batch overlapped.
+        # One connection per thread ever seen would leave over 150 more open.
+        assert len(store._pool._idle) <= _MAX_IDLE_CONNECTIONS
+        assert after - base <= 2 * _BATCH + 3 * _MAX_IDLE_CONNECTIONS, (base, warm, after)
         assert isinstance(store.get("key-149"), InFlight)  # every claim landed
     finally:
         store.close()
-    assert open_descriptors() <= before
+    assert open_descriptors() <= base
 
 
 def test_close_closes_the_pooled_connections(tmp_path: Path) -> None:

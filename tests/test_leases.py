@@ -450,3 +450,54 @@ def test_redis_refuses_a_decoding_client(redis_url: str) -> None:
             RedisLeaseStore(client)
     finally:
         client.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not-a-url", "redis://:s3cr3t-pw", "redis://host:notaport/0", "http://host:6379", ""],
+)
+@pytest.mark.parametrize("store", ["leases", "ledger", "dedup", "limiter"])
+def test_a_redis_url_redis_py_cannot_read_is_an_argument_error(url: str, store: str) -> None:
+    """Every Redis store says what a URL needs, as a typed argument error, and never quotes the
+    URL or redis-py's reading of it (which shows a password as the port it could not read)."""
+    with pytest.raises(InvalidParameterError, match="not a Redis URL") as raised:
+        _open_redis_store(store, url)
+    error = raised.value
+    assert error.parameter == "url_or_client"
+    assert error.__cause__ is None
+    assert error.__suppress_context__
+    if url:
+        assert url not in str(error)
+    assert "s3cr3t" not in str(error)
+    assert "s3cr3t" not in repr(error)
+
+
+@pytest.mark.parametrize("store", ["leases", "ledger", "dedup", "limiter"])
+def test_a_client_that_is_not_a_sync_redis_client_is_refused_when_the_store_opens(
+    store: str,
+) -> None:
+    import redis.asyncio
+
+    async_client = redis.asyncio.Redis()  # never connects: nothing is sent
+    with pytest.raises(InvalidParameterError, match="redis.asyncio client") as raised:
+        _open_redis_store(store, async_client)
+    assert raised.value.parameter == "url_or_client"
+    for other in (123, None, object()):
+        with pytest.raises(InvalidParameterError, match="a Redis URL or a redis.Redis client"):
+            _open_redis_store(store, other)
+
+
+def _open_redis_store(store: str, url_or_client: Any) -> None:
+    from stateset_voice_wrapper import RedisCallLimiter, RedisLedger
+    from stateset_voice_wrapper.webhooks import RedisDedupStore
+
+    opened: Any
+    if store == "leases":
+        opened = RedisLeaseStore(url_or_client, eviction_policy="ignore")
+    elif store == "ledger":
+        opened = RedisLedger(url_or_client, eviction_policy="ignore")
+    elif store == "dedup":
+        opened = RedisDedupStore(url_or_client, eviction_policy="ignore")
+    else:
+        opened = RedisCallLimiter(url_or_client, name="t", concurrency=1, eviction_policy="ignore")
+    opened.close()

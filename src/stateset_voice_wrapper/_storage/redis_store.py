@@ -62,6 +62,41 @@ return 1
 """
 
 
+def _from_url(module: Any, url: str) -> redis.Redis:
+    """A client for ``url``; a URL redis-py cannot read is an argument error. redis-py's own
+    message is left out (and its exception unchained): for ``redis://:secret`` it quotes the
+    password as the port that could not be read."""
+    try:
+        client: redis.Redis = module.Redis.from_url(url)
+    except ValueError:
+        raise InvalidParameterError(
+            "url_or_client is not a Redis URL redis-py can read: it needs the scheme redis://, "
+            "rediss:// or unix://, and a numeric port if it names one",
+            parameter="url_or_client",
+        ) from None
+    return client
+
+
+def _check_client(module: Any, client: object) -> None:
+    """A client of redis-py's sync API: the async clients of this package run store calls in
+    worker threads, so an asyncio client (whose commands are coroutines) is refused here, not
+    at the first command."""
+    if isinstance(client, module.Redis):
+        return
+    from redis.asyncio import Redis as AsyncRedis
+
+    if isinstance(client, AsyncRedis):
+        raise InvalidParameterError(
+            "url_or_client is a redis.asyncio client: pass a redis.Redis client (or a URL); the"
+            " async clients of this package run store calls in worker threads",
+            parameter="url_or_client",
+        )
+    raise InvalidParameterError(
+        f"url_or_client must be a Redis URL or a redis.Redis client; got {type(client).__name__}",
+        parameter="url_or_client",
+    )
+
+
 class RedisLeaseStore(LeaseStoreBase):
     """A :class:`LeaseStore` in Redis, for workers on several hosts (needs the ``[redis]`` extra).
 
@@ -102,9 +137,10 @@ class RedisLeaseStore(LeaseStoreBase):
         if not isinstance(namespace, str) or not namespace:
             raise InvalidParameterError("namespace must be a non-empty string")
         if isinstance(url_or_client, str):
-            self._client: redis.Redis = redis.Redis.from_url(url_or_client)
+            self._client: redis.Redis = _from_url(redis, url_or_client)
             self._owns_client = True
         else:
+            _check_client(redis, url_or_client)
             if url_or_client.connection_pool.connection_kwargs.get("decode_responses"):
                 raise InvalidParameterError(
                     "RedisLeaseStore stores raw bytes: pass a client created without decode_responses"

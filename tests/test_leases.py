@@ -479,11 +479,11 @@ def test_a_client_that_is_not_a_sync_redis_client_is_refused_when_the_store_open
     import redis.asyncio
 
     async_client = redis.asyncio.Redis()  # never connects: nothing is sent
-    with pytest.raises(InvalidParameterError, match="redis.asyncio client") as raised:
+    with pytest.raises(InvalidParameterError, match=r"redis\.asyncio client") as raised:
         _open_redis_store(store, async_client)
     assert raised.value.parameter == "url_or_client"
     for other in (123, None, object()):
-        with pytest.raises(InvalidParameterError, match="a Redis URL or a redis.Redis client"):
+        with pytest.raises(InvalidParameterError, match=r"a Redis URL or a redis\.Redis client"):
             _open_redis_store(store, other)
 
 

@@ -13,7 +13,7 @@ import pickle
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
@@ -32,18 +32,10 @@ from stateset_voice_wrapper import (
 from stateset_voice_wrapper._storage.rate import MemoryRateWindow, RedisRateWindow
 from stateset_voice_wrapper.stores import Permit
 
-T0 = 1_800_000_000.0
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+if TYPE_CHECKING:
+    from tests.clocks import T0, FakeClock
+else:
+    from clocks import T0, FakeClock
 
 
 @pytest.fixture

@@ -46,9 +46,13 @@ else:
     from flavours import Flavour
     from test_storage_failures import Faults, FaultyRedis, faulty_redis
 
+if TYPE_CHECKING:
+    from tests.clocks import FakeClock
+else:
+    from clocks import FakeClock
+
 pytestmark = pytest.mark.redis
 
-T0 = 1_800_000_000.0
 TO, FROM = "+15555555678", "+15555551234"
 CALL: dict[str, Any] = {
     "status": "queued",
@@ -58,14 +62,6 @@ CALL: dict[str, Any] = {
     "created_at": "2026-11-20T15:04:05Z",
     "metadata": {},
 }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @attrs.define
@@ -86,12 +82,12 @@ class NthFaults(Faults):
 class Faulty:
     limiter: RedisCallLimiter
     faults: NthFaults
-    clock: Clock
+    clock: FakeClock
 
 
 @pytest.fixture
 def faulty(redis_url: str) -> Iterator[Faulty]:
-    faults, clock = NthFaults(), Clock()
+    faults, clock = NthFaults(), FakeClock()
     client: FaultyRedis = faulty_redis(redis_url, faults)
     limiter = RedisCallLimiter(
         client,
@@ -200,7 +196,7 @@ def test_a_rate_admission_resent_after_its_reply_was_lost_is_not_counted_twice(
 ) -> None:
     """A client with retries re-sends a script whose reply was lost (after Redis ran it): the
     re-sent admission is the same admission, not a second one that finds the window full."""
-    faults, clock = NthFaults(), Clock()
+    faults, clock = NthFaults(), FakeClock()
     client = faulty_redis(redis_url, faults, retries=1)
     limiter = RedisCallLimiter(
         client,
@@ -222,7 +218,7 @@ def test_a_rate_admission_resent_after_its_reply_was_lost_is_not_counted_twice(
 
 
 def test_a_rate_admission_that_failed_raises_a_store_error(redis_url: str) -> None:
-    faults, clock = NthFaults(), Clock()
+    faults, clock = NthFaults(), FakeClock()
     client = faulty_redis(redis_url, faults)
     limiter = RedisCallLimiter(
         client,
@@ -249,7 +245,7 @@ def test_store_errors_of_a_limit_named_after_a_phone_number_never_show_the_numbe
     redis_url: str,
 ) -> None:
     number = "+15555551234"
-    faults, clock = NthFaults(), Clock()
+    faults, clock = NthFaults(), FakeClock()
     client = faulty_redis(redis_url, faults)
     namespace = f"test-limit-faults-{uuid.uuid4().hex}"
     limiter = RedisCallLimiter(
@@ -319,7 +315,7 @@ async def test_a_create_cancelled_at_any_point_leaves_no_permit_to_its_lease(
     """Cancel an async create after 0, 1, 2, ... loop steps (its store calls run in threads):
     once everything it started has finished, its permit is attached to the placed call or
     released, never left held until its lease; and its ledger key is never left claimed."""
-    clock = Clock()
+    clock = FakeClock()
     limiter = RedisCallLimiter(
         redis_url, name=f"t-{uuid.uuid4().hex[:8]}", concurrency=2, rate=100, clock=clock
     )
@@ -405,7 +401,7 @@ def test_a_create_on_a_failing_limiter_store_says_what_happened_to_the_call(
     StoreError carrying the key, nothing sent, the ledger key free. Attaching it: the call is
     returned (the permit is left to its lease). Releasing it after a failed send: the API's own
     error, not the store's."""
-    faults, clock = NthFaults(), Clock()
+    faults, clock = NthFaults(), FakeClock()
     client = faulty_redis(redis_url, faults)
     limiter = RedisCallLimiter(
         client,

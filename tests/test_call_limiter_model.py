@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -44,17 +44,13 @@ from stateset_voice_wrapper import (
 )
 from stateset_voice_wrapper.stores import Permit
 
+if TYPE_CHECKING:
+    from tests.clocks import FakeClock
+else:
+    from clocks import FakeClock
+
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
-T0 = 1_800_000_000.0
 LEASE, CALL_LEASE = 10.0, 60.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Held:
@@ -75,7 +71,7 @@ class LimiterMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.clock = Clock()
+        self.clock = FakeClock()
         self.limiter: CallLimiter | None = None
         self.limit = 0
         self.held: list[Held] = []

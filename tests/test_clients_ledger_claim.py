@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 else:
     from flavours import Flavour
 
+if TYPE_CHECKING:
+    from tests.clocks import FakeClock
+else:
+    from clocks import FakeClock
+
 KEY, BASE = "sk_test_claims", "https://voice.example"
 PARAMS: dict[str, Any] = {"to": "+15555550101", "from_": "+15555551234", "agent_key": "front_desk"}
 CALL = {
@@ -40,14 +45,6 @@ CALL = {
     "agent_key": "front_desk",
     "created_at": "2026-12-01T09:00:00Z",
 }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Api:
@@ -68,7 +65,7 @@ async def _no_sleep(_: float) -> None:
 OFF = "off"  # the deadline disabled: ReliabilityConfig(deadline=None)
 
 
-def _client(flavour: Flavour, ledger: SqliteLedger, clock: Clock, api: Api, **kw: Any) -> Any:
+def _client(flavour: Flavour, ledger: SqliteLedger, clock: FakeClock, api: Api, **kw: Any) -> Any:
     config: dict[str, Any] = {}
     if kw.get("deadline") == OFF:
         del kw["deadline"]
@@ -104,7 +101,7 @@ def _create(flavour: Flavour, client: Any, key: str, **options: Any) -> Any:
 def test_the_create_is_given_at_most_what_is_left_of_its_claim(
     flavour: Flavour, tmp_path: Path, deadline: float | str, lease: float, expected: float
 ) -> None:
-    clock, api = Clock(), Api()
+    clock, api = FakeClock(1000.0), Api()
     with SqliteLedger(tmp_path / "calls.db", lease_seconds=lease) as ledger:
         client = _client(flavour, ledger, clock, api, deadline=deadline)
         call = _create(flavour, client, "claim-1")
@@ -117,7 +114,7 @@ def test_a_per_call_deadline_and_an_enclosing_block_are_capped_too(
 ) -> None:
     from stateset_voice_wrapper import request_options
 
-    clock, api = Clock(), Api()
+    clock, api = FakeClock(1000.0), Api()
     with SqliteLedger(tmp_path / "calls.db", lease_seconds=30.0) as ledger:
         client = _client(flavour, ledger, clock, api)
         _create(flavour, client, "claim-1", deadline=500.0)
@@ -132,7 +129,7 @@ def test_a_per_call_deadline_and_an_enclosing_block_are_capped_too(
 def test_time_spent_after_the_claim_was_taken_is_taken_off(
     flavour: Flavour, tmp_path: Path
 ) -> None:
-    clock, api = Clock(), Api()
+    clock, api = FakeClock(1000.0), Api()
     with SqliteLedger(tmp_path / "calls.db", lease_seconds=30.0) as ledger:
         limiter = _slow_limiter(clock, 12.0)
         client = _client(flavour, ledger, clock, api, deadline=OFF, call_limiter=limiter)
@@ -145,7 +142,7 @@ def test_time_spent_after_the_claim_was_taken_is_taken_off(
 def test_a_claim_that_ran_out_before_sending_sends_nothing_and_gives_the_key_back(
     flavour: Flavour, tmp_path: Path, late: float
 ) -> None:
-    clock, api = Clock(), Api()
+    clock, api = FakeClock(1000.0), Api()
     with SqliteLedger(tmp_path / "calls.db", lease_seconds=30.0) as ledger:
         limiter = _slow_limiter(clock, late)
         client = _client(flavour, ledger, clock, api, deadline=10.0, call_limiter=limiter)
@@ -164,7 +161,7 @@ def test_a_claim_that_ran_out_before_sending_sends_nothing_and_gives_the_key_bac
         assert limiter.in_use() == 0  # and its permit
 
 
-def _slow_limiter(clock: Clock, seconds: float) -> InProcessCallLimiter:
+def _slow_limiter(clock: FakeClock, seconds: float) -> InProcessCallLimiter:
     """A call limiter whose permits take ``seconds`` of the client's clock to come, as when a
     worker waits for capacity or stalls after its claim was taken."""
     limiter = InProcessCallLimiter(concurrency=5, clock=clock)

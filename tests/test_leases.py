@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pytest
@@ -35,18 +35,10 @@ from stateset_voice_wrapper.stores import (
     StoreError,
 )
 
-T0 = 1_800_000_000.0
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+if TYPE_CHECKING:
+    from tests.clocks import T0, FakeClock
+else:
+    from clocks import T0, FakeClock
 
 
 @attrs.frozen

@@ -44,22 +44,15 @@ if TYPE_CHECKING:
 else:
     from flavours import Flavour
 
-T0 = 1_800_000_000.0
+if TYPE_CHECKING:
+    from tests.clocks import FakeClock
+else:
+    from clocks import FakeClock
+
 KEY = "appt-A-123-confirm"
 PARAMS = {"to": "+15555555678", "from": "+15555551234", "agent_key": "support_primary"}
 FP = fingerprint_request(PARAMS)
 CALL = b'{"id":"call_1","status":"queued"}'
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 LedgerFactory = Callable[[], IdempotencyLedger]

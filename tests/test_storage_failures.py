@@ -45,20 +45,13 @@ if TYPE_CHECKING:
 else:
     from flavours import Flavour
 
-T0 = 1_800_000_000.0
+if TYPE_CHECKING:
+    from tests.clocks import T0, FakeClock
+else:
+    from clocks import T0, FakeClock
+
 CALL = b'{"id":"call_1","to":"+15555555678"}'
 PHONE = "+15555555678"
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @attrs.define

@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
@@ -39,15 +40,10 @@ from stateset_voice_wrapper.stores import (
     StoreError,
 )
 
-T0 = 1_800_000_000.0
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+if TYPE_CHECKING:
+    from tests.clocks import T0, FakeClock
+else:
+    from clocks import T0, FakeClock
 
 
 # --- SQLite: the purge ---------------------------------------------------------------------------

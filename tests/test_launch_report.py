@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
 from stateset_voice_wrapper.launch import (
     Delivery,
@@ -16,33 +17,11 @@ from stateset_voice_wrapper.launch import (
 )
 from stateset_voice_wrapper.launch._deliveries import tally_deliveries
 from stateset_voice_wrapper.launch._gates import Threshold, signature_gate, sweep_comparison
-from stateset_voice_wrapper.webhooks import stateset_signature_header
 
-SECRET = "whsec_parts"
-NOW = 1_800_000_000
-
-
-def signed(event: dict[str, object], *, at: int = NOW, secret: str = SECRET) -> Delivery:
-    body = json.dumps(event).encode()
-    header = stateset_signature_header(body, secrets=[secret], timestamp=at)
-    return Delivery(body=body, headers={"StateSet-Signature": header}, received_at=at + 1)
-
-
-def event(n: int, call_id: str = "call_1", kind: str = "call.completed") -> dict[str, object]:
-    return {
-        "id": f"evt_{n}",
-        "type": kind,
-        "api_version": "2026-11-01",
-        "occurred_at": "2026-11-20T15:05:45Z",
-        "tenant_id": "ten_1",
-        "call_id": call_id,
-        "data": {
-            "call_id": call_id,
-            "status": "completed",
-            "direction": "outbound",
-            "agent_key": "a",
-        },
-    }
+if TYPE_CHECKING:
+    from tests.launch_events import NOW, SECRET, event, signed
+else:
+    from launch_events import NOW, SECRET, event, signed
 
 
 # -- gates as data ----------------------------------------------------------------------------

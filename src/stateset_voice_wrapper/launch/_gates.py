@@ -45,6 +45,26 @@ class Threshold:
     source: str
 
 
+def _skipped(
+    gate: str,
+    detail: str,
+    *,
+    measured: float | int | None = 0,
+    threshold: float | int | None = 0,
+    comparison: str = ">=",
+) -> GateResult:
+    """A gate that had nothing to judge (it neither passes nor fails the check)."""
+    return GateResult(
+        gate=gate,
+        verdict="skipped",
+        measured=measured,
+        threshold=threshold,
+        comparison=comparison,
+        threshold_source="fixed",
+        detail=detail,
+    )
+
+
 def _verdict(ok: bool) -> str:
     return "passed" if ok else "failed"
 
@@ -90,15 +110,7 @@ def final_status_gate(calls: Sequence[SyntheticCall], timeout: float) -> GateRes
     placed = [c for c in calls if c.call_id is not None]
     stuck = [c for c in placed if not c.final]
     if not placed:
-        return GateResult(
-            gate="final_status",
-            verdict="skipped",
-            measured=0,
-            threshold=0,
-            comparison=">=",
-            threshold_source="fixed",
-            detail="no call was placed",
-        )
+        return _skipped("final_status", "no call was placed")
     detail = f"{len(placed) - len(stuck)} of {len(placed)} calls reached a final status"
     if stuck:
         detail += f" within {timeout:g} s; {len(stuck)} did not"
@@ -121,15 +133,7 @@ def webhook_delivery_gate(calls: Sequence[SyntheticCall]) -> GateResult:
     ended = [c for c in calls if c.final]
     missing = [c for c in ended if not FINAL_EVENTS & set(c.webhook_events)]
     if not ended:
-        return GateResult(
-            gate="webhook_delivery",
-            verdict="skipped",
-            measured=0,
-            threshold=0,
-            comparison=">=",
-            threshold_source="fixed",
-            detail="no call reached a final status",
-        )
+        return _skipped("webhook_delivery", "no call reached a final status")
     detail = (
         f"{len(ended) - len(missing)} of {len(ended)} ended calls had their final event delivered"
     )
@@ -282,15 +286,7 @@ def intent_results(
 def intents_gate(results: Sequence[IntentResult]) -> GateResult:
     """Every supported intent has synthetic calls, and each reached the expected outcome."""
     if not results:
-        return GateResult(
-            gate="intents",
-            verdict="skipped",
-            measured=None,
-            threshold=None,
-            comparison=">=",
-            threshold_source="fixed",
-            detail="no intents were given",
-        )
+        return _skipped("intents", "no intents were given", measured=None, threshold=None)
     failed = [r for r in results if not r.passed]
     detail = f"{len(results) - len(failed)} of {len(results)} intents met their expected outcome"
     if failed:
@@ -353,14 +349,11 @@ def sweep_gate(rows: Sequence[SweepComparison], decision: str | None) -> GateRes
     judged = [r for r in rows if r.agrees is not None]
     disagree = [r for r in judged if r.agrees is False]
     if not judged:
-        return GateResult(
-            gate="sweep_agreement",
-            verdict="skipped",
+        return _skipped(
+            "sweep_agreement",
+            "the sweep judged none of the check's gates",
             measured=None,
-            threshold=0,
             comparison="<=",
-            threshold_source="fixed",
-            detail="the sweep judged none of the check's gates",
         )
     agreed = len(judged) - len(disagree)
     detail = (

@@ -3,25 +3,21 @@
 ``calls.create`` takes a permit after the ledger's claim (a replay of a recorded call takes none)
 and before sending; it releases the permit at once when the send fails, and attaches it to the
 call when the call is placed. This module holds the pieces that are neither async nor sync:
-the construction check, reading the placed call's ID, and which call-log statuses end a call.
+the construction check and reading the placed call's ID (which statuses end a call is
+``_shared/call_status.py``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
 
-from .._shared.call_status import is_final_call_status
 from .._shared.errors import InvalidParameterError
 from .._storage.ledger import IdempotencyLedger
 from .._storage.limiter import CallLimiter
 from .._storage.permits import check_call_id
 
-if TYPE_CHECKING:
-    from stateset_voice_public.models import CallStatus
-
-__all__ = ["call_ended", "call_id_of", "check_call_limiter"]
+__all__ = ["call_id_of", "check_call_limiter"]
 
 _log = logging.getLogger("stateset_voice.limits")
 
@@ -78,8 +74,3 @@ def call_id_of(body: bytes) -> str | None:
         "it is free again when its lease expires"
     )
     return None
-
-
-def call_ended(status: CallStatus) -> bool:
-    """Whether a call-log status is final. A status the contract does not list yet is not."""
-    return is_final_call_status(status)

@@ -16,6 +16,7 @@ import attrs
 import httpx
 
 from ..._reliability.options import ReliabilityConfig, RequestOptions, TimeoutTypes
+from ..._shared.call_status import is_final_call_status
 from ..._shared.defaults import ENV_API_KEY
 from ..._shared.errors import (
     APIConnectionError,
@@ -26,7 +27,7 @@ from ..._shared.errors import (
 from ..._shared.redact import mask_phone_numbers
 from ..._storage.ledger import IdempotencyLedger
 from ..._storage.limiter import CallLimiter
-from ..call_limits import call_ended, check_call_limiter
+from ..call_limits import check_call_limiter
 from ..methods import arguments_of, check_options, implements, reject_unknown
 from ..operations import operation
 from ..pagination import Page
@@ -361,7 +362,7 @@ class VoiceClient(ClientBase):
                 shown = mask_phone_numbers(call_id)
                 _log.warning("call %s keeps its permit: the log is another call's", shown)
                 continue
-            if call_ended(log.status) and limiter.release_for_call(call_id):
+            if is_final_call_status(log.status) and limiter.release_for_call(call_id):
                 released.append(call_id)
         return released
 

@@ -291,3 +291,33 @@ def test_telemetry_off_for_one_client_records_nothing(
     create(flavour, httpserver, telemetry=False)
     assert exported.finished() == []
     assert "traceparent" not in httpserver.log[0][0].headers
+
+
+def test_with_no_sdk_the_callers_trace_context_still_reaches_the_server(
+    httpserver: HTTPServer, flavour: Flavour
+) -> None:
+    """A no-op tracer (no SDK configured) hands back the caller's own non-recording span for
+    every span the client starts; each attempt still carries the caller's trace context (a
+    trace continued from an upstream ``traceparent``), and no other."""
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    upstream = SpanContext(
+        trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+        span_id=0xB7AD6B7169203331,
+        is_remote=True,
+        trace_flags=TraceFlags(TraceFlags.SAMPLED),
+    )
+    configure_telemetry(tracer_provider=trace.NoOpTracerProvider())
+    token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(upstream)))
+    try:
+        seen = flaky_make_call(httpserver, failures=1)
+        create(flavour, httpserver)
+    finally:
+        otel_context.detach(token)
+        configure_telemetry(enabled=False)
+        switch._State.enabled = None
+    assert [r.headers["traceparent"] for r in seen] == [
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    ] * 2

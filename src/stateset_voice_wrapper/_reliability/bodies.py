@@ -21,8 +21,10 @@ __all__ = [
     "Buffered",
     "OneShot",
     "abuffer_body",
+    "aclose_inner",
     "araw_chunks",
     "buffer_body",
+    "close_inner",
     "raw_chunks",
     "rebuild",
 ]
@@ -132,6 +134,38 @@ def raw_chunks(response: httpx.Response) -> Iterable[bytes]:
     if response.is_stream_consumed and isinstance(response.stream, httpx.ByteStream):
         return response.stream
     return response.iter_raw()
+
+
+def close_inner(response: httpx.Response) -> None:
+    """Close the inner transport's response once its body is read.
+
+    ``httpx.Response.close()`` runs the stream's close inside ``request_context``, a generator
+    context manager that only attaches the request to a ``RequestError`` the close raises; the
+    transport maps whatever the close raises itself, so a plain ``httpx.Response`` is closed
+    bare. Any other class keeps its own ``close()``.
+    """
+    if type(response) is not httpx.Response:
+        response.close()
+        return
+    stream = response.stream
+    if not isinstance(stream, httpx.SyncByteStream):
+        raise RuntimeError("Attempted to call an sync close on an async stream.")
+    if not response.is_closed:
+        response.is_closed = True
+        stream.close()
+
+
+async def aclose_inner(response: httpx.Response) -> None:
+    """The async twin of :func:`close_inner`."""
+    if type(response) is not httpx.Response:
+        await response.aclose()
+        return
+    stream = response.stream
+    if not isinstance(stream, httpx.AsyncByteStream):
+        raise RuntimeError("Attempted to call an async close on an sync stream.")
+    if not response.is_closed:
+        response.is_closed = True
+        await stream.aclose()
 
 
 def araw_chunks(response: httpx.Response) -> AsyncIterable[bytes]:

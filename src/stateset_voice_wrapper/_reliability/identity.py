@@ -11,6 +11,7 @@ paths create, which headers carry credentials) come from the generated facts, re
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable, Sequence
 
@@ -95,27 +96,25 @@ def stamp_identity(
     """Fix ``request``'s identity (in its headers); return it, its Idempotency-Key, and
     whether the request already has an attempt header (``X-Request-Attempt``).
 
-    The headers are read in one pass (the identity headers found, every other value kept for
-    the wire check) rather than by a lookup per name: httpx scans the whole list for each.
+    The headers are read in one pass for the identity headers rather than by a lookup per
+    name (httpx scans the whole list for each), and checked in one more (:func:`_settle`).
     """
     headers = request.headers
     if options is not None:
         _apply_extras(request, options)
-    ids: list[bytes] = []
-    keys: list[bytes] = []
-    others: list[bytes] = []
+    ids: tuple[bytes, ...] = ()
+    keys: tuple[bytes, ...] = ()
     attempt_header = False
     for _, lowered, raw_value in header_entries(headers):
-        if lowered == _REQUEST_ID:
-            ids.append(raw_value)
-        elif lowered == _IDEMPOTENCY_KEY:
-            keys.append(raw_value)
-        else:
-            others.append(raw_value)
-            if lowered == _ATTEMPT:
+        if lowered in _STAMPED:
+            if lowered == _REQUEST_ID:
+                ids = (*ids, raw_value)
+            elif lowered == _IDEMPOTENCY_KEY:
+                keys = (*keys, raw_value)
+            else:
                 attempt_header = True
-    given_id = _text(headers, ids)
-    given_key = _text(headers, keys)
+    given_id = _text(headers, ids) if ids else None
+    given_key = _text(headers, keys) if keys else None
     client_request_id = (options.client_request_id if options else None) or given_id
     if client_request_id:
         check_request_id(client_request_id)
@@ -139,15 +138,26 @@ def stamp_identity(
         add_header(headers, HEADER_IDEMPOTENCY_KEY, key)
     elif key and (given_key != key or len(keys) > 1):
         headers[HEADER_IDEMPOTENCY_KEY] = key
-    # The two identity headers were checked above (check_request_id, check_idempotency_key).
-    _check_header_values(headers, others)
-    identity = RequestIdentity(
-        method=request.method,
-        url=request.url,
-        client_request_id=client_request_id,
-        idempotency_key=key or None,
-    )
+    _settle(headers)
+    identity = RequestIdentity(request.method, client_request_id, key or None, request.url)
     return identity, key or None, attempt_header
+
+
+def _settle(headers: httpx.Headers) -> None:
+    """Refuse header values the wire would reject (:func:`_check_header_values`); and when
+    every name and value is printable ASCII, say so: ``headers.encoding = "ascii"`` is what
+    httpx would work out itself on the first read (one more pass over every header, which
+    httpx's cookie handling then makes for each request)."""
+    entries = header_entries(headers)
+    if b"\t".join(map(_VALUE, entries)).translate(None, _GOOD_HEADER_BYTES):
+        _check_header_values(headers)  # raises, naming the header
+    elif b"".join(map(_NAME, entries)).isascii():
+        headers.encoding = "ascii"
+
+
+#: The name and the value of a ``header_entries`` entry (itemgetter: no Python call each).
+_NAME = operator.itemgetter(0)
+_VALUE = operator.itemgetter(2)
 
 
 def stamp_attempt(headers: httpx.Headers, number: int, present: bool) -> None:
@@ -162,6 +172,8 @@ _REQUEST_ID = HEADER_REQUEST_ID.lower().encode("ascii")
 _IDEMPOTENCY_KEY = HEADER_IDEMPOTENCY_KEY.lower().encode("ascii")
 _ATTEMPT = HEADER_ATTEMPT.lower().encode("ascii")
 _IDENTITY = frozenset({_REQUEST_ID, _IDEMPOTENCY_KEY})
+#: The headers :func:`stamp_identity` looks for.
+_STAMPED = frozenset({_REQUEST_ID, _IDEMPOTENCY_KEY, _ATTEMPT})
 
 
 def header_entries(headers: httpx.Headers) -> list[tuple[bytes, bytes, bytes]]:
@@ -189,26 +201,29 @@ def add_header(headers: httpx.Headers, name: str, value: str) -> None:
     if type(entries) is not list:
         headers[name] = value
         return
-    encoding = getattr(headers, "_encoding", None) or "utf-8"
-    names = _UTF8_NAMES.get(name) if encoding == "utf-8" else None
-    if names is not None:
-        entries.append((names[0], names[1], value.encode("utf-8")))
+    encoding = getattr(headers, "_encoding", None)
+    names = _ASCII_NAMES.get(name)
+    if names is not None and encoding in _ASCII_ALIKE and value.isascii():
+        entries.append((names[0], names[1], value.encode("ascii")))
         return
+    encoding = encoding or "utf-8"
     raw_name = name.encode(encoding)
     entries.append((raw_name, raw_name.lower(), value.encode(encoding)))
 
 
-#: The identity headers' names as ``add_header`` encodes them with httpx's default encoding.
-_UTF8_NAMES: dict[str, tuple[bytes, bytes]] = {
-    name: (name.encode("utf-8"), name.encode("utf-8").lower())
+#: Encodings (None: httpx's default, utf-8) in which ASCII text encodes as ASCII. httpx
+#: chooses one of them itself; a caller may set another (``headers.encoding = "utf-16"``).
+_ASCII_ALIKE = frozenset({None, "ascii", "utf-8", "iso-8859-1"})
+
+#: The identity headers' names, encoded (as ASCII, for the encodings of ``_ASCII_ALIKE``).
+_ASCII_NAMES: dict[str, tuple[bytes, bytes]] = {
+    name: (name.encode("ascii"), name.encode("ascii").lower())
     for name in (HEADER_REQUEST_ID, HEADER_IDEMPOTENCY_KEY, HEADER_ATTEMPT)
 }
 
 
-def _text(headers: httpx.Headers, values: list[bytes]) -> str | None:
+def _text(headers: httpx.Headers, values: tuple[bytes, ...]) -> str:
     """A header's values as httpx's ``get`` gives them: decoded, repeated ones joined."""
-    if not values:
-        return None
     raw = values[0] if len(values) == 1 else b", ".join(values)
     return raw.decode("ascii") if raw.isascii() else raw.decode(headers.encoding)
 
@@ -239,16 +254,14 @@ _BAD_HEADER_BYTE = re.compile(rb"[^\t\x20-\x7e]")
 _GOOD_HEADER_BYTES = bytes([0x09, *range(0x20, 0x7F)])
 
 
-def _check_header_values(headers: httpx.Headers, values: list[bytes]) -> None:
+def _check_header_values(headers: httpx.Headers) -> None:
     """Refuse a request whose header values h11 would reject (and then quote, secret and all,
     in its error and in httpcore's DEBUG log): a control or non-ASCII byte anywhere.
 
-    ``values`` are those of every header but the identity ones (checked on their own). One
-    pass over them joined by a tab (an allowed byte) finds whether any is bad; only then is
-    each header looked at, to name it.
+    :func:`_settle` calls it only once one pass over every value (joined by a tab, an allowed
+    byte) has found a bad byte; each header is looked at here, to name it. The identity
+    headers were checked on their own (``check_request_id``, ``check_idempotency_key``).
     """
-    if not b"\t".join(values).translate(None, _GOOD_HEADER_BYTES):
-        return
     for raw_name, lowered, raw_value in header_entries(headers):
         if lowered in _IDENTITY:
             continue
@@ -271,6 +284,12 @@ def is_html(headers: httpx.Headers) -> bool:
     return content_type.startswith("text/html")
 
 
+#: The response headers :class:`AnswerHead` reads; any other is passed over at once.
+_ANSWER_NAMES = frozenset(
+    {b"x-request-id", b"content-type", b"content-encoding", b"idempotent-replayed"}
+)
+
+
 class AnswerHead:
     """The response headers the decisions read, found in one pass over the headers."""
 
@@ -279,6 +298,8 @@ class AnswerHead:
     def __init__(self, headers: httpx.Headers) -> None:
         request_id = content_type = encoding = replayed = None
         for _, lowered, raw_value in header_entries(headers):
+            if lowered not in _ANSWER_NAMES:
+                continue
             if lowered == b"x-request-id":
                 request_id = raw_value if request_id is None else request_id + b", " + raw_value
             elif lowered == b"content-type":

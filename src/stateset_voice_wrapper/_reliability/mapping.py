@@ -97,7 +97,6 @@ class RequestIdentity:
 
     def __init__(
         self,
-        *,
         method: str,
         client_request_id: str,
         idempotency_key: str | None,

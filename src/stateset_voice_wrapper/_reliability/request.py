@@ -25,6 +25,7 @@ from .._shared.errors import (
     APITimeoutError,
     StateSetVoiceError,
 )
+from .._shared.telemetry import instruments
 from .decisions import (
     Decision,
     Outcomes,
@@ -80,13 +81,11 @@ class LogicalRequest:
         self.identity, key, self._attempt_header = stamp_identity(config, request, options)
         self.idempotent = is_idempotent(request.method, key)
         #: Spans and metrics of this request, or None (telemetry off: nothing is imported).
-        self.telemetry = start_telemetry(
-            config.telemetry,
-            request,
-            client_request_id=self.identity.client_request_id,
-            idempotency_key=key,
-            deadline=self.deadline,
-            clock=config.clock,
+        found = instruments(config.telemetry)
+        self.telemetry = (
+            None
+            if found is None
+            else start_telemetry(found, request, self.identity, key, self.deadline, config.clock)
         )
         self._phases = phase_timeouts(self.timeout, request.extensions.get("timeout"))
         self._outcomes = Outcomes()

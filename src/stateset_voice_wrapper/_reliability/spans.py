@@ -166,7 +166,9 @@ class RequestTelemetry:
             span.set_attribute("url.full", self._url_full)
             if self.attempts > 1:
                 span.set_attribute("http.request.resend_count", self.attempts - 1)
-        context = trace.set_span_in_context(span, self.parent)
+        # A no-op tracer (no SDK configured) hands back the parent's own non-recording span:
+        # the parent context already holds it, so no copy of the context is made for it.
+        context = self.parent if span is self.span else trace.set_span_in_context(span, self.parent)
         if _SUPPRESS_HTTP is not None:
             context = otel_context.set_value(_SUPPRESS_HTTP, True, context)
         propagate.inject(request.headers, context=context)

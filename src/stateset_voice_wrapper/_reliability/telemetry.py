@@ -1,8 +1,8 @@
 """What the reliability layer records about a request, decided without OpenTelemetry.
 
-``LogicalRequest`` asks :func:`start_telemetry` for a recorder once per logical request: None
-when telemetry is off (then nothing of OpenTelemetry is ever imported), else a
-:class:`~.spans.RequestTelemetry`. The rest is pure: which contract operation a request is
+``LogicalRequest`` asks ``instruments()`` once per logical request whether telemetry is on for
+it (when it is off, nothing of OpenTelemetry is ever imported), and only then
+:func:`start_telemetry` for its recorder, a :class:`~.spans.RequestTelemetry`. The rest is pure: which contract operation a request is
 (:func:`resolve_operation`, from the facts' path templates), what ``error.type`` an attempt
 gets, and what a span may show of an idempotency key.
 """
@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Final
 
 import httpx
 
-from .._shared.telemetry import instruments
+from .._shared.telemetry import Instruments
 
 if TYPE_CHECKING:
+    from .mapping import RequestIdentity
     from .spans import RequestTelemetry
 
 __all__ = [
@@ -35,22 +36,20 @@ OPERATION_EXTENSION: Final = "stateset_voice.operation"
 
 
 def start_telemetry(
-    wanted: bool | None,
+    found: Instruments,
     request: httpx.Request,
-    *,
-    client_request_id: str,
+    identity: RequestIdentity,
     idempotency_key: str | None,
     deadline: float | None,
     clock: Callable[[], float],
-) -> RequestTelemetry | None:
-    """The recorder of one logical request, or None when telemetry is off for it."""
-    found = instruments(wanted)
-    if found is None:
-        return None
+    /,
+) -> RequestTelemetry:
+    """The recorder of one logical request, for the instruments :func:`instruments` found
+    (the caller asks that first: it is None, and nothing here runs, when telemetry is off)."""
     return _recorder()(
         found,
         request,
-        client_request_id=client_request_id,
+        client_request_id=identity.client_request_id,
         idempotency_key=idempotency_key,
         deadline=deadline,
         clock=clock,

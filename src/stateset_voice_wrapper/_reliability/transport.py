@@ -40,7 +40,15 @@ from .._shared.aio import deadline_scope, scope_expired
 from .._shared.defaults import MAX_RESPONSE_BODY
 from .._shared.errors import StateSetVoiceError
 from . import guard as attempt_guard
-from .bodies import abuffer_body, araw_chunks, buffer_body, raw_chunks, rebuild
+from .bodies import (
+    abuffer_body,
+    aclose_inner,
+    araw_chunks,
+    buffer_body,
+    close_inner,
+    raw_chunks,
+    rebuild,
+)
 from .identity import AnswerHead
 from .mapping import BodyProblem, decode_body
 from .options import ReliabilityConfig, current_overrides
@@ -168,7 +176,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                     try:
                         body = self._read(response, logical)
                     finally:
-                        response.close()
+                        close_inner(response)
                 finally:
                     attempt_guard.leave(token)
                     if context is not None:
@@ -194,14 +202,16 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _read(response: httpx.Response, logical: LogicalRequest) -> bytes:
         chunks = []
         size = 0
+        expires = logical.expires
+        clock = logical.config.clock
         for chunk in raw_chunks(response):
             chunks.append(chunk)
             size += len(chunk)
             if size > MAX_RESPONSE_BODY:
                 raise _TooLarge
-            if logical.expires is not None:
-                logical.check_body_deadline(response)
-        return b"".join(chunks)
+            if expires is not None and clock() >= expires:
+                logical.check_body_deadline(response)  # raises: the deadline has passed
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def close(self) -> None:
         if self._transport is not None:
@@ -250,7 +260,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                         try:
                             body = await self._aread(response, logical)
                         finally:
-                            await response.aclose()
+                            await aclose_inner(response)
                 finally:
                     attempt_guard.leave(token)
                     if context is not None:
@@ -277,14 +287,16 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def _aread(response: httpx.Response, logical: LogicalRequest) -> bytes:
         chunks = []
         size = 0
+        expires = logical.expires
+        clock = logical.config.clock
         async for chunk in araw_chunks(response):
             chunks.append(chunk)
             size += len(chunk)
             if size > MAX_RESPONSE_BODY:
                 raise _TooLarge
-            if logical.expires is not None:
-                logical.check_body_deadline(response)
-        return b"".join(chunks)
+            if expires is not None and clock() >= expires:
+                logical.check_body_deadline(response)  # raises: the deadline has passed
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     async def aclose(self) -> None:
         if self._async_transport is not None:

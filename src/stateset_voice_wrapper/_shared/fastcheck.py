@@ -6,7 +6,7 @@ is answering "valid?" quickly. :func:`fast_validator` turns a response schema in
 (a boolean expression per schema, one function per named component) and compiles it once. The
 message for an invalid body still comes from the closures: a ``False`` here only means "ask the
 full checker", so the fast path decides nothing the full checker would not
-(``tests/test_schema_fast_path.py`` holds the two equal over generated values).
+(``tests/test_hot_path.py`` holds the two equal over generated values).
 
 It reads exactly the keywords the lenient checker reads: ``$ref``, ``anyOf``/``oneOf``,
 ``allOf``, ``type``, ``format: date-time``, ``properties``/``required`` and ``items``.
@@ -76,6 +76,37 @@ _PLAIN_OBJECT_KEYS: Final = frozenset(
 _COMPOUND: Final = frozenset({"$ref", "anyOf", "oneOf", "allOf", "properties", "required", "items"})
 
 
+def _is_datetime(schema: Mapping[str, Any]) -> bool:
+    """``{type: string, format: date-time}`` and nothing else the checks read."""
+    return (
+        schema.get("type") == "string"
+        and schema.get("format") == "date-time"
+        and _READ_KEYWORDS.isdisjoint(set(schema) - {"type", "format"})
+    )
+
+
+def _datetime_or_null(schema: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The date-time schema of ``anyOf``/``oneOf`` ``[date-time, {type: null}]`` (either
+    order, nothing else read beside it), else None."""
+    if not _READ_KEYWORDS.isdisjoint(set(schema) - {"anyOf", "oneOf"}):
+        return None
+    if ("anyOf" in schema) == ("oneOf" in schema):
+        return None
+    options = schema.get("anyOf", schema.get("oneOf"))
+    if not isinstance(options, (list, tuple)) or len(options) != 2:
+        return None
+    nulls = [o for o in options if dict(o) == {"type": "null"}]
+    dates = [o for o in options if _is_datetime(o)]
+    return dates[0] if len(nulls) == 1 and len(dates) == 1 else None
+
+
+#: Every keyword the checks read (``$ref`` included): a schema with none of them beside the
+#: ones a statement form handles is exactly what that form checks.
+_READ_KEYWORDS: Final = frozenset(
+    {"$ref", "anyOf", "oneOf", "allOf", "type", "format", "properties", "required", "items"}
+)
+
+
 class _Generator:
     """Python source for the schemas of one API, one function per component it reaches."""
 
@@ -124,28 +155,44 @@ class _Generator:
             f"def {name}(v0):",
             "    if not (type(v0) is dict or isinstance(v0, _Mapping)):",
             f"        return {'type' not in schema}",
+            "    try:",
         ]
-        if required:
-            lines.append("    try:")
-            for key in required:
-                sub = properties.get(key)
-                test = "True" if sub is None else self.expression(sub, "v1", 1)
-                lines.append(f"        v1 = v0[{key!r}]")
-                if test != "True":
-                    lines += [f"        if not {test}:", "            return False"]
-            lines += ["    except KeyError:", "        return False"]
+        for key in required:
+            lines.append(f"        v1 = v0[{key!r}]")
+            sub = properties.get(key)
+            if sub is not None:
+                lines += self._statements(sub, "v1", "        ")
         for key, sub in properties.items():
             if key in required:
                 continue
-            test = self.expression(sub, "v1", 1)
-            if test != "True":
-                lines += [
-                    f"    v1 = v0.get({key!r}, _ABSENT)",
-                    f"    if v1 is not _ABSENT and not {test}:",
-                    "        return False",
-                ]
-        lines.append("    return True")
+            body = self._statements(sub, "v1", "            ")
+            if body:
+                lines += [f"        v1 = v0.get({key!r}, _ABSENT)", "        if v1 is not _ABSENT:"]
+                lines += body
+        lines += ["    except (KeyError, ValueError):", "        return False", "    return True"]
         return "\n".join(lines) + "\n"
+
+    def _statements(self, schema: Mapping[str, Any], v: str, indent: str) -> list[str]:
+        """Statements returning False when ``v`` fails ``schema`` (nothing when any value
+        passes). Inside the function's ``try``: a missing required property (KeyError) or a
+        date-time ``fromisoformat`` cannot read (ValueError) means "invalid", so a date-time
+        is read in place, not through a call per value. Other schemas are one expression."""
+        if _is_datetime(schema):
+            return [
+                f"{indent}if not isinstance({v}, str):",
+                f"{indent}    return False",
+                f"{indent}_fromisoformat({v})",
+            ]
+        options = _datetime_or_null(schema)
+        if options is not None:
+            return [
+                f"{indent}if {v} is not None:",
+                *self._statements(options, v, indent + "    "),
+            ]
+        test = self.expression(schema, v, 1)
+        if test == "True":
+            return []
+        return [f"{indent}if not {test}:", f"{indent}    return False"]
 
     def expression(self, schema: Mapping[str, Any], v: str, depth: int) -> str:
         """A boolean expression over the variable ``v``: does it pass ``schema``?"""
@@ -218,6 +265,7 @@ def fast_validator(
         "_Mapping": Mapping,
         "_ABSENT": _ABSENT,
         "_datetime_ok": _datetime_ok,
+        "_fromisoformat": _fromisoformat,
     }
     # The source is built above from the contract's facts (names are repr()-quoted), never
     # from a server's answer.

@@ -222,8 +222,12 @@ def instruments(wanted: bool | None = None) -> Instruments | None:
     ``wanted`` is a client's own setting (``ReliabilityConfig.telemetry``): True or False
     decides, None defers to the process setting.
     """
-    if wanted is False or (wanted is None and not telemetry_enabled()):
+    if wanted is False:
         return None
+    if wanted is None:
+        enabled = _State.enabled  # read first: this runs on every request
+        if enabled is False or (enabled is None and not telemetry_enabled()):
+            return None
     found = _State.instruments
     if found is None:
         with _State.lock:

@@ -385,13 +385,21 @@ _TIMEOUT = st.one_of(st.none(), st.floats(min_value=0, max_value=100, allow_nan=
 def test_phase_timeouts_written_out_are_the_smallest_of_each_pair(
     own: tuple[float | None, ...], outer: dict[str, float | None] | None
 ) -> None:
-    """``phase_timeouts`` compares each phase by hand; it gives ``min_timeout`` of each pair."""
+    """``phase_timeouts`` compares each phase by hand and keeps its answers; it gives
+    ``min_timeout`` of each pair, computed and kept, for a timeout object kept alive and for
+    fresh ones (which may reuse a dead one's ``id``)."""
     from stateset_voice_wrapper._reliability.policy import min_timeout, phase_timeouts
 
     timeout = httpx.Timeout(connect=own[0], read=own[1], write=own[2], pool=own[3])
     phases = ("connect", "read", "write", "pool")
     expected = tuple(min_timeout(getattr(timeout, p), (outer or {}).get(p), None) for p in phases)
     assert phase_timeouts(timeout, outer) == expected
+    assert phase_timeouts(timeout, None if outer is None else dict(outer)) == expected  # kept
+    for other in (own[::-1], (1.0, 2.0, 3.0, 4.0)):
+        fresh = httpx.Timeout(connect=other[0], read=other[1], write=other[2], pool=other[3])
+        wanted = tuple(min_timeout(getattr(fresh, p), (outer or {}).get(p), None) for p in phases)
+        assert phase_timeouts(fresh, outer) == wanted
+        del fresh
 
 
 @settings(max_examples=500, deadline=None)

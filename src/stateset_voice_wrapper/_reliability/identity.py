@@ -92,9 +92,9 @@ def _needs_idempotency_key(path: str) -> bool:
 
 def stamp_identity(
     config: ReliabilityConfig, request: httpx.Request, options: RequestOverrides | None
-) -> tuple[RequestIdentity, str | None, bool]:
-    """Fix ``request``'s identity (in its headers); return it, its Idempotency-Key, and
-    whether the request already has an attempt header (``X-Request-Attempt``).
+) -> tuple[RequestIdentity, str | None]:
+    """Fix ``request``'s identity (in its headers) and number it as attempt 1
+    (``X-Request-Attempt``); return the identity and the Idempotency-Key.
 
     The headers are read in one pass for the identity headers rather than by a lookup per
     name (httpx scans the whole list for each), and checked in one more (:func:`_settle`).
@@ -138,9 +138,13 @@ def stamp_identity(
         add_header(headers, HEADER_IDEMPOTENCY_KEY, key)
     elif key and (given_key != key or len(keys) > 1):
         headers[HEADER_IDEMPOTENCY_KEY] = key
+    if attempt_header:
+        headers[HEADER_ATTEMPT] = "1"
+    else:
+        add_header(headers, HEADER_ATTEMPT, "1")
     _settle(headers)
     identity = RequestIdentity(request.method, client_request_id, key or None, request.url)
-    return identity, key or None, attempt_header
+    return identity, key or None
 
 
 def _settle(headers: httpx.Headers) -> None:
@@ -160,12 +164,10 @@ _NAME = operator.itemgetter(0)
 _VALUE = operator.itemgetter(2)
 
 
-def stamp_attempt(headers: httpx.Headers, number: int, present: bool) -> None:
-    """Number an attempt (``X-Request-Attempt``); ``present``: the request came with one."""
-    if number == 1 and not present:
-        add_header(headers, HEADER_ATTEMPT, "1")
-    else:
-        headers[HEADER_ATTEMPT] = str(number)
+def stamp_attempt(headers: httpx.Headers, number: int) -> None:
+    """Number a later attempt (``X-Request-Attempt``; :func:`stamp_identity` numbers the
+    first)."""
+    headers[HEADER_ATTEMPT] = str(number)
 
 
 _REQUEST_ID = HEADER_REQUEST_ID.lower().encode("ascii")

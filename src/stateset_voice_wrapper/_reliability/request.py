@@ -78,7 +78,7 @@ class LogicalRequest:
             self.records = options.records
         self.started = config.clock()
         self.expires = None if self.deadline is None else self.started + self.deadline
-        self.identity, key, self._attempt_header = stamp_identity(config, request, options)
+        self.identity, key = stamp_identity(config, request, options)
         self.idempotent = is_idempotent(request.method, key)
         #: Spans and metrics of this request, or None (telemetry off: nothing is imported).
         found = instruments(config.telemetry)
@@ -163,7 +163,8 @@ class LogicalRequest:
         if remaining is not None and remaining <= 0:
             remaining = self.time_left()  # raises
         request = self.request
-        stamp_attempt(request.headers, len(self._outcomes) + 1, self._attempt_header)
+        if self._outcomes:  # the first attempt's number is stamped with the identity
+            stamp_attempt(request.headers, len(self._outcomes) + 1)
         request.extensions["timeout"] = capped_timeouts(self._phases, remaining)
         self.attempt_started = self.config.clock()
         return request

@@ -321,3 +321,46 @@ def test_with_no_sdk_the_callers_trace_context_still_reaches_the_server(
     assert [r.headers["traceparent"] for r in seen] == [
         "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     ] * 2
+
+
+class _BrokenPropagator:
+    """A text-map propagator whose inject fails, as a buggy custom one might."""
+
+    fields: frozenset[str] = frozenset({"x-broken"})
+
+    def inject(self, carrier: Any, context: Any = None, setter: Any = None) -> None:
+        raise UnicodeEncodeError("ascii", "é", 0, 1, "a header value it cannot encode")
+
+    def extract(self, carrier: Any, context: Any = None, getter: Any = None) -> Any:
+        return context
+
+
+def test_a_failing_propagator_is_a_typed_error_and_leaves_nothing_behind(
+    exported: Exported, httpserver: HTTPServer, flavour: Flavour
+) -> None:
+    """A propagator that raises while the attempt's trace context is injected ends the call
+    with a StateSetVoiceError carrying the key, not the propagator's own exception; nothing is
+    sent, the attempt's span is ended with its error, and neither the deadline guard nor an
+    OpenTelemetry context is left attached."""
+    from opentelemetry import context as otel_context
+    from opentelemetry import propagate
+
+    from stateset_voice_wrapper import StateSetVoiceError
+    from stateset_voice_wrapper._reliability import guard
+
+    flaky_make_call(httpserver, failures=0)
+    before = otel_context.get_current()
+    saved = propagate.get_global_textmap()
+    propagate.set_global_textmap(_BrokenPropagator())  # type: ignore[arg-type]
+    try:
+        with pytest.raises(StateSetVoiceError) as caught:
+            create(flavour, httpserver)
+    finally:
+        propagate.set_global_textmap(saved)
+    assert type(caught.value).__name__ == "APIConnectionError"
+    assert caught.value.idempotency_key == BUSINESS_KEY
+    assert httpserver.log == []
+    assert guard.current_guard() is None
+    assert otel_context.get_current() == before
+    clients = [s for s in exported.finished() if s.kind is SpanKind.CLIENT]
+    assert [s.attributes["error.type"] for s in clients] == ["UnicodeEncodeError"]  # type: ignore[index]

@@ -159,6 +159,9 @@ class RequestTelemetry:
         span = self.instruments.tracer.start_span(
             self.client_span_name, context=self.parent, kind=SpanKind.CLIENT
         )
+        # Kept at once: if a propagator fails below, the attempt's end still ends this span.
+        self.attempt_span = span
+        self.attempt_began = self.clock()
         if span.is_recording():
             if self._url_full is None:
                 self._url_full = redact_url(str(request.url))
@@ -172,8 +175,6 @@ class RequestTelemetry:
         if _SUPPRESS_HTTP is not None:
             context = otel_context.set_value(_SUPPRESS_HTTP, True, context)
         propagate.inject(request.headers, context=context)
-        self.attempt_span = span
-        self.attempt_began = self.clock()
         return otel_context.attach(context)
 
     @staticmethod

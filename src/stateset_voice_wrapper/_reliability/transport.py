@@ -168,9 +168,11 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             head: httpx.Response | None = None
             body = decoded = b""
             token = attempt_guard.enter(guard)
-            context = None if telemetry is None else telemetry.attempt_started(attempt)
+            context = None
             try:
                 try:
+                    if telemetry is not None:  # inside: a failing propagator is a typed error
+                        context = telemetry.attempt_started(attempt)
                     response = inner.handle_request(attempt)
                     head = response
                     try:
@@ -251,9 +253,11 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             body = decoded = b""
             scope: object = None
             token = attempt_guard.enter(guard)
-            context = None if telemetry is None else telemetry.attempt_started(attempt)
+            context = None
             try:
                 try:
+                    if telemetry is not None:  # inside: a failing propagator is a typed error
+                        context = telemetry.attempt_started(attempt)
                     with deadline_scope(logical.remaining()) as scope:
                         response = await inner.handle_async_request(attempt)
                         head = response

@@ -436,6 +436,28 @@ def main() -> None:
                 )
             )
 
+        # The same in bytecodes, which do not move with the machine (benchmarks/opcodes.py).
+        opcodes: Callable[[str, int], dict[str, float]] = importlib.import_module("opcodes").count
+        bytecodes = {
+            variant: sum(opcodes(variant, 200).values()) for variant in ("plain", "layered")
+        }
+        rows.append(
+            (
+                "… the same in bytecodes executed per GET (benchmarks/opcodes.py)",
+                f"+{bytecodes['layered'] - bytecodes['plain']:.0f}",
+                f"{bytecodes['plain']:.0f} → {bytecodes['layered']:.0f}",
+            )
+        )
+        if "telemetry" in memory:
+            with_telemetry = sum(opcodes("telemetry", 200).values())
+            rows.append(
+                (
+                    "… telemetry on, in bytecodes (added to the line above)",
+                    f"+{with_telemetry - bytecodes['layered']:.0f}",
+                    f"{bytecodes['layered']:.0f} → {with_telemetry:.0f}",
+                )
+            )
+
         # -- async throughput at concurrency 64 --------------------------------------------
         raw_rps: list[float] = []
         wrapped_rps: list[float] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,7 +20,12 @@ import stateset_voice_facts as facts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stateset_voice_wrapper import ReliabilityConfig, ReliableTransport, RetryBudget
+from stateset_voice_wrapper import (
+    ReliabilityConfig,
+    ReliableTransport,
+    RetryBudget,
+    StateSetVoiceError,
+)
 from stateset_voice_wrapper._shared.errors import InvalidParameterError
 from stateset_voice_wrapper._shared.fastcheck import fast_validator
 from stateset_voice_wrapper._shared.schema import _compiler
@@ -109,6 +115,10 @@ RESPONSE_SCHEMAS = [
     for op in facts.OPERATIONS.values()
     for response in op["responses"].values()
     if response["schema"] is not None
+] + [  # every component as a top-level schema: a contract change may make any one a response
+    (api, {"$ref": name})
+    for api, schemas in sorted(facts.SCHEMAS.items())
+    for name in sorted(schemas)
 ]
 
 
@@ -424,13 +434,13 @@ def test_the_header_byte_pass_finds_what_the_search_finds(values: list[bytes]) -
         max_size=4,
     )
 )
-def test_settling_the_headers_says_the_encoding_httpx_would_work_out(
+def test_settling_the_headers_refuses_a_bad_value_and_changes_nothing_else(
     given_headers: list[tuple[str, str]],
 ) -> None:
-    """After stamping, a request whose every name and value is printable ASCII is told its
-    encoding is ``ascii`` (what httpx works out on its first read, and what its cookie
-    handling would work out on every response); a value with a bad byte is refused; any
-    other request is left for httpx to work out."""
+    """The one pass over every value (``itemgetter`` and ``translate``) refuses a request
+    exactly when a value has a control or non-ASCII byte, and leaves any other request as it
+    was: its list, and the encoding httpx works out for it (a header written later, such as a
+    propagator's, is encoded as httpx would encode it)."""
     from stateset_voice_wrapper._reliability.identity import _settle
 
     raw = [(k.encode("utf-8"), v.encode("utf-8")) for k, v in given_headers]
@@ -442,5 +452,90 @@ def test_settling_the_headers_says_the_encoding_httpx_would_work_out(
             _settle(headers)
         return
     _settle(headers)
-    assert headers.encoding == fresh.encoding
-    assert list(headers.multi_items()) == list(fresh.multi_items())
+    assert headers._list == fresh._list
+    assert headers._encoding is None  # still httpx's to work out
+    headers["x-later"] = fresh["x-later"] = "Zürich"
+    assert headers.raw == fresh.raw
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "array", "items": {"type": "object"}},
+        {"type": "object", "properties": {"n": {"description": "anything"}}},
+        {"type": "object"},
+    ],
+    ids=["array-of-free-objects", "unconstrained-property", "bare-object"],
+)
+def test_a_schema_with_nothing_to_check_inside_compiles_and_answers_as_the_full_checker(
+    schema: dict[str, Any],
+) -> None:
+    """An object schema whose properties constrain nothing generates no statements: the
+    generated function is then a plain ``return True`` (an empty ``try`` would not compile)."""
+    fast = fast_validator(facts.SCHEMAS["public"], schema)
+    full = _compiler("public", False).compile(schema)
+    values: list[Any] = [{}, {"n": 1}, [], [{}], [{"n": [1]}], 3, "x", None]
+    for value in values:
+        assert fast(value) == (full(value, "response") is None), value
+
+
+class _Chunks(httpx.SyncByteStream):
+    def __init__(self, *chunks: Any) -> None:
+        self.chunks = chunks
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from self.chunks
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        (memoryview(b'{"ok":true}'),),
+        (bytearray(b'{"ok":true}'),),
+        (b'{"ok"', memoryview(b":true}")),
+    ],
+    ids=["memoryview", "bytearray", "mixed"],
+)
+def test_an_inner_stream_of_any_bytes_like_chunks_is_handed_on_as_bytes(chunks: Any) -> None:
+    """The transport joins what the inner stream yields into ``bytes``, whatever bytes-like
+    objects the chunks are (a custom transport's stream), so the caller's ``.content`` and
+    ``.json()`` read bytes."""
+    transport = ReliableTransport(
+        transport=httpx.MockTransport(lambda _: httpx.Response(200, stream=_Chunks(*chunks)))
+    )
+    with httpx.Client(base_url="http://bench.local", transport=transport) as client:
+        response = client.get("/x")
+    assert type(response.content) is bytes
+    assert response.json() == {"ok": True}
+
+
+def test_an_inner_stream_of_text_chunks_is_a_typed_error() -> None:
+    transport = ReliableTransport(
+        transport=httpx.MockTransport(lambda _: httpx.Response(200, stream=_Chunks("text"))),
+        max_retries=0,
+    )
+    with (
+        httpx.Client(base_url="http://bench.local", transport=transport) as client,
+        pytest.raises(StateSetVoiceError),
+    ):
+        client.get("/x")
+
+
+def test_a_timeout_changed_between_requests_is_the_one_the_next_request_uses() -> None:
+    """``httpx.Timeout`` can be changed in place; each request works out its phases afresh."""
+    seen: list[Any] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(dict(request.extensions["timeout"]))
+        return httpx.Response(200)
+
+    timeout = httpx.Timeout(10.0)
+    transport = ReliableTransport(
+        config=ReliabilityConfig(timeout=timeout, deadline=None),
+        transport=httpx.MockTransport(handler),
+    )
+    with httpx.Client(base_url="http://bench.local", transport=transport, timeout=30.0) as c:
+        c.get("/x")
+        timeout.read = 1.0
+        c.get("/x")
+    assert [phases["read"] for phases in seen] == [10.0, 1.0]

@@ -27,6 +27,7 @@ from stateset_voice_wrapper import (
     InternalServerError,
     RateLimitError,
     ReliabilityConfig,
+    ReliableTransport,
     RetryBudget,
     configure_telemetry,
 )
@@ -364,3 +365,39 @@ def test_a_failing_propagator_is_a_typed_error_and_leaves_nothing_behind(
     assert otel_context.get_current() == before
     clients = [s for s in exported.finished() if s.kind is SpanKind.CLIENT]
     assert [s.attributes["error.type"] for s in clients] == ["UnicodeEncodeError"]  # type: ignore[index]
+
+
+class _TenantPropagator:
+    """A propagator writing a header that is not ASCII (as some custom ones do)."""
+
+    fields: frozenset[str] = frozenset({"x-tenant"})
+
+    def inject(self, carrier: Any, context: Any = None, setter: Any = None) -> None:
+        carrier["x-tenant"] = "Zürich"
+
+    def extract(self, carrier: Any, context: Any = None, getter: Any = None) -> Any:
+        return context
+
+
+def test_a_header_a_propagator_writes_is_encoded_as_httpx_encodes_it(exported: Exported) -> None:
+    """The transport leaves the request's header encoding to httpx, so a propagator's header
+    written after the identity is stamped goes out as httpx would encode it (UTF-8 here)."""
+    from opentelemetry import propagate
+
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    saved = propagate.get_global_textmap()
+    propagate.set_global_textmap(_TenantPropagator())  # type: ignore[arg-type]
+    try:
+        transport = ReliableTransport(
+            config=quiet(telemetry=True), transport=httpx.MockTransport(handler)
+        )
+        with httpx.Client(base_url="http://bench.local", transport=transport) as client:
+            assert client.get("/api/v1/call-logs").status_code == 200
+    finally:
+        propagate.set_global_textmap(saved)
+    assert (b"x-tenant", "Zürich".encode()) in seen[0].headers.raw

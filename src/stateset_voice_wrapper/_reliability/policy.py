@@ -1,8 +1,7 @@
 """Retry policy as pure functions: what may be retried, and after how long.
 
-Nothing here does I/O or reads a clock (``phase_timeouts`` memoises its answer); the sync and
-async transports share it, and the tests exercise it without a network. See
-``docs/reliability.md`` for the reasoning behind each rule.
+Nothing here does I/O or reads a clock; the sync and async transports share it, and the tests
+exercise it without a network. See ``docs/reliability.md`` for the reasoning behind each rule.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Any
 
 import httpx
 
@@ -139,37 +137,9 @@ PhaseTimeouts = tuple[float | None, float | None, float | None, float | None]
 
 def phase_timeouts(own: httpx.Timeout, outer: Mapping[str, float | None] | None) -> PhaseTimeouts:
     """Each phase's timeout before the deadline: the smaller of the transport's (or the
-    request_options block's) and the one the httpx client put on the request.
-
-    An httpx client puts the same four values on every request it sends, so the answer is
-    kept per (timeout, those values): the timeout object itself is kept with it, so an ``id``
-    reused by a new object is never taken for the old one.
-    """
+    request_options block's) and the one the httpx client put on the request."""
     if not outer:
         return (own.connect, own.read, own.write, own.pool)
-    key = (
-        id(own),
-        outer.get("connect"),
-        outer.get("read"),
-        outer.get("write"),
-        outer.get("pool"),
-    )
-    found = _PHASES.get(key)
-    if found is not None and found[0] is own:
-        return found[1]
-    phases = _smaller_phases(own, outer)
-    if len(_PHASES) >= _PHASES_LIMIT:
-        _PHASES.clear()
-    _PHASES[key] = (own, phases)
-    return phases
-
-
-#: phase_timeouts' answers; bounded (emptied when full), in memory only.
-_PHASES: dict[tuple[Any, ...], tuple[httpx.Timeout, PhaseTimeouts]] = {}
-_PHASES_LIMIT = 64
-
-
-def _smaller_phases(own: httpx.Timeout, outer: Mapping[str, float | None]) -> PhaseTimeouts:
     # The smaller of each pair (None: no limit), written out: it runs on every request.
     connect, read, write, pool = own.connect, own.read, own.write, own.pool
     value = outer.get("connect")

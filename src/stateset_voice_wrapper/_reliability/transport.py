@@ -213,7 +213,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 raise _TooLarge
             if expires is not None and clock() >= expires:
                 logical.check_body_deadline(response)  # raises: the deadline has passed
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return b"".join(chunks)
 
     def close(self) -> None:
         if self._transport is not None:
@@ -300,7 +300,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 raise _TooLarge
             if expires is not None and clock() >= expires:
                 logical.check_body_deadline(response)  # raises: the deadline has passed
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return b"".join(chunks)
 
     async def aclose(self) -> None:
         if self._async_transport is not None:

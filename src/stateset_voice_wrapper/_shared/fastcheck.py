@@ -169,7 +169,14 @@ class _Generator:
             if body:
                 lines += [f"        v1 = v0.get({key!r}, _ABSENT)", "        if v1 is not _ABSENT:"]
                 lines += body
-        lines += ["    except (KeyError, ValueError):", "        return False", "    return True"]
+        if lines[-1] == "    try:":  # nothing to check inside: no try at all
+            lines[-1] = "    return True"
+        else:
+            lines += [
+                "    except (KeyError, ValueError):",
+                "        return False",
+                "    return True",
+            ]
         return "\n".join(lines) + "\n"
 
     def _statements(self, schema: Mapping[str, Any], v: str, indent: str) -> list[str]:

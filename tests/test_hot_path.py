@@ -539,3 +539,39 @@ def test_a_timeout_changed_between_requests_is_the_one_the_next_request_uses() -
         timeout.read = 1.0
         c.get("/x")
     assert [phases["read"] for phases in seen] == [10.0, 1.0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    given_headers=st.lists(
+        st.tuples(
+            st.text(alphabet="AbX-é\x7f", min_size=1, max_size=6),
+            st.text(alphabet="ab1 é\t\x01", max_size=6),
+        ),
+        max_size=4,
+    ),
+    chosen=st.sampled_from([None, "utf-8", "latin-1"]),
+)
+def test_settling_the_encoding_works_it_out_as_httpx_does(
+    given_headers: list[tuple[str, str]], chosen: str | None
+) -> None:
+    """``settle_encoding`` (run as an answer is handed back) gives the headers the encoding
+    httpx would work out on its first read, and leaves one already worked out or chosen."""
+    from stateset_voice_wrapper._reliability.identity import settle_encoding
+
+    raw = [(k.encode("utf-8"), v.encode("utf-8")) for k, v in given_headers]
+    headers, fresh = httpx.Headers(raw), httpx.Headers(raw)
+    if chosen is not None:
+        headers.encoding = fresh.encoding = chosen
+    settle_encoding(headers)
+    assert headers._list == fresh._list
+    assert headers.encoding == fresh.encoding
+    assert list(headers.multi_items()) == list(fresh.multi_items())
+
+
+def test_a_returned_request_has_the_encoding_httpx_works_out() -> None:
+    transport = ReliableTransport(transport=httpx.MockTransport(lambda _: httpx.Response(200)))
+    with httpx.Client(base_url="http://bench.local", transport=transport) as client:
+        response = client.get("/x", headers={"X-Note": "plain"})
+    headers = response.request.headers
+    assert headers.encoding == httpx.Headers(headers.raw).encoding == "ascii"

@@ -37,6 +37,7 @@ __all__ = [
     "is_html",
     "normalise_path",
     "path_matcher",
+    "settle_encoding",
     "stamp_attempt",
     "stamp_identity",
 ]
@@ -157,7 +158,26 @@ def _settle(headers: httpx.Headers) -> None:
         _check_header_values(headers)  # raises, naming the header
 
 
-#: The value of a ``header_entries`` entry (itemgetter: no Python call for each).
+def settle_encoding(headers: httpx.Headers) -> None:
+    """As a request's answer is handed back: work out its headers' encoding as httpx does on
+    its first read, when nobody has yet, and say so.
+
+    httpx's client reads the request's headers next (its cookie jar copies them into a
+    ``urllib`` request), and would work the encoding out there, at a cost that grows with the
+    headers the layer added; the answer is the same (``ascii`` when every name and value is
+    ASCII; otherwise it is left to httpx). Done only now, after every header of every attempt
+    was written, so a header written later in the request (a propagator's) is encoded as httpx
+    encodes it.
+    """
+    if getattr(headers, "_encoding", True) is not None:
+        return  # worked out already, or chosen by the caller, or not httpx's Headers
+    entries = header_entries(headers)
+    if b"".join(map(_NAME, entries)).isascii() and b"".join(map(_VALUE, entries)).isascii():
+        headers.encoding = "ascii"
+
+
+#: The name and the value of a ``header_entries`` entry (itemgetter: no Python call each).
+_NAME = operator.itemgetter(0)
 _VALUE = operator.itemgetter(2)
 
 

@@ -49,7 +49,7 @@ from .bodies import (
     raw_chunks,
     rebuild,
 )
-from .identity import AnswerHead
+from .identity import AnswerHead, settle_encoding
 from .mapping import BodyProblem, decode_body
 from .options import ReliabilityConfig, current_overrides
 from .request import Decision, LogicalRequest, Raise, Return
@@ -195,6 +195,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             else:
                 decision, decoded = _decide(logical, response, body)
             if isinstance(decision, Return):
+                settle_encoding(request.headers)
                 return rebuild(decision.response, body, request, decoded)
             if isinstance(decision, Raise):
                 raise decision.error from decision.cause
@@ -282,6 +283,7 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             else:
                 decision, decoded = _decide(logical, response, body)
             if isinstance(decision, Return):
+                settle_encoding(request.headers)
                 return rebuild(decision.response, body, request, decoded)
             if isinstance(decision, Raise):
                 raise decision.error from decision.cause

@@ -140,11 +140,13 @@ class _Generator:
     def _function(self, name: str, schema: Mapping[str, Any]) -> str:
         """The source of the function ``name`` checking ``schema``.
 
-        A plain object schema (the shape of nearly every response) becomes statements: each
-        required property is read by subscript inside one ``try`` (a missing one raises
+        A plain object schema (the shape of nearly every response) becomes statements inside
+        one ``try``: each required property is read by subscript (a missing one raises
         KeyError, which means "invalid"; no other subscript is generated at this level) and
-        tested at once; each optional one is read with ``.get``. Anything else is one
-        boolean expression.
+        tested at once, each optional one is read with ``.get``, and a date-time is read with
+        ``fromisoformat`` in place (a ValueError means "invalid"; nothing else generated here
+        raises one). With nothing to test, the function just returns True. Anything else is
+        one boolean expression.
         """
         if not _PLAIN_OBJECT_KEYS.issuperset(schema) or schema.get("type", "object") != "object":
             return f"def {name}(v0):\n    return {self.expression(schema, 'v0', 0)}\n"

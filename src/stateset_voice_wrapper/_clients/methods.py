@@ -10,6 +10,7 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeVar
 
+from .._reliability.checks import check_header_map, check_query_map
 from .._reliability.options import RequestOptions
 from .._shared.errors import InvalidParameterError
 
@@ -46,6 +47,9 @@ def check_options(method_name: str, options: Mapping[str, Any]) -> None:
             f"{method_name}() got unexpected keyword argument(s): {', '.join(sorted(unknown))};"
             f" besides its parameters it takes {', '.join(sorted(_OPTION_NAMES))}"
         )
+    # Checked here, where httpx would otherwise raise its own UnicodeEncodeError for them.
+    check_header_map("extra_headers", options.get("extra_headers"))
+    check_query_map("extra_query", options.get("extra_query"))
 
 
 def arguments_of(frame_locals: Mapping[str, Any]) -> dict[str, Any]:

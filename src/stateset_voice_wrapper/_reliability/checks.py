@@ -21,6 +21,8 @@ from .._shared.validate import (
 
 __all__ = [
     "a_callable",
+    "check_header_map",
+    "check_query_map",
     "header_map",
     "instance_of",
     "non_negative_int",
@@ -108,29 +110,36 @@ def optional_request_id(_: object, attribute: attrs.Attribute[str | None], value
         check_request_id(value)
 
 
-def header_map(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+def check_header_map(what: str, value: object) -> None:
+    """Refuse headers (``what``: the option's name) the wire would reject or httpx could not
+    encode: a name that is not an HTTP token, a value with a control or non-ASCII character."""
     if value is None:
         return
     if not isinstance(value, Mapping):
-        raise InvalidParameterError(
-            f"{attribute.name} must be a mapping, got {type(value).__name__}"
-        )
+        raise InvalidParameterError(f"{what} must be a mapping, got {type(value).__name__}")
     for name, item in value.items():
         if not isinstance(name, str) or not _TOKEN.fullmatch(name):
-            raise InvalidParameterError(f"{attribute.name} has an invalid header name {name!r}")
-        check_header_value(f"{attribute.name}[{name!r}]", item, max_length=_MAX_HEADER_VALUE)
+            raise InvalidParameterError(f"{what} has an invalid header name {name!r}")
+        check_header_value(f"{what}[{name!r}]", item, max_length=_MAX_HEADER_VALUE)
+
+
+def check_query_map(what: str, value: object) -> None:
+    """Refuse query parameters (``what``: the option's name) that are not strings to strings."""
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise InvalidParameterError(f"{what} must be a mapping, got {type(value).__name__}")
+    for name, item in value.items():
+        if not isinstance(name, str) or not isinstance(item, str):
+            raise InvalidParameterError(f"{what} maps strings to strings")
+
+
+def header_map(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    check_header_map(attribute.name, value)
 
 
 def query_map(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is None:
-        return
-    if not isinstance(value, Mapping):
-        raise InvalidParameterError(
-            f"{attribute.name} must be a mapping, got {type(value).__name__}"
-        )
-    for name, item in value.items():
-        if not isinstance(name, str) or not isinstance(item, str):
-            raise InvalidParameterError(f"{attribute.name} maps strings to strings")
+    check_query_map(attribute.name, value)
 
 
 #: An HTTP header name (RFC 9110 token).

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, Self, TypeVar
 
 import httpx
 
+from ..._reliability.checks import check_header_map, check_query_map
 from ..._reliability.options import (
     ReliabilityConfig,
     RequestOptions,
@@ -152,6 +153,7 @@ class AsyncClientBase:
         headers: Mapping[str, str] | None,
     ) -> None:
         self.base_url = resolve_base_url(base_url)
+        check_header_map("headers", headers)
         self._config = build_config(
             reliability, timeout=timeout, deadline=deadline, max_retries=max_retries, limits=limits
         )
@@ -200,6 +202,8 @@ class AsyncClientBase:
             patient = voice.with_options(deadline=120.0, max_retries=5)
             patient.call_logs.get("call_01J...")
         """
+        check_header_map("extra_headers", extra_headers)
+        check_query_map("extra_query", extra_query)
         given: dict[str, Any] = {
             "timeout": timeout,
             "deadline": deadline,

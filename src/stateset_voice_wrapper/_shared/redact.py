@@ -21,12 +21,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
-
-# Each pattern is compiled on its first use (``functools.cache``), not at import: compiling
-# all of them took about 2 ms of the package's import, and most processes redact nothing.
+from collections.abc import Callable, Iterable
 
 __all__ = ["mask_number", "mask_phone_numbers", "redact", "redact_credentials", "redact_url"]
+
+
+def _lazy(source: str) -> Callable[[], re.Pattern[str]]:
+    """The pattern ``source``, compiled on its first use, not at import: compiling every
+    pattern here took about 2 ms of the package's import, and most processes redact nothing."""
+    return functools.cache(lambda: re.compile(source))
+
 
 # A candidate number: an optional international prefix, then groups of digits joined by the
 # separators people write. The lookarounds keep digits glued to a word (IDs like ``call_0123``,
@@ -38,45 +42,26 @@ _SEP = r"(?:[ \t.\-/]|%20|%2[dDfF])"
 _OPEN = r"(?:\(|%28)"
 _CLOSE = r"(?:\)|%29)"
 
-
-@functools.cache
-def _candidate() -> re.Pattern[str]:
-    return re.compile(
-        r"(?:(?P<prefix>\+|%2[bB])|(?<![\w.+%])(?P<zeros>00(?=\d))?)"
-        rf"{_OPEN}?\d{{1,4}}{_CLOSE}?"
-        rf"(?:{_SEP}{{0,3}}{_OPEN}?\d{{1,4}}{_CLOSE}?){{1,7}}"
-        r"(?![\w])"
-    )
-
+_candidate = _lazy(
+    r"(?:(?P<prefix>\+|%2[bB])|(?<![\w.+%])(?P<zeros>00(?=\d))?)"
+    rf"{_OPEN}?\d{{1,4}}{_CLOSE}?"
+    rf"(?:{_SEP}{{0,3}}{_OPEN}?\d{{1,4}}{_CLOSE}?){{1,7}}"
+    r"(?![\w])"
+)
 
 # A UUID's all-digit groups (``bd782233-4684-4170-8bd4-…``) look like a hyphenated number, but
 # a UUID is an ID a person needs to quote (a request ID): UUIDs are left whole.
-@functools.cache
-def _uuid() -> re.Pattern[str]:
-    return re.compile(
-        r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f])"
-    )
+_uuid = _lazy(
+    r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f])"
+)
 
+_percent_escape = _lazy(r"%[0-9A-Fa-f]{2}")
 
-@functools.cache
-def _percent_escape() -> re.Pattern[str]:
-    return re.compile(r"%[0-9A-Fa-f]{2}")
+_date = _lazy(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}")
 
+_ipv4 = _lazy(r"\d{1,3}(?:\.\d{1,3}){3}")
 
-@functools.cache
-def _date() -> re.Pattern[str]:
-    return re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}")
-
-
-@functools.cache
-def _ipv4() -> re.Pattern[str]:
-    return re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
-
-
-@functools.cache
-def _decimal() -> re.Pattern[str]:
-    return re.compile(r"\d+\.\d+")
-
+_decimal = _lazy(r"\d+\.\d+")
 
 _MIN_DIGITS = 7
 _MIN_BARE_DIGITS = 10
@@ -134,43 +119,26 @@ def mask_phone_numbers(text: str) -> str:
 
 
 # userinfo of a URL: scheme://user:password@host
-@functools.cache
-def _userinfo() -> re.Pattern[str]:
-    return re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]*@")
-
+_userinfo = _lazy(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@?#]*@")
 
 # userinfo of a URL written without its scheme: user:password@host
-@functools.cache
-def _bare_userinfo() -> re.Pattern[str]:
-    return re.compile(r"^[^/\s@]*@")
-
+_bare_userinfo = _lazy(r"^[^/\s@]*@")
 
 # Authorization schemes followed by their credential.
-@functools.cache
-def _auth_scheme() -> re.Pattern[str]:
-    return re.compile(r"(?i)\b(bearer|basic|token|digest)(\s+)[^\s'\",;)]+")
-
+_auth_scheme = _lazy(r"(?i)\b(bearer|basic|token|digest)(\s+)[^\s'\",;)]+")
 
 # name=value / name: value pairs whose name says "secret".
-@functools.cache
-def _secret_pair() -> re.Pattern[str]:
-    return re.compile(
-        r"(?i)\b((?:x-)?(?:admin[-_]?key|api[-_]?key|access[-_]?token|auth[-_]?token|token|"
-        r"password|passwd|secret|authorization|signature)"
-        r"[\"']?\s*[:=]\s*[\"']?)[^\s'\",;&)]+"
-    )
-
+_secret_pair = _lazy(
+    r"(?i)\b((?:x-)?(?:admin[-_]?key|api[-_]?key|access[-_]?token|auth[-_]?token|token|"
+    r"password|passwd|secret|authorization|signature)"
+    r"[\"']?\s*[:=]\s*[\"']?)[^\s'\",;&)]+"
+)
 
 # Words shaped like API keys: sk_live_..., sk_test_..., ak_..., pk_..., rk_...
-@functools.cache
-def _key_word() -> re.Pattern[str]:
-    return re.compile(r"\b((?:sk|pk|rk|ak|whsec)_(?:live_|test_)?)[A-Za-z0-9]{2,}[^\s'\",;)]*")
-
+_key_word = _lazy(r"\b((?:sk|pk|rk|ak|whsec)_(?:live_|test_)?)[A-Za-z0-9]{2,}[^\s'\",;)]*")
 
 # bytes literals, where h11/httpcore quote raw header names and values: b'...' / b"..."
-@functools.cache
-def _bytes_literal() -> re.Pattern[str]:
-    return re.compile(r"""\bb(['"])(?:\\.|(?!\1).)*\1""")
+_bytes_literal = _lazy(r"""\bb(['"])(?:\\.|(?!\1).)*\1""")
 
 
 def redact_credentials(text: str, *, secrets: Iterable[str] = ()) -> str:

@@ -20,6 +20,7 @@ import httpx
 from .._shared.defaults import (
     HEADER_ATTEMPT,
     HEADER_IDEMPOTENCY_KEY,
+    HEADER_REPLAYED,
     HEADER_REQUEST_ID,
     HEADER_SERVER_REQUEST_ID,
 )
@@ -304,9 +305,9 @@ def is_html(headers: httpx.Headers) -> bool:
 
 
 #: The response headers :class:`AnswerHead` reads; any other is passed over at once.
-_ANSWER_NAMES = frozenset(
-    {b"x-request-id", b"content-type", b"content-encoding", b"idempotent-replayed"}
-)
+_SERVER_ID = HEADER_SERVER_REQUEST_ID.lower().encode("ascii")
+_REPLAYED = HEADER_REPLAYED.lower().encode("ascii")
+_ANSWER_NAMES = frozenset({_SERVER_ID, b"content-type", b"content-encoding", _REPLAYED})
 
 
 class AnswerHead:
@@ -319,13 +320,13 @@ class AnswerHead:
         for _, lowered, raw_value in header_entries(headers):
             if lowered not in _ANSWER_NAMES:
                 continue
-            if lowered == b"x-request-id":
+            if lowered == _SERVER_ID:
                 request_id = raw_value if request_id is None else request_id + b", " + raw_value
             elif lowered == b"content-type":
                 content_type = raw_value if content_type is None else content_type
             elif lowered == b"content-encoding":
                 encoding = raw_value if encoding is None else encoding + b", " + raw_value
-            elif lowered == b"idempotent-replayed":
+            elif lowered == _REPLAYED:
                 replayed = raw_value if replayed is None else replayed + b", " + raw_value
         #: The server's request ID (as ``headers.get`` gives it: an ASCII value decodes the
         #: same in every encoding httpx may choose, any other is left to httpx), or None.

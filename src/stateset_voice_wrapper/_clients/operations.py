@@ -20,6 +20,7 @@ import attrs
 
 from .._shared.defaults import DEFAULT_ITER_PAGE_SIZE
 from .._shared.errors import InvalidParameterError
+from .._shared.fastbuild import Builder, fast_builder
 from .._shared.schema import Checker, argument_checker, describe_value, response_checker
 from .methods import CLEAR, Clear
 
@@ -30,6 +31,7 @@ __all__ = [
     "Clear",
     "Operation",
     "Success",
+    "builder",
     "check_page_size",
     "models",
     "operation",
@@ -43,6 +45,15 @@ IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 def models(api: str) -> ModuleType:
     """The generated models package of ``api`` (``public`` or ``admin``), imported on first use."""
     return importlib.import_module(f"stateset_voice_{api}.models")
+
+
+@functools.cache
+def builder(api: str, model: str) -> Builder | None:
+    """The one-pass check-and-build of the generated model ``model`` (see ``fastbuild``), or
+    None when the model is read with the check and ``from_dict``."""
+    import stateset_voice_facts as facts
+
+    return fast_builder(facts.SCHEMAS[api], model, models(api))
 
 
 @attrs.frozen

@@ -15,7 +15,8 @@ import httpx
 from .._reliability.mapping import response_validation_error
 from .._reliability.options import ResponseInfo
 from .._shared.errors import APIResponseValidationError
-from .operations import Operation, Success, models
+from .._shared.fastbuild import INVALID
+from .operations import Operation, Success, builder, models
 
 __all__ = ["parse_response"]
 
@@ -65,7 +66,13 @@ def parse_response(
         data = json.loads(response.content)
     except (ValueError, RecursionError):
         raise fail("the response body is not JSON") from None
-    if success.check is not None:
+    if success.model is not None:
+        build = builder(op.api, success.model)
+        if build is not None:  # the check and the model in one pass
+            built = build(data)
+            if built is not INVALID:
+                return built
+    if success.check is not None:  # the long way: it explains what the builder refused
         try:
             problem = success.check(data, "response")
         except RecursionError:

@@ -1,0 +1,324 @@
+"""The typed path of a 2xx answer: the response check and the generated model, in one pass.
+
+A typed call used to check the JSON against the contract (``schema``'s lenient checker, fast
+path in ``fastcheck``) and then build the generated model with its ``from_dict``: two walks
+over the same value, the second with a closure, a cast and a ``dict.pop`` per field.
+:func:`fast_builder` generates, from the same schema facts, one Python function per model that
+reads each value once, tests it as the lenient checker does, converts it as ``from_dict``
+does (date-times with ``fromisoformat``, enums through the generated class, so a value the
+contract does not list is kept) and calls the generated class.
+
+It decides only for a body that passes: :data:`INVALID` means "check and build the long way",
+which explains the failure as before, so a builder can be cautious and lose nothing. A model
+with a shape it does not know has no builder at all (``None``) and is read the long way.
+``tests/test_fastbuild.py`` holds a built model equal to the check plus ``from_dict``, field
+by field and type by type, over bodies generated from every component schema.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import re
+from collections.abc import Callable, Mapping
+from types import ModuleType
+from typing import Any, Final
+
+import attrs
+
+from .fastcheck import _TYPE_TESTS
+
+__all__ = ["INVALID", "Builder", "fast_builder"]
+
+Builder = Callable[[Any], Any]
+
+#: What a builder returns for a body it will not build: "ask the check and ``from_dict``".
+INVALID: Final = object()
+
+
+class _Invalid(ValueError):
+    """Raised inside the generated functions; the entry point turns it into INVALID."""
+
+
+class _Unsupported(Exception):
+    """A shape the generator does not build: the model keeps the long way."""
+
+
+#: Formats whose value ``from_dict`` keeps as the JSON string (or number) it is.
+_PLAIN_FORMATS: Final = frozenset({None, "email", "uri", "int32", "int64", "float", "double"})
+_SCALARS: Final = frozenset({"string", "integer", "number", "boolean"})
+#: Keywords neither the lenient check nor ``from_dict`` reads on a scalar.
+_SCALAR_KEYS: Final = frozenset(
+    {"type", "format", "pattern", "minLength", "maxLength", "minimum", "maximum", "default"}
+    | {"exclusiveMinimum", "exclusiveMaximum", "description", "title", "example", "examples"}
+    | {"readOnly", "writeOnly", "deprecated"}
+)
+_OBJECT_KEYS: Final = frozenset(
+    {"type", "properties", "required", "additionalProperties", "description", "title"}
+    | {"example", "examples", "default", "readOnly", "writeOnly", "deprecated"}
+)
+_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _loose(name: str) -> str:
+    """A name with case and separators dropped (``from`` ~ ``from_``, ``agentKey`` ~
+    ``agent_key``): a sanity check of the field order, not a naming rule."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+class _Generator:
+    """Python source building the generated models of one API, one function per model."""
+
+    def __init__(self, schemas: Mapping[str, Mapping[str, Any]], models: ModuleType) -> None:
+        self.schemas = schemas
+        self.models = models
+        self.functions: dict[str, str] = {}  # function name -> source
+        self.named: dict[type, str] = {}  # model class -> function name
+        self.namespace: dict[str, Any] = {
+            "_Invalid": _Invalid,
+            "_fromisoformat": datetime.datetime.fromisoformat,
+        }
+
+    def constant(self, value: Any, prefix: str) -> str:
+        """A name in the generated functions' namespace for ``value``."""
+        name = f"_{prefix}{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def resolve(self, schema: Mapping[str, Any]) -> tuple[Mapping[str, Any], str | None]:
+        """The schema behind a ``$ref`` (alone: siblings would be read) and its component."""
+        if "$ref" not in schema:
+            return schema, None
+        if len(schema) != 1:
+            raise _Unsupported("$ref with siblings")
+        return self.schemas[schema["$ref"]], schema["$ref"]
+
+    def classes(self, annotation: str) -> set[type]:
+        """The generated classes an attrs field's annotation names."""
+        return {
+            value
+            for word in _IDENTIFIER.findall(annotation)
+            if isinstance(value := getattr(self.models, word, None), type)
+        }
+
+    def model_class(self, annotation: str, component: str | None) -> type:
+        """The one generated class an attrs field's annotation names."""
+        found = self.classes(annotation)
+        if len(found) != 1:
+            raise _Unsupported(f"annotation {annotation!r}")
+        cls = found.pop()
+        if component is not None and cls.__name__ != component:
+            raise _Unsupported(f"{component} is generated as {cls.__name__}")
+        return cls
+
+    def function_for(self, cls: type, schema: Mapping[str, Any]) -> str:
+        """The name of the generated function building ``cls`` from a body of ``schema``."""
+        found = self.named.get(cls)
+        if found is None:
+            found = self.named[cls] = f"_b{len(self.named) + 1}"
+            self.functions[found] = ""  # reserved first: a recursive schema refers to itself
+            self.functions[found] = self._function(found, cls, schema)
+        return found
+
+    def _function(self, name: str, cls: type, schema: Mapping[str, Any]) -> str:
+        if not _OBJECT_KEYS.issuperset(schema) or schema.get("type") != "object":
+            raise _Unsupported(f"{cls.__name__} is not a plain object schema")
+        if schema.get("additionalProperties", True) is not True:
+            raise _Unsupported("additionalProperties other than true")
+        fields = attrs.fields(cls)
+        extra = next((f for f in fields if f.name == "additional_properties"), None)
+        if extra is None or extra.init:
+            raise _Unsupported(f"{cls.__name__} keeps no additional properties")
+        properties = schema.get("properties", {})
+        required = list(dict.fromkeys(schema.get("required", ())))
+        if not set(required) <= set(properties):
+            raise _Unsupported("a required key without a property")
+        # from_dict's order: the required properties, then the others, each in schema order.
+        keys = [k for k in properties if k in required] + [
+            k for k in properties if k not in required
+        ]
+        own = [f for f in fields if f.name != "additional_properties"]
+        if len(own) != len(keys) or any(
+            _loose(f.name) != _loose(k) or not isinstance(f.type, str)
+            for f, k in zip(own, keys, strict=True)
+        ):
+            raise _Unsupported(f"{cls.__name__}'s fields do not follow its properties")
+        lines = [
+            f"def {name}(v0):",
+            "    if type(v0) is not dict:",
+            "        raise _Invalid",
+        ]
+        arguments = []
+        unset = self.constant(_unset_of(self.models), "u")
+        for number, (key, field) in enumerate(zip(keys, own, strict=True), 1):
+            var = f"a{number}"
+            assert isinstance(field.type, str)  # checked above
+            body = self._value(properties[key], var, field.type, "        ")
+            if key in required:
+                lines.append(f"    {var} = v0[{key!r}]")
+                lines += [line[4:] for line in body]
+            else:
+                lines.append(f"    {var} = v0.get({key!r}, {unset})")
+                test = _only_test(body, "        ")
+                if test is not None:
+                    lines += [f"    if not ({var} is {unset} or {test}):", "        raise _Invalid"]
+                elif body:
+                    lines.append(f"    if {var} is not {unset}:")
+                    lines += body
+            arguments.append(f"{field.alias}={var}")
+        known = self.constant(frozenset(keys), "k")
+        made = self.constant(cls, "c")
+        lines += [
+            f"    o = {made}({', '.join(arguments)})",
+            f"    if not {known}.issuperset(v0):",
+            "        o.additional_properties = "
+            f"{{k: x for k, x in v0.items() if k not in {known}}}",
+            "    return o",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def _value(self, schema: Mapping[str, Any], v: str, annotation: str, indent: str) -> list[str]:
+        """Statements that test ``v`` as the lenient check does and rebind it to what
+        ``from_dict`` makes of it; they raise ``_Invalid`` (or KeyError/ValueError) when it
+        does not pass. Nothing for a value that passes as it is."""
+        target, component = self.resolve(schema)
+        options = target.get("anyOf", target.get("oneOf"))
+        if options is not None:
+            if (
+                set(target) - {"anyOf", "oneOf", "description", "title", "default"}
+                or len(options) != 2
+                or ("anyOf" in target) == ("oneOf" in target)
+            ):
+                raise _Unsupported("a union other than [X, null]")
+            others = [o for o in options if dict(o) != {"type": "null"}]
+            if len(others) != 1:
+                raise _Unsupported("a union other than [X, null]")
+            inner = self._value(others[0], v, annotation, indent + "    ")
+            test = _only_test(inner, indent + "    ")
+            if test is not None:
+                return [f"{indent}if not ({v} is None or {test}):", f"{indent}    raise _Invalid"]
+            return [f"{indent}if {v} is not None:", *inner]
+        kind = target.get("type")
+        if kind == "array":
+            return self._array(target, v, annotation, indent)
+        if kind == "object":
+            cls = self.model_class(annotation, component)
+            if "properties" in target or "required" in target:
+                return [f"{indent}{v} = {self.function_for(cls, target)}({v})"]
+            return self._open_object(target, cls, v, indent)
+        if not isinstance(kind, str) or kind not in _SCALARS:
+            raise _Unsupported(f"type {kind!r}")
+        test = _TYPE_TESTS[kind].format(v=v)
+        check = [f"{indent}if not {test}:", f"{indent}    raise _Invalid"]
+        if "enum" in target:  # read through the generated enum: an unlisted value is kept
+            if kind != "string" or not _SCALAR_KEYS.issuperset(set(target) - {"enum"}):
+                raise _Unsupported("an enum other than of strings")
+            cls = self.model_class(annotation, component)
+            if not issubclass(cls, enum.Enum):
+                raise _Unsupported(f"{cls.__name__} is not an enum")
+            # The members by value, looked up in C; anything else through the class.
+            members = self.constant({m.value: m for m in cls}, "m")
+            made = self.constant(cls, "e")
+            return [
+                *check,
+                f"{indent}{v} = {members}.get({v}) or {made}({v})"
+                if all(m.value for m in cls)  # no falsy member for `or` to pass over
+                else f"{indent}{v} = {members}[{v}] if {v} in {members} else {made}({v})",
+            ]
+        if "const" in target:  # from_dict refuses any other value
+            if not _SCALAR_KEYS.issuperset(set(target) - {"const"}):
+                raise _Unsupported("const with other keywords")
+            return [f"{indent}if not {test} or {v} != {target['const']!r}:", *check[1:]]
+        if not _SCALAR_KEYS.issuperset(target) or self.classes(annotation):
+            raise _Unsupported(f"a scalar annotated {annotation!r}")
+        if target.get("format") == "date-time" and kind == "string":
+            return [*check, f"{indent}{v} = _fromisoformat({v})"]
+        if target.get("format") not in _PLAIN_FORMATS:
+            raise _Unsupported(f"format {target.get('format')!r}")
+        return check
+
+    def _array(self, target: Mapping[str, Any], v: str, annotation: str, indent: str) -> list[str]:
+        if set(target) - {"type", "items", "description", "title", "minItems", "maxItems"}:
+            raise _Unsupported("array keywords")
+        head = [f"{indent}if type({v}) is not list:", f"{indent}    raise _Invalid"]
+        if "items" not in target:
+            return head
+        inner = self._value(target["items"], "x", annotation, indent + "    ")
+        test = _only_test(inner, indent + "    ")
+        if test is not None:  # kept as it is, every item tested
+            return [*head, f"{indent}for x in {v}:", *inner]
+        if len(inner) == 1 and inner[0].strip().startswith("x = "):  # one call per item
+            call = inner[0].strip()[len("x = ") :]
+            return [*head, f"{indent}{v} = [{call} for x in {v}]"]
+        raise _Unsupported("array items converted in more than one step")
+
+    def _open_object(self, target: Mapping[str, Any], cls: type, v: str, indent: str) -> list[str]:
+        """An object with no properties: from_dict keeps a copy of every key."""
+        if (
+            not _OBJECT_KEYS.issuperset(target)
+            or target.get("additionalProperties", True) is not True
+        ):
+            raise _Unsupported("an open object with other keywords")
+        names = [f.name for f in attrs.fields(cls)]
+        if names != ["additional_properties"]:
+            raise _Unsupported(f"{cls.__name__} has fields")
+        made = self.constant(cls, "c")
+        function = f"_o{len(self.functions) + 1}"
+        self.functions[function] = (
+            f"def {function}(v0):\n"
+            "    if type(v0) is not dict:\n"
+            "        raise _Invalid\n"
+            f"    o = {made}()\n"
+            "    o.additional_properties = dict(v0)\n"
+            "    return o\n"
+        )
+        return [f"{indent}{v} = {function}({v})"]
+
+
+def _only_test(lines: list[str], indent: str) -> str | None:
+    """The test of statements that only test (``if not T: raise _Invalid``), else None."""
+    if (
+        len(lines) == 2
+        and lines[0].startswith(f"{indent}if not ")
+        and lines[0].endswith(":")
+        and lines[1] == f"{indent}    raise _Invalid"
+    ):
+        return lines[0][len(indent) + len("if not ") : -1]
+    return None
+
+
+def _unset_of(models: ModuleType) -> Any:
+    """The ``UNSET`` of the generated package that ``models`` belongs to."""
+    import importlib
+
+    package = models.__name__.rpartition(".")[0]
+    return importlib.import_module(f"{package}.types").UNSET
+
+
+def fast_builder(
+    schemas: Mapping[str, Mapping[str, Any]], component: str, models: ModuleType
+) -> Builder | None:
+    """A function building the generated model ``component`` from a JSON body in one pass,
+    or None when the model has a shape the generator does not build. The function returns
+    :data:`INVALID` for a body the check would refuse or ``from_dict`` would not build (and
+    may for one they would): the caller then takes the long way."""
+    generator = _Generator(schemas, models)
+    try:
+        cls = generator.model_class(component, component)
+        entry = generator.function_for(cls, schemas[component])
+    except (_Unsupported, KeyError):
+        return None
+    source = "\n".join(generator.functions.values())
+    namespace = dict(generator.namespace)
+    # The source is built above from the contract's facts (keys are repr()-quoted) and the
+    # generated classes, never from a server's answer.
+    exec(compile(source, f"<model builders for {component}>", "exec"), namespace)  # noqa: S102
+    built: Builder = namespace[entry]
+
+    def build(value: Any) -> Any:
+        try:
+            return built(value)
+        except (KeyError, ValueError, TypeError, RecursionError):
+            return INVALID
+
+    return build

@@ -401,3 +401,117 @@ def test_a_header_a_propagator_writes_is_encoded_as_httpx_encodes_it(exported: E
     finally:
         propagate.set_global_textmap(saved)
     assert (b"x-tenant", "Zürich".encode()) in seen[0].headers.raw
+
+
+# -- with no SDK: a no-op tracer ----------------------------------------------------------------
+
+
+class _Spy(httpx.BaseTransport):
+    """The inner transport, to a real server: what the OpenTelemetry context held while each
+    attempt was sent."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.suppressed: list[object] = []
+        self.contexts: list[object] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        from opentelemetry import context as otel_context
+
+        key = otel_context._SUPPRESS_HTTP_INSTRUMENTATION_KEY
+        self.suppressed.append(otel_context.get_value(key))
+        self.contexts.append(otel_context.get_current())
+        return self.inner.handle_request(request)
+
+
+UPSTREAM = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def _no_sdk_get(httpserver: HTTPServer, spy: _Spy) -> object:
+    """A GET with telemetry on and no SDK, in a trace continued from ``UPSTREAM`` (the
+    context returned)."""
+    from opentelemetry import context as otel_context
+    from opentelemetry import propagate
+
+    httpserver.expect_request("/api/v1/call-logs").respond_with_json({}, status=200)
+    transport = ReliableTransport(config=quiet(telemetry=True), transport=spy)
+    upstream = propagate.extract({"traceparent": UPSTREAM})
+    token = otel_context.attach(upstream)
+    try:
+        with httpx.Client(base_url=httpserver.url_for(""), transport=transport) as client:
+            assert client.get("/api/v1/call-logs").status_code == 200
+    finally:
+        otel_context.detach(token)
+    return upstream
+
+
+@pytest.mark.parametrize("instrumentation_loaded", [True, False])
+def test_with_no_sdk_an_attempt_suppresses_http_instrumentation_only_where_one_reads_it(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, instrumentation_loaded: bool
+) -> None:
+    """With no SDK, an attempt starts no span of its own. The context it is sent in is the
+    caller's, plus OpenTelemetry's "suppress HTTP instrumentation" key while the module every
+    instrumentation reads that key through is loaded; after the call, the caller's context
+    is the current one again."""
+    import sys
+
+    import opentelemetry.instrumentation.utils
+    from opentelemetry import context as otel_context
+
+    if not instrumentation_loaded:
+        monkeypatch.delitem(sys.modules, opentelemetry.instrumentation.utils.__name__)
+    before = otel_context.get_current()
+    spy = _Spy()
+    upstream = _no_sdk_get(httpserver, spy)
+    assert spy.suppressed == ([True] if instrumentation_loaded else [None])
+    assert httpserver.log[0][0].headers["traceparent"] == UPSTREAM
+    if not instrumentation_loaded:  # sent in the caller's own context, as it is
+        assert spy.contexts == [upstream]
+        assert spy.contexts[0] is upstream
+    assert otel_context.get_current() == before
+
+
+def test_with_no_sdk_a_custom_propagator_still_writes_every_attempt(
+    httpserver: HTTPServer, flavour: Flavour
+) -> None:
+    """A propagator that writes its own header (not from the context) still runs once per
+    attempt when no SDK is configured."""
+    from opentelemetry import propagate
+
+    class Tenant(_TenantPropagator):
+        def inject(self, carrier: Any, context: Any = None, setter: Any = None) -> None:
+            carrier["x-tenant"] = "zurich"
+
+    seen = flaky_make_call(httpserver, failures=1)
+    saved = propagate.get_global_textmap()
+    propagate.set_global_textmap(Tenant())  # type: ignore[arg-type]
+    configure_telemetry()  # the global providers: no SDK
+    try:
+        create(flavour, httpserver)
+    finally:
+        propagate.set_global_textmap(saved)
+        configure_telemetry(enabled=False)
+        switch._State.enabled = None
+    assert [r.headers.get("x-tenant") for r in seen] == ["zurich", "zurich"]
+
+
+def test_a_sampled_out_trace_is_not_taken_for_a_no_op_tracer(
+    httpserver: HTTPServer, flavour: Flavour
+) -> None:
+    """An SDK that samples a trace out hands back spans that do not record, but each is a new
+    span: every attempt still starts its own, so each carries its own span ID (not sampled)
+    in one trace. Only a tracer that hands back the current span itself is a no-op."""
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    seen = flaky_make_call(httpserver, failures=1)
+    configure_telemetry(tracer_provider=TracerProvider(sampler=ALWAYS_OFF))
+    try:
+        create(flavour, httpserver)
+    finally:
+        configure_telemetry(enabled=False)
+        switch._State.enabled = None
+    parents = [r.headers["traceparent"].split("-") for r in seen]
+    assert len(parents) == 2
+    assert parents[0][1] == parents[1][1] != "0" * 32  # one trace
+    assert parents[0][2] != parents[1][2]  # a span per attempt
+    assert [int(p[3], 16) & 1 for p in parents] == [0, 0]  # not sampled

@@ -20,6 +20,7 @@ first 16 hex digits of its SHA-256; request IDs pass through ``redact``.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -38,6 +39,11 @@ __all__ = ["RequestTelemetry"]
 #: OpenTelemetry's key for "HTTP instrumentation must not act here" (opentelemetry-api's
 #: context module defines it; opentelemetry-instrumentation reads it).
 _SUPPRESS_HTTP: Final = getattr(otel_context, "_SUPPRESS_HTTP_INSTRUMENTATION_KEY", None)
+
+#: The module every OpenTelemetry instrumentation reads that key through; while it is not
+#: loaded, nothing reads it.
+_INSTRUMENTATION_UTILS: Final = "opentelemetry.instrumentation.utils"
+_INVALID_SPAN: Final = trace.INVALID_SPAN
 
 _KNOWN_METHODS: Final = frozenset(
     {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
@@ -110,15 +116,24 @@ class RequestTelemetry:
     """Spans and measurements of one logical request; the transport and ``LogicalRequest``
     call it at each step. Every method is cheap when the tracer and meter are no-ops."""
 
+    # Where each request starts (class attributes: no store per request until one changes).
+    attempt_span: Any = None
+    attempt_began = 0.0
+    attempts = 0
+    last_error_type: str | None = None
+    last_status: int | None = None
+    stop_reason: str | None = None
+    _url_full: str | None = None
+
     def __init__(
         self,
         instruments: Instruments,
         request: httpx.Request,
-        *,
         client_request_id: str,
         idempotency_key: str | None,
         deadline: float | None,
         clock: Callable[[], float],
+        /,
     ) -> None:
         self.instruments = instruments
         self.clock = clock
@@ -128,8 +143,9 @@ class RequestTelemetry:
         #: requests of one shape: read, never changed).
         self.attempt_attributes: dict[str, Any] = shape[4]
         self.operation_attributes: dict[str, Any] = shape[5]
-        self.span = instruments.tracer.start_span(span_name, kind=SpanKind.INTERNAL)
-        if self.span.is_recording():
+        span = self.span = instruments.tracer.start_span(span_name, kind=SpanKind.INTERNAL)
+        recording = span.is_recording()
+        if recording:
             attributes: dict[str, Any] = {
                 "stateset_voice.operation.id": self.operation_id or "_OTHER",
                 "stateset_voice.request.client_request_id": _shown_id(client_request_id),
@@ -140,22 +156,33 @@ class RequestTelemetry:
                 attributes["stateset_voice.idempotency_key.sha256"] = key_digest(idempotency_key)
             if deadline is not None:
                 attributes["stateset_voice.request.deadline"] = deadline
-            self.span.set_attributes(attributes)
-        self.parent = trace.set_span_in_context(self.span)
+            span.set_attributes(attributes)
+        #: A no-op tracer (no SDK configured) hands back the current span itself, the invalid
+        #: span when there is none: nothing can record, so the attempts start no spans of
+        #: their own and pass the current context on as it is (``attempt_started``).
+        self.noop = not recording and (span is _INVALID_SPAN or span is trace.get_current_span())
+        self.parent = None if self.noop else trace.set_span_in_context(span)
         self.started = clock()
-        self.attempt_span: Any = None
-        self.attempt_began = 0.0
-        self.attempts = 0
-        self.last_error_type: str | None = None
-        self.last_status: int | None = None
-        self.stop_reason: str | None = None
-        self._url_full: str | None = None
 
     # -- attempts ---------------------------------------------------------------------------
 
-    def attempt_started(self, request: httpx.Request) -> object:
-        """Start the attempt's CLIENT span; return the token of the context attached for it."""
+    def attempt_started(self, request: httpx.Request) -> object | None:
+        """Start the attempt's CLIENT span; return the token of the context attached for it
+        (None when none was)."""
         self.attempts += 1
+        if self.noop:
+            # What a CLIENT span would be is the current span: the current context goes on
+            # the wire as it is (an upstream ``traceparent`` and baggage still reach the
+            # server). It is attached only to carry the "suppress HTTP instrumentation" key,
+            # when an instrumentation that reads it is loaded.
+            self.attempt_span = self.span
+            self.attempt_began = self.clock()
+            if _SUPPRESS_HTTP is not None and _INSTRUMENTATION_UTILS in sys.modules:
+                context = otel_context.set_value(_SUPPRESS_HTTP, True)
+                propagate.inject(request.headers, context=context)
+                return otel_context.attach(context)
+            propagate.inject(request.headers)
+            return None
         span = self.instruments.tracer.start_span(
             self.client_span_name, context=self.parent, kind=SpanKind.CLIENT
         )
@@ -169,9 +196,10 @@ class RequestTelemetry:
             span.set_attribute("url.full", self._url_full)
             if self.attempts > 1:
                 span.set_attribute("http.request.resend_count", self.attempts - 1)
-        # A no-op tracer (no SDK configured) hands back the parent's own non-recording span:
-        # the parent context already holds it, so no copy of the context is made for it.
-        context = self.parent if span is self.span else trace.set_span_in_context(span, self.parent)
+        parent = self.parent
+        assert parent is not None  # set whenever the tracer is not a no-op
+        # A tracer that hands back the parent's own span: the parent context already holds it.
+        context = parent if span is self.span else trace.set_span_in_context(span, parent)
         if _SUPPRESS_HTTP is not None:
             context = otel_context.set_value(_SUPPRESS_HTTP, True, context)
         propagate.inject(request.headers, context=context)
@@ -196,6 +224,9 @@ class RequestTelemetry:
             attributes["http.response.status_code"] = status
         if error_type is not None:
             attributes["error.type"] = error_type
+        if self.noop:  # nothing to end: the "attempt span" is the current span
+            self.instruments.attempt_duration.record(self.clock() - self.attempt_began, attributes)
+            return
         if span.is_recording():
             if status is not None:
                 span.set_attribute("http.response.status_code", status)
@@ -244,7 +275,9 @@ class RequestTelemetry:
         if error is not None:
             error_type = self.stop_reason or self.last_error_type or error_type_of(error)
         span = self.span
-        if span.is_recording():
+        if self.noop:
+            pass  # a span of a no-op tracer: nothing to set, nothing to end
+        elif span.is_recording():
             span.set_attribute("stateset_voice.request.attempts", self.attempts)
             span.set_attribute(
                 "stateset_voice.request.outcome",
@@ -257,7 +290,8 @@ class RequestTelemetry:
             if error_type is not None:
                 span.set_attribute("error.type", error_type)
                 span.set_status(Status(StatusCode.ERROR))
-        span.end()
+        if not self.noop:
+            span.end()
         attributes = dict(self.operation_attributes)
         if self.last_status is not None:
             attributes["http.response.status_code"] = self.last_status

@@ -46,14 +46,7 @@ def start_telemetry(
 ) -> RequestTelemetry:
     """The recorder of one logical request, for the instruments :func:`instruments` found
     (the caller asks that first: it is None, and nothing here runs, when telemetry is off)."""
-    return _recorder()(
-        found,
-        request,
-        client_request_id=identity.client_request_id,
-        idempotency_key=idempotency_key,
-        deadline=deadline,
-        clock=clock,
-    )
+    return _recorder()(found, request, identity.client_request_id, idempotency_key, deadline, clock)
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, Final
 
@@ -20,7 +20,6 @@ import attrs
 
 from .._shared.defaults import DEFAULT_ITER_PAGE_SIZE
 from .._shared.errors import InvalidParameterError
-from .._shared.fastbuild import Builder, fast_builder
 from .._shared.schema import Checker, argument_checker, describe_value, response_checker
 from .methods import CLEAR, Clear
 
@@ -48,10 +47,12 @@ def models(api: str) -> ModuleType:
 
 
 @functools.cache
-def builder(api: str, model: str) -> Builder | None:
+def builder(api: str, model: str) -> Callable[[Any], Any] | None:
     """The one-pass check-and-build of the generated model ``model`` (see ``fastbuild``), or
-    None when the model is read with the check and ``from_dict``."""
+    None when the model is read with the check and ``from_dict``. Both generated on first use."""
     import stateset_voice_facts as facts
+
+    from .._shared.fastbuild import fast_builder
 
     return fast_builder(facts.SCHEMAS[api], model, models(api))
 

@@ -15,7 +15,6 @@ import httpx
 from .._reliability.mapping import response_validation_error
 from .._reliability.options import ResponseInfo
 from .._shared.errors import APIResponseValidationError
-from .._shared.fastbuild import INVALID
 from .operations import Operation, Success, builder, models
 
 __all__ = ["parse_response"]
@@ -70,7 +69,7 @@ def parse_response(
         build = builder(op.api, success.model)
         if build is not None:  # the check and the model in one pass
             built = build(data)
-            if built is not INVALID:
+            if built is not None:
                 return built
     if success.check is not None:  # the long way: it explains what the builder refused
         try:

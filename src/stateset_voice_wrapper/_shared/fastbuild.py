@@ -8,7 +8,7 @@ reads each value once, tests it as the lenient checker does, converts it as ``fr
 does (date-times with ``fromisoformat``, enums through the generated class, so a value the
 contract does not list is kept) and calls the generated class.
 
-It decides only for a body that passes: :data:`INVALID` means "check and build the long way",
+It decides only for a body that passes: None means "check and build the long way",
 which explains the failure as before, so a builder can be cautious and lose nothing. A model
 with a shape it does not know has no builder at all (``None``) and is read the long way.
 ``tests/test_fastbuild.py`` holds a built model equal to the check plus ``from_dict``, field
@@ -28,16 +28,14 @@ import attrs
 
 from .fastcheck import _TYPE_TESTS
 
-__all__ = ["INVALID", "Builder", "fast_builder"]
+__all__ = ["Builder", "fast_builder"]
 
+#: The model built from a JSON body, or None: "ask the check and ``from_dict``".
 Builder = Callable[[Any], Any]
-
-#: What a builder returns for a body it will not build: "ask the check and ``from_dict``".
-INVALID: Final = object()
 
 
 class _Invalid(ValueError):
-    """Raised inside the generated functions; the entry point turns it into INVALID."""
+    """Raised inside the generated functions; the entry point turns it into None."""
 
 
 class _Unsupported(Exception):
@@ -300,8 +298,8 @@ def fast_builder(
 ) -> Builder | None:
     """A function building the generated model ``component`` from a JSON body in one pass,
     or None when the model has a shape the generator does not build. The function returns
-    :data:`INVALID` for a body the check would refuse or ``from_dict`` would not build (and
-    may for one they would): the caller then takes the long way."""
+    None for a body the check would refuse or ``from_dict`` would not build (and may for one
+    they would): the caller then takes the long way."""
     generator = _Generator(schemas, models)
     try:
         cls = generator.model_class(component, component)
@@ -319,6 +317,6 @@ def fast_builder(
         try:
             return built(value)
         except (KeyError, ValueError, TypeError, RecursionError):
-            return INVALID
+            return None
 
     return build

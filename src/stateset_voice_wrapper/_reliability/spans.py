@@ -274,10 +274,20 @@ class RequestTelemetry:
         error_type = None
         if error is not None:
             error_type = self.stop_reason or self.last_error_type or error_type_of(error)
+        if not self.noop:  # a no-op tracer's span: nothing to set, nothing to end
+            self._end_span(error, error_type, server_request_id)
+        attributes = dict(self.operation_attributes)
+        if self.last_status is not None:
+            attributes["http.response.status_code"] = self.last_status
+        if error_type is not None:
+            attributes["error.type"] = error_type
+        self.instruments.operation_duration.record(self.clock() - self.started, attributes)
+
+    def _end_span(
+        self, error: BaseException | None, error_type: str | None, server_request_id: str | None
+    ) -> None:
         span = self.span
-        if self.noop:
-            pass  # a span of a no-op tracer: nothing to set, nothing to end
-        elif span.is_recording():
+        if span.is_recording():
             span.set_attribute("stateset_voice.request.attempts", self.attempts)
             span.set_attribute(
                 "stateset_voice.request.outcome",
@@ -290,11 +300,4 @@ class RequestTelemetry:
             if error_type is not None:
                 span.set_attribute("error.type", error_type)
                 span.set_status(Status(StatusCode.ERROR))
-        if not self.noop:
-            span.end()
-        attributes = dict(self.operation_attributes)
-        if self.last_status is not None:
-            attributes["http.response.status_code"] = self.last_status
-        if error_type is not None:
-            attributes["error.type"] = error_type
-        self.instruments.operation_duration.record(self.clock() - self.started, attributes)
+        span.end()

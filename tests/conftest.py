@@ -26,7 +26,8 @@ else:
 
 # Every property test is deterministic in `make check` (a fixed derivation of each test's
 # examples); HYPOTHESIS_PROFILE=long varies them and draws far more. Modules with a profile of
-# their own (the adversarial and Twilio differential suites) read the same variable.
+# their own (the adversarial and Twilio differential suites) read the same variable; a test
+# that names its own count in @settings passes it through tests/profiles.py's examples().
 settings.register_profile(
     "ci",
     derandomize=True,

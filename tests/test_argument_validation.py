@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import hypothesis
@@ -22,6 +22,11 @@ import stateset_voice_facts as facts
 from stateset_voice_wrapper import AdminClient, InvalidParameterError, VoiceClient
 from stateset_voice_wrapper._clients.operations import operation
 from stateset_voice_wrapper._clients.requests import build_request
+
+if TYPE_CHECKING:
+    from tests.profiles import LONG, examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import LONG, examples
 
 BASE = "https://voice.example.com"
 
@@ -172,7 +177,7 @@ def _breaking(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     CONSTRAINED,
     ids=[f"{o}-{p}" for o, p, _ in CONSTRAINED],
 )
-@hypothesis.settings(max_examples=40, deadline=None, derandomize=True)
+@hypothesis.settings(max_examples=examples(40), deadline=None, derandomize=not LONG)
 @hypothesis.given(data=st.data())
 def test_every_broken_rule_is_refused_without_echoing_a_number(
     operation_id: str, python_name: str, schema: dict[str, Any], data: st.DataObject

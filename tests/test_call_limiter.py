@@ -33,6 +33,11 @@ from stateset_voice_wrapper._storage.rate import MemoryRateWindow, RedisRateWind
 from stateset_voice_wrapper.stores import Permit
 
 if TYPE_CHECKING:
+    from tests.profiles import examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import examples
+
+if TYPE_CHECKING:
     from tests.clocks import T0, FakeClock
 else:
     from clocks import T0, FakeClock
@@ -305,7 +310,7 @@ def test_a_full_rate_window_gives_the_permit_back(make: MakeLimiter) -> None:
     assert limiter.in_use() == 0  # the slot claimed before the rate refused is free again
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(
     steps=st.lists(st.floats(min_value=0.0, max_value=0.7), min_size=1, max_size=40),
     limit=st.integers(min_value=1, max_value=4),
@@ -424,7 +429,7 @@ def test_bad_call_ids_are_refused(make: MakeLimiter) -> None:
 
 
 @pytest.mark.redis
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(call_ids=st.lists(st.text(min_size=1, max_size=200), min_size=1, max_size=4, unique=True))
 def test_any_call_id_finds_its_own_permit_and_no_other(redis_url: str, call_ids: list[str]) -> None:
     """Call IDs are the server's: huge, non-ASCII, holding the key separator ``:``, or spelling

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfoNotFoundError
 
 import attrs
@@ -32,6 +32,11 @@ from stateset_voice_wrapper import (
     UnknownCalleeLocationError,
 )
 from stateset_voice_wrapper._clients import callee, calling_hours, us_area_codes
+
+if TYPE_CHECKING:
+    from tests.profiles import LONG, examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import LONG, examples
 
 NY = "+12125550101"  # Manhattan: America/New_York
 NY_646 = "+16465550101"  # New York state, not area code 212
@@ -365,7 +370,7 @@ GEOGRAPHIC = [NY, NY_646, FL, CA_STATE, IDAHO, NEWFOUNDLAND, TORONTO, RUSSIA_MOB
               LONDON, TOKYO]  # fmt: skip
 
 
-@hypothesis.settings(max_examples=60, deadline=None, derandomize=True)
+@hypothesis.settings(max_examples=examples(60), deadline=None, derandomize=not LONG)
 @hypothesis.given(
     number=st.sampled_from(GEOGRAPHIC),
     window=st.sampled_from(["default", "tiered", "weekdays"]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import hypothesis
@@ -23,6 +24,11 @@ from stateset_voice_wrapper._clients.calling_time import (
     day_window,
     first_allowed_at,
 )
+
+if TYPE_CHECKING:
+    from tests.profiles import LONG, examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import LONG, examples
 
 UTC = dt.UTC
 MINUTE = dt.timedelta(minutes=1)
@@ -217,7 +223,7 @@ def zone_and_day(draw: st.DrawFn) -> tuple[ZoneInfo, dt.date]:
     return ZoneInfo(name), day
 
 
-@hypothesis.settings(max_examples=100, deadline=None, derandomize=True)
+@hypothesis.settings(max_examples=examples(100), deadline=None, derandomize=not LONG)
 @hypothesis.given(zone_and_day(), daily_hours())
 def test_day_window_matches_the_oracle(where: tuple[ZoneInfo, dt.date], h: DailyHours) -> None:
     zone, day = where
@@ -261,7 +267,7 @@ def test_the_sweep_drops_the_window_that_closes_first() -> None:
     assert found == utc("2026-01-12 23:00")
 
 
-@hypothesis.settings(max_examples=40, deadline=None, derandomize=True)
+@hypothesis.settings(max_examples=examples(40), deadline=None, derandomize=not LONG)
 @hypothesis.given(
     now=instants(),
     names=st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True),

@@ -18,8 +18,10 @@ from stateset_voice_wrapper import InvalidParameterError
 
 if TYPE_CHECKING:
     from tests.flavours import FLAVOURS, Flavour
+    from tests.profiles import examples
 else:
     from flavours import FLAVOURS, Flavour
+    from profiles import examples
 
 KEY = "sk_test_header_options_0123456789"
 LOG = {
@@ -55,7 +57,7 @@ def _acceptable(name: str, value: str) -> bool:
 
 @pytest.mark.parametrize("flavour_name", FLAVOURS)
 @pytest.mark.parametrize("where", ["per_call", "with_options", "constructor"])
-@hypothesis.settings(max_examples=60, deadline=None)
+@hypothesis.settings(max_examples=examples(60), deadline=None)
 @hypothesis.given(name=NAMES, value=VALUES)
 def test_a_header_given_to_a_typed_client_is_sent_as_given_or_refused_before_sending(
     flavour_name: str, where: str, name: str, value: str

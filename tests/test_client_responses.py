@@ -30,8 +30,10 @@ from stateset_voice_wrapper import (
 
 if TYPE_CHECKING:
     from tests.flavours import FLAVOURS, Flavour
+    from tests.profiles import LONG, examples
 else:
     from flavours import FLAVOURS, Flavour
+    from profiles import LONG, examples
 
 BASE = "https://voice.example.com"
 CALL = {
@@ -149,7 +151,7 @@ def test_an_unreadable_create_answer_says_the_call_may_exist(flavour: Flavour, b
         assert "call_9" in str(error)
 
 
-@hypothesis.settings(max_examples=200, deadline=None, derandomize=True)
+@hypothesis.settings(max_examples=examples(200), deadline=None, derandomize=not LONG)
 @hypothesis.given(
     st.dictionaries(
         st.sampled_from(sorted(LOG)),

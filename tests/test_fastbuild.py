@@ -14,10 +14,9 @@ import datetime
 import enum
 import importlib
 import json
-import os
 from collections.abc import Mapping
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
@@ -29,6 +28,11 @@ from hypothesis import strategies as st
 from stateset_voice_wrapper import APIResponseValidationError, VoiceClient
 from stateset_voice_wrapper._shared.fastbuild import fast_builder
 from stateset_voice_wrapper._shared.schema import response_checker
+
+if TYPE_CHECKING:
+    from tests.profiles import examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import examples
 
 JSON = st.recursive(
     st.none()
@@ -174,10 +178,6 @@ def assert_same(got: Any, expected: Any, where: str = "$") -> None:
         assert got == expected, where
 
 
-#: HYPOTHESIS_PROFILE=long searches further (this test's count is its own, not the profile's).
-LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
-LONG_EXAMPLES = 1000
-
 OBJECT_MODELS = [
     (api, name)
     for api, schemas in sorted(facts.SCHEMAS.items())
@@ -197,7 +197,7 @@ def test_every_object_model_of_both_contracts_has_a_builder() -> None:
 
 
 @pytest.mark.parametrize(("api", "name"), OBJECT_MODELS, ids=lambda v: str(v))
-@settings(max_examples=LONG_EXAMPLES if LONG else 60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(data=st.data())
 def test_a_built_model_is_what_the_check_and_from_dict_make(
     api: str, name: str, data: st.DataObject

@@ -12,7 +12,7 @@ import asyncio
 import gzip
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -29,6 +29,11 @@ from stateset_voice_wrapper import (
 from stateset_voice_wrapper._shared.errors import InvalidParameterError
 from stateset_voice_wrapper._shared.fastcheck import fast_validator
 from stateset_voice_wrapper._shared.schema import _compiler
+
+if TYPE_CHECKING:
+    from tests.profiles import examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import examples
 
 BODY = json.dumps({"call_id": "call_1", "status": "completed", "n": [1, 2, 3]}).encode()
 
@@ -93,20 +98,21 @@ def test_an_async_returned_response_reads_as_httpx_reads_it(encoding: str | None
 
 # -- the generated response validator ---------------------------------------------------------
 
+
+def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Lists and objects of ``children`` (a function, not a lambda: hypothesis reads a
+    multi-line lambda's source wrongly and warns that it does not recurse)."""
+    keys = st.sampled_from(["items", "call_id", "status", "to", "from", "total", "created_at"])
+    return st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=6)
+
+
 JSON = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-(2**40), 2**40)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from(["", "completed", "2026-11-20T15:04:05Z", "not a date", "+15555550101"]),
-    lambda children: (
-        st.lists(children, max_size=4)
-        | st.dictionaries(
-            st.sampled_from(["items", "call_id", "status", "to", "from", "total", "created_at"]),
-            children,
-            max_size=6,
-        )
-    ),
+    _containers,
     max_leaves=20,
 )
 
@@ -128,7 +134,7 @@ def _full(api: str, schema: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize(("api", "schema"), RESPONSE_SCHEMAS, ids=lambda v: str(v)[:40])
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(value=JSON)
 def test_the_fast_validator_agrees_with_the_full_checker(
     api: str, schema: dict[str, Any], value: Any
@@ -198,7 +204,7 @@ def test_the_fast_validator_agrees_on_every_field_missing_or_of_every_kind(key: 
         assert fast(page) == (full(page, "response") is None), item
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     key=st.sampled_from(["created_at", "started_at", "ended_at"]),
     value=st.text(alphabet="0123456789-:.TZtz+ W", max_size=26)
@@ -305,7 +311,7 @@ def test_one_pattern_per_method_finds_the_route_a_loop_over_the_routes_finds() -
 _SEGMENT = st.text(alphabet="abcXYZ019-_.%+~", min_size=1, max_size=8)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     method=st.sampled_from(["GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "BREW"]),
     base=st.sampled_from(
@@ -343,7 +349,7 @@ def test_a_cached_request_shape_is_the_shape_worked_out_afresh(
         assert "?" not in repr(expected)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     name=st.sampled_from(["X-Request-Id", "Idempotency-Key", "X-Request-Attempt", "X-Other"]),
     value=st.text(alphabet="abc019-_ é", max_size=12),
@@ -381,7 +387,7 @@ def test_adding_a_header_is_setting_it_when_it_is_absent(
 _TIMEOUT = st.one_of(st.none(), st.floats(min_value=0, max_value=100, allow_nan=False))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     own=st.tuples(_TIMEOUT, _TIMEOUT, _TIMEOUT, _TIMEOUT),
     outer=st.one_of(
@@ -412,7 +418,7 @@ def test_phase_timeouts_written_out_are_the_smallest_of_each_pair(
         del fresh
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(values=st.lists(st.binary(max_size=40), max_size=6))
 def test_the_header_byte_pass_finds_what_the_search_finds(values: list[bytes]) -> None:
     """Deleting the allowed bytes (``translate``) leaves something exactly when the search for
@@ -424,7 +430,7 @@ def test_the_header_byte_pass_finds_what_the_search_finds(values: list[bytes]) -
         assert bool(joined.translate(None, _GOOD_HEADER_BYTES)) == found
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     given_headers=st.lists(
         st.tuples(
@@ -541,7 +547,7 @@ def test_a_timeout_changed_between_requests_is_the_one_the_next_request_uses() -
     assert [phases["read"] for phases in seen] == [10.0, 1.0]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     given_headers=st.lists(
         st.tuples(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +30,11 @@ from stateset_voice_wrapper import (
     VoiceClient,
 )
 from stateset_voice_wrapper.stores import SqliteLedger
+
+if TYPE_CHECKING:
+    from tests.profiles import examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import examples
 
 TO, FROM = "+15555550101", "+15555551234"
 KEY = "appt-tampered-1"
@@ -67,7 +72,9 @@ def _overwrite(path: Path, result: bytes) -> None:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(result=tampered)
 def test_a_tampered_record_replays_as_the_call_or_a_typed_error(

@@ -107,6 +107,11 @@ from stateset_voice_wrapper.webhooks import (
 )
 
 if TYPE_CHECKING:
+    from tests.profiles import examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import examples
+
+if TYPE_CHECKING:
     from tests.faultserver import FaultServer, HalfBody, Hang, Reset
 else:
     from faultserver import FaultServer, HalfBody, Hang, Reset
@@ -911,7 +916,7 @@ class _Answer:
     wrap=st.sampled_from(["{}", "'{}'", "key={}", "Bearer {}", "({})", "{}.", "<{}>", "{}\n"]),
     flavour=st.sampled_from(["sync", "async"]),
 )
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_server_text_with_canaries_never_reaches_an_error_or_a_log(
     httpserver: HTTPServer,
     number: tuple[str, str, str],

@@ -16,6 +16,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
@@ -25,6 +26,11 @@ from hypothesis import strategies as st
 from stateset_voice_wrapper.sandbox import Sandbox, SandboxLimits
 from stateset_voice_wrapper.sandbox._constants import TEST_DEFAULTS
 from stateset_voice_wrapper.sandbox._logsafe import CONTINUATION
+
+if TYPE_CHECKING:
+    from tests.profiles import LONG, examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import LONG, examples
 
 LIMITS = SandboxLimits(
     max_rate_limit_buckets=8,
@@ -230,10 +236,10 @@ def control_bytes(draw: st.DrawFn, target: Target) -> tuple[bytes, int]:
 
 
 FUZZ = settings(
-    max_examples=250,
+    max_examples=examples(250),
     deadline=None,
     database=None,
-    derandomize=True,
+    derandomize=not LONG,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 _RAW_CONTROL = re.compile(

@@ -7,6 +7,8 @@ FastAPI and Flask handlers, which catch InvalidSignatureError only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,9 +20,14 @@ from stateset_voice_wrapper.webhooks import (
     verify_stateset_signature,
 )
 
+if TYPE_CHECKING:
+    from tests.profiles import LONG, examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import LONG, examples
+
 SECRET = "whsec_untrusted"
 NOW = 1_800_000_000
-QUICK = settings(max_examples=150, derandomize=True, deadline=None,
+QUICK = settings(max_examples=examples(150), derandomize=not LONG, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,7 +29,12 @@ from stateset_voice_wrapper.webhooks import (
     verify_wsgi_request,
 )
 
-QUICK = settings(max_examples=150, derandomize=True, deadline=None,
+if TYPE_CHECKING:
+    from tests.profiles import LONG, examples
+else:  # the sibling module: pytest puts tests/ on sys.path
+    from profiles import LONG, examples
+
+QUICK = settings(max_examples=examples(150), derandomize=not LONG, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 
 

@@ -284,3 +284,68 @@ def test_a_body_the_builder_refuses_still_gets_the_checks_message(
         voice.call_logs.list_page(limit=25)
     assert message in str(caught.value)
     assert "does not match the contract" in str(caught.value)
+
+
+# -- shapes the contracts do not have yet ------------------------------------------------------
+
+
+@attrs.define
+class _Event:
+    """A model as the generator writes one, for a schema no contract has yet."""
+
+    id: str
+    type_: Any = None
+    kind: Any = None
+    additional_properties: dict[str, Any] = attrs.field(init=False, factory=dict)
+
+
+def _event_models(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """A generated-like package ``fakegen`` whose one model is ``_Event`` (its ``UNSET`` is
+    the public package's)."""
+    import sys
+
+    from stateset_voice_public.types import UNSET
+
+    package = ModuleType("fakegen")
+    package.__path__ = []
+    types_module = ModuleType("fakegen.types")
+    types_module.UNSET = UNSET  # type: ignore[attr-defined]
+    models = ModuleType("fakegen.models")
+    models._Event = _Event  # type: ignore[attr-defined]
+    for module in (package, types_module, models):
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+    return models
+
+
+CONST_SCHEMAS = {
+    "_Event": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {
+            "id": {"type": "string"},
+            "type": {"type": "string", "const": "call.queued"},
+            "kind": {"anyOf": [{"type": "string", "const": "voice"}, {"type": "null"}]},
+        },
+    }
+}
+
+
+@pytest.mark.parametrize("key", ["type", "kind"])
+@pytest.mark.parametrize("value", ["call.queued", "voice", "call.ringing", "", 5, None, True])
+def test_a_const_out_of_a_required_position_refuses_every_other_value(
+    monkeypatch: pytest.MonkeyPatch, key: str, value: Any
+) -> None:
+    """An optional const, and a nullable one, build only from the const itself (and, for the
+    nullable one, null); any other value is left to the long way, as ``from_dict`` would
+    refuse it."""
+    models = _event_models(monkeypatch)
+    build = fast_builder(CONST_SCHEMAS, "_Event", models)
+    assert build is not None
+    got = build({"id": "e1", key: value})
+    const = {"type": "call.queued", "kind": "voice"}[key]
+    accepted = (value == const and isinstance(value, str)) or (key == "kind" and value is None)
+    if accepted:
+        assert got is not None
+        assert getattr(got, {"type": "type_", "kind": "kind"}[key]) == value
+    else:
+        assert got is None

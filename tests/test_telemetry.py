@@ -515,3 +515,34 @@ def test_a_sampled_out_trace_is_not_taken_for_a_no_op_tracer(
     assert parents[0][1] == parents[1][1] != "0" * 32  # one trace
     assert parents[0][2] != parents[1][2]  # a span per attempt
     assert [int(p[3], 16) & 1 for p in parents] == [0, 0]  # not sampled
+
+
+def test_a_tracer_that_hands_back_the_invalid_span_under_a_live_parent_is_not_a_no_op(
+    httpserver: HTTPServer,
+) -> None:
+    """Only a tracer that hands back the current span itself is taken for a no-op. One that
+    answers every span with the invalid span while the caller's own span is current is
+    obeyed as before: its (invalid) spans are the attempts', so no ``traceparent`` goes out."""
+    from opentelemetry import trace
+
+    class InvalidTracer(trace.NoOpTracer):
+        def start_span(self, *args: Any, **kwargs: Any) -> trace.Span:
+            return trace.INVALID_SPAN
+
+    class InvalidProvider(trace.NoOpTracerProvider):
+        def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+            return InvalidTracer()
+
+    httpserver.expect_request("/api/v1/call-logs").respond_with_json({}, status=200)
+    configure_telemetry(tracer_provider=InvalidProvider())
+    transport = ReliableTransport(config=quiet(telemetry=True))
+    try:
+        with (
+            TracerProvider().get_tracer("app").start_as_current_span("caller"),
+            httpx.Client(base_url=httpserver.url_for(""), transport=transport) as client,
+        ):
+            assert client.get("/api/v1/call-logs").status_code == 200
+    finally:
+        configure_telemetry(enabled=False)
+        switch._State.enabled = None
+    assert "traceparent" not in httpserver.log[0][0].headers

@@ -43,7 +43,6 @@ _SUPPRESS_HTTP: Final = getattr(otel_context, "_SUPPRESS_HTTP_INSTRUMENTATION_KE
 #: The module every OpenTelemetry instrumentation reads that key through; while it is not
 #: loaded, nothing reads it.
 _INSTRUMENTATION_UTILS: Final = "opentelemetry.instrumentation.utils"
-_INVALID_SPAN: Final = trace.INVALID_SPAN
 
 _KNOWN_METHODS: Final = frozenset(
     {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
@@ -157,10 +156,11 @@ class RequestTelemetry:
             if deadline is not None:
                 attributes["stateset_voice.request.deadline"] = deadline
             span.set_attributes(attributes)
-        #: A no-op tracer (no SDK configured) hands back the current span itself, the invalid
-        #: span when there is none: nothing can record, so the attempts start no spans of
-        #: their own and pass the current context on as it is (``attempt_started``).
-        self.noop = not recording and (span is _INVALID_SPAN or span is trace.get_current_span())
+        #: A no-op tracer (no SDK configured) hands back the current span itself (the invalid
+        #: span when there is none): nothing can record, so the attempts start no spans of
+        #: their own and pass the current context on as it is (``attempt_started``). Decided
+        #: once: a provider set up while the request runs serves the next one.
+        self.noop = not recording and span is trace.get_current_span()
         self.parent = None if self.noop else trace.set_span_in_context(span)
         self.started = clock()
 

@@ -9,7 +9,8 @@ does (date-times with ``fromisoformat``, enums through the generated class, so a
 contract does not list is kept) and calls the generated class.
 
 It decides only for a body that passes: None means "check and build the long way",
-which explains the failure as before, so a builder can be cautious and lose nothing. A model
+which explains the failure as before, so a builder can be cautious and lose nothing (it reads
+what ``json.loads`` makes: a tuple, or a mapping that is not a dict, goes the long way). A model
 with a shape it does not know has no builder at all (``None``) and is read the long way.
 ``tests/test_fastbuild.py`` holds a built model equal to the check plus ``from_dict``, field
 by field and type by type, over bodies generated from every component schema.

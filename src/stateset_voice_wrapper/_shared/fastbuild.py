@@ -152,18 +152,20 @@ class _Generator:
         for number, (key, field) in enumerate(zip(keys, own, strict=True), 1):
             var = f"a{number}"
             assert isinstance(field.type, str)  # checked above
-            body = self._value(properties[key], var, field.type, "        ")
+            step = self._value(properties[key], var, field.type)
             if key in required:
                 lines.append(f"    {var} = v0[{key!r}]")
-                lines += [line[4:] for line in body]
+                lines += step.lines("    ")
             else:
                 lines.append(f"    {var} = v0.get({key!r}, {unset})")
-                test = _only_test(body, "        ")
-                if test is not None:
-                    lines += [f"    if not ({var} is {unset} or {test}):", "        raise _Invalid"]
-                elif body:
+                if step.test is not None and not step.convert:
+                    lines += [
+                        f"    if not ({var} is {unset} or {step.test}):",
+                        "        raise _Invalid",
+                    ]
+                elif step.test is not None or step.convert:
                     lines.append(f"    if {var} is not {unset}:")
-                    lines += body
+                    lines += step.lines("        ")
             arguments.append(f"{field.alias}={var}")
         known = self.constant(frozenset(keys), "k")
         made = self.constant(cls, "c")
@@ -176,10 +178,10 @@ class _Generator:
         ]
         return "\n".join(lines) + "\n"
 
-    def _value(self, schema: Mapping[str, Any], v: str, annotation: str, indent: str) -> list[str]:
-        """Statements that test ``v`` as the lenient check does and rebind it to what
-        ``from_dict`` makes of it; they raise ``_Invalid`` (or KeyError/ValueError) when it
-        does not pass. Nothing for a value that passes as it is."""
+    def _value(self, schema: Mapping[str, Any], v: str, annotation: str) -> _Step:
+        """How to read ``v``: the test the lenient check makes of it, and the statements that
+        rebind it to what ``from_dict`` makes of it (they raise ``_Invalid``, KeyError or
+        ValueError when it does not pass)."""
         target, component = self.resolve(schema)
         options = target.get("anyOf", target.get("oneOf"))
         if options is not None:
@@ -192,23 +194,22 @@ class _Generator:
             others = [o for o in options if dict(o) != {"type": "null"}]
             if len(others) != 1:
                 raise _Unsupported("a union other than [X, null]")
-            inner = self._value(others[0], v, annotation, indent + "    ")
-            test = _only_test(inner, indent + "    ")
-            if test is not None:
-                return [f"{indent}if not ({v} is None or {test}):", f"{indent}    raise _Invalid"]
-            return [f"{indent}if {v} is not None:", *inner]
+            inner = self._value(others[0], v, annotation)
+            if not inner.convert:
+                test = None if inner.test is None else f"({v} is None or {inner.test})"
+                return _Step(test)
+            return _Step(None, [f"if {v} is not None:", *inner.lines("    ")])
         kind = target.get("type")
         if kind == "array":
-            return self._array(target, v, annotation, indent)
+            return self._array(target, v, annotation)
         if kind == "object":
             cls = self.model_class(annotation, component)
             if "properties" in target or "required" in target:
-                return [f"{indent}{v} = {self.function_for(cls, target)}({v})"]
-            return self._open_object(target, cls, v, indent)
+                return _Step(None, [f"{v} = {self.function_for(cls, target)}({v})"])
+            return self._open_object(target, cls, v)
         if not isinstance(kind, str) or kind not in _SCALARS:
             raise _Unsupported(f"type {kind!r}")
         test = _TYPE_TESTS[kind].format(v=v)
-        check = [f"{indent}if not {test}:", f"{indent}    raise _Invalid"]
         if "enum" in target:  # read through the generated enum: an unlisted value is kept
             if kind != "string" or not _SCALAR_KEYS.issuperset(set(target) - {"enum"}):
                 raise _Unsupported("an enum other than of strings")
@@ -218,41 +219,36 @@ class _Generator:
             # The members by value, looked up in C; anything else through the class.
             members = self.constant({m.value: m for m in cls}, "m")
             made = self.constant(cls, "e")
-            return [
-                *check,
-                f"{indent}{v} = {members}.get({v}) or {made}({v})"
-                if all(m.value for m in cls)  # no falsy member for `or` to pass over
-                else f"{indent}{v} = {members}[{v}] if {v} in {members} else {made}({v})",
-            ]
+            if all(m.value for m in cls):  # no falsy member for `or` to pass over
+                return _Step(test, [f"{v} = {members}.get({v}) or {made}({v})"])
+            return _Step(test, [f"{v} = {members}[{v}] if {v} in {members} else {made}({v})"])
         if "const" in target:  # from_dict refuses any other value
             if not _SCALAR_KEYS.issuperset(set(target) - {"const"}):
                 raise _Unsupported("const with other keywords")
-            # One test (``_only_test`` reads it back for optional and nullable positions).
-            return [f"{indent}if not ({test} and {v} == {target['const']!r}):", *check[1:]]
+            return _Step(f"({test} and {v} == {target['const']!r})")
         if not _SCALAR_KEYS.issuperset(target) or self.classes(annotation):
             raise _Unsupported(f"a scalar annotated {annotation!r}")
         if target.get("format") == "date-time" and kind == "string":
-            return [*check, f"{indent}{v} = _fromisoformat({v})"]
+            return _Step(test, [f"{v} = _fromisoformat({v})"])
         if target.get("format") not in _PLAIN_FORMATS:
             raise _Unsupported(f"format {target.get('format')!r}")
-        return check
+        return _Step(test)
 
-    def _array(self, target: Mapping[str, Any], v: str, annotation: str, indent: str) -> list[str]:
+    def _array(self, target: Mapping[str, Any], v: str, annotation: str) -> _Step:
         if set(target) - {"type", "items", "description", "title", "minItems", "maxItems"}:
             raise _Unsupported("array keywords")
-        head = [f"{indent}if type({v}) is not list:", f"{indent}    raise _Invalid"]
+        test = f"(type({v}) is list)"
         if "items" not in target:
-            return head
-        inner = self._value(target["items"], "x", annotation, indent + "    ")
-        test = _only_test(inner, indent + "    ")
-        if test is not None:  # kept as it is, every item tested
-            return [*head, f"{indent}for x in {v}:", *inner]
-        if len(inner) == 1 and inner[0].strip().startswith("x = "):  # one call per item
-            call = inner[0].strip()[len("x = ") :]
-            return [*head, f"{indent}{v} = [{call} for x in {v}]"]
+            return _Step(test)
+        inner = self._value(target["items"], "x", annotation)
+        if not inner.convert:  # kept as it is, every item tested
+            return _Step(test, [f"for x in {v}:", *inner.lines("    ")] if inner.test else [])
+        if inner.test is None and len(inner.convert) == 1 and inner.convert[0].startswith("x = "):
+            call = inner.convert[0][len("x = ") :]  # one call per item
+            return _Step(test, [f"{v} = [{call} for x in {v}]"])
         raise _Unsupported("array items converted in more than one step")
 
-    def _open_object(self, target: Mapping[str, Any], cls: type, v: str, indent: str) -> list[str]:
+    def _open_object(self, target: Mapping[str, Any], cls: type, v: str) -> _Step:
         """An object with no properties: from_dict keeps a copy of every key."""
         if (
             not _OBJECT_KEYS.issuperset(target)
@@ -272,19 +268,21 @@ class _Generator:
             "    o.additional_properties = dict(v0)\n"
             "    return o\n"
         )
-        return [f"{indent}{v} = {function}({v})"]
+        return _Step(None, [f"{v} = {function}({v})"])
 
 
-def _only_test(lines: list[str], indent: str) -> str | None:
-    """The test of statements that only test (``if not T: raise _Invalid``), else None."""
-    if (
-        len(lines) == 2
-        and lines[0].startswith(f"{indent}if not ")
-        and lines[0].endswith(":")
-        and lines[1] == f"{indent}    raise _Invalid"
-    ):
-        return lines[0][len(indent) + len("if not ") : -1]
-    return None
+@attrs.frozen
+class _Step:
+    """How one value is read: a test that must hold (None: any value passes it) and then the
+    statements converting it, unindented."""
+
+    test: str | None
+    convert: list[str] = attrs.field(factory=list)
+
+    def lines(self, indent: str) -> list[str]:
+        """The step as statements at ``indent``."""
+        found = [f"{indent}if not {self.test}:", f"{indent}    raise _Invalid"] if self.test else []
+        return found + [indent + line for line in self.convert]
 
 
 def _unset_of(models: ModuleType) -> Any:

@@ -51,7 +51,9 @@ class Buffered(httpx.Response):
 
     def read(self) -> bytes:
         if not hasattr(self, "_content"):
-            self._take()
+            self._content = self._decoded  # what _take() does, written out: it runs on every call
+            self._num_bytes_downloaded = self._raw_size
+            self.is_stream_consumed = True
             stream = self.stream
             if not isinstance(stream, httpx.SyncByteStream):
                 raise RuntimeError("Attempted to call an sync close on an async stream.")
@@ -92,8 +94,7 @@ def rebuild(
     copied into a new Buffered.
     """
     if type(response) is httpx.Response:
-        state = response.__dict__
-        fresh = {
+        response.__dict__ = {
             "status_code": response.status_code,
             "headers": response.headers,
             "_request": request,
@@ -108,8 +109,6 @@ def rebuild(
             "_decoded": decoded,
             "_raw_size": len(body),
         }
-        state.clear()
-        state.update(fresh)
         response.__class__ = Buffered
         return response
     rebuilt = Buffered(

@@ -1,7 +1,8 @@
 """What a logical request decides after an attempt, and the log lines that go with it.
 
-``LogicalRequest`` returns one of :class:`Return`, :class:`Sleep` or :class:`Raise` after each
-attempt; the transport's loops act on it. The log lines say what was decided, naming the
+``LogicalRequest`` decides one of three after each attempt: return the answer (the
+``httpx.Response`` itself is that decision), :class:`Sleep` then retry, or :class:`Raise`; the
+transport's loops act on it. The log lines say what was decided, naming the
 request by its method, its shown path (masked, computed only here) and both request IDs.
 """
 
@@ -22,7 +23,6 @@ __all__ = [
     "Decision",
     "Outcomes",
     "Raise",
-    "Return",
     "Sleep",
     "log_budget_exhausted",
     "log_failure",
@@ -32,15 +32,9 @@ __all__ = [
 
 logger = logging.getLogger(LOGGER_NAME)
 
-# The decisions are plain slotted classes: one is made per attempt, and attrs' frozen
-# __init__ (object.__setattr__ per field) costs more than the decision itself.
-
-
-class Return:
-    __slots__ = ("response",)
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
+# The decisions are plain slotted classes (attrs' frozen __init__, an object.__setattr__ per
+# field, costs more than the decision itself); the commonest one, returning the answer, is
+# the response itself, so a request that succeeds at once makes no decision object at all.
 
 
 class Sleep:
@@ -58,30 +52,30 @@ class Raise:
         self.cause = cause
 
 
-Decision = Return | Sleep | Raise
+#: Return the answer (the response itself), sleep and retry, or raise.
+Decision = httpx.Response | Sleep | Raise
 
 
-class Outcomes:
-    """What each attempt of a logical request got back, kept as plain tuples; the
-    :class:`AttemptRecord` objects errors and ``ResponseInfo`` carry are made when first asked
-    for (a request that succeeds with nobody reading its records never makes them)."""
+class Outcomes(list[tuple[str, float, float, str | None]]):
+    """What each attempt of a logical request got back, kept as plain tuples in the list
+    itself (its length and truth cost no Python call); the :class:`AttemptRecord` objects
+    errors and ``ResponseInfo`` carry are made when first asked for (a request that succeeds
+    with nobody reading its records never makes them)."""
 
-    __slots__ = ("_made", "_raw")
-
-    def __init__(self) -> None:
-        self._raw: list[tuple[str, float, float, str | None]] = []
-        self._made: list[AttemptRecord] = []
-
-    def __len__(self) -> int:
-        return len(self._raw)
+    __slots__ = ("_made",)
+    _made: list[AttemptRecord]
 
     def add(self, outcome: str, waited: float, elapsed: float, request_id: str | None) -> None:
-        self._raw.append((outcome, waited, elapsed, request_id))
+        self.append((outcome, waited, elapsed, request_id))
 
     def records(self) -> list[AttemptRecord]:
-        made = self._made
-        for number in range(len(made), len(self._raw)):
-            outcome, waited, elapsed, request_id = self._raw[number]
+        try:
+            made = self._made
+        except AttributeError:
+            made = []
+            self._made = made
+        for number in range(len(made), len(self)):
+            outcome, waited, elapsed, request_id = self[number]
             made.append(
                 AttemptRecord(
                     number=number + 1,

@@ -105,6 +105,37 @@ def stamp_identity(
     headers = request.headers
     if options is not None:
         _apply_extras(request, options)
+        if options.client_request_id or options.idempotency_key:
+            return _stamp_given(config, request, options)
+    entries = getattr(headers, "_list", None)
+    if (
+        type(entries) is not list
+        or getattr(headers, "_encoding", None) not in _ASCII_ALIKE
+        or not _STAMPED.isdisjoint(map(_LOWERED, entries))
+    ):
+        return _stamp_given(config, request, options)
+    # Nothing given: a new ID (and key), appended as ``add_header`` appends them.
+    client_request_id = random_uuid()
+    entries.append((*_ASCII_NAMES[HEADER_REQUEST_ID], client_request_id.encode("ascii")))
+    key = None
+    if (
+        config.auto_idempotency_keys
+        and request.method == "POST"
+        and _needs_idempotency_key(request.url.path)
+    ):
+        key = random_uuid()
+        entries.append((*_ASCII_NAMES[HEADER_IDEMPOTENCY_KEY], key.encode("ascii")))
+    entries.append(_FIRST_ATTEMPT)
+    _settle(headers)
+    return RequestIdentity(request.method, client_request_id, key, request.url), key
+
+
+def _stamp_given(
+    config: ReliabilityConfig, request: httpx.Request, options: RequestOverrides | None
+) -> tuple[RequestIdentity, str | None]:
+    """:func:`stamp_identity` for a request that may carry identity headers already, or
+    whose options give an ID or a key (the caller's extras are applied)."""
+    headers = request.headers
     ids: tuple[bytes, ...] = ()
     keys: tuple[bytes, ...] = ()
     attempt_header = False
@@ -177,8 +208,10 @@ def settle_encoding(headers: httpx.Headers) -> None:
         headers.encoding = "ascii"
 
 
-#: The name and the value of a ``header_entries`` entry (itemgetter: no Python call each).
+#: The name, lower-cased name and value of a ``header_entries`` entry (itemgetter: no
+#: Python call each).
 _NAME = operator.itemgetter(0)
+_LOWERED = operator.itemgetter(1)
 _VALUE = operator.itemgetter(2)
 
 
@@ -242,10 +275,19 @@ _ASCII_NAMES: dict[str, tuple[bytes, bytes]] = {
 }
 
 
+#: The first attempt's number, as ``add_header`` appends it.
+_FIRST_ATTEMPT = (*_ASCII_NAMES[HEADER_ATTEMPT], b"1")
+
+
 def _text(headers: httpx.Headers, values: tuple[bytes, ...]) -> str:
     """A header's values as httpx's ``get`` gives them: decoded, repeated ones joined."""
     raw = values[0] if len(values) == 1 else b", ".join(values)
-    return raw.decode("ascii") if raw.isascii() else raw.decode(headers.encoding)
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        return raw.decode(headers.encoding)
+    except UnicodeDecodeError:  # a caller's encoding that does not fit: refused when checked
+        return raw.decode("latin-1")
 
 
 def _apply_extras(request: httpx.Request, options: RequestOverrides) -> None:

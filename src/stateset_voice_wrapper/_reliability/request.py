@@ -15,22 +15,13 @@ from typing import Any
 
 import httpx
 
-from .._shared.defaults import (
-    HEADER_SERVER_REQUEST_ID,
-    LOGGER_NAME,
-    MAX_RETRY_AFTER,
-)
-from .._shared.errors import (
-    APIResponseValidationError,
-    APITimeoutError,
-    StateSetVoiceError,
-)
+from .._shared.defaults import HEADER_SERVER_REQUEST_ID, LOGGER_NAME, MAX_RETRY_AFTER
+from .._shared.errors import APIResponseValidationError, APITimeoutError, StateSetVoiceError
 from .._shared.telemetry import instruments
 from .decisions import (
     Decision,
     Outcomes,
     Raise,
-    Return,
     Sleep,
     log_budget_exhausted,
     log_failure,
@@ -53,7 +44,7 @@ from .policy import (
 )
 from .telemetry import error_type_of, start_telemetry
 
-__all__ = ["Decision", "LogicalRequest", "Raise", "Return", "Sleep"]
+__all__ = ["Decision", "LogicalRequest", "Raise", "Sleep"]
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -119,11 +110,6 @@ class LogicalRequest:
             raise self.deadline_error(f"gave up after {len(self._outcomes)} attempt(s)")
         return remaining
 
-    def guard(self) -> AttemptGuard:
-        """The hard bound of the attempt being prepared: the time left, on the real clock."""
-        remaining = self.remaining()
-        return AttemptGuard(None if remaining is None else time.monotonic() + remaining)
-
     def check_body_deadline(self, response: httpx.Response) -> None:
         """:meth:`time_left` while a body arrives: the cut attempt is recorded first, with
         the server's request ID, so the error shows what the server had answered."""
@@ -156,18 +142,21 @@ class LogicalRequest:
 
     # -- attempts ---------------------------------------------------------------------------
 
-    def prepare(self) -> httpx.Request:
-        """Stamp the next attempt: its number and its timeouts, capped at the time left."""
+    def prepare(self) -> AttemptGuard:
+        """Stamp the next attempt (``self.request``, sent again on each attempt): its number
+        and its timeouts, capped at the time left; return the attempt's hard bound, that time
+        left on the real clock (``time.monotonic``), for the deadline guard below httpcore."""
+        now = self.config.clock()
         expires = self.expires
-        remaining = None if expires is None else expires - self.config.clock()
+        remaining = None if expires is None else expires - now
         if remaining is not None and remaining <= 0:
-            remaining = self.time_left()  # raises
+            self.time_left()  # raises
         request = self.request
         if self._outcomes:  # the first attempt's number is stamped with the identity
             stamp_attempt(request.headers, len(self._outcomes) + 1)
         request.extensions["timeout"] = capped_timeouts(self._phases, remaining)
-        self.attempt_started = self.config.clock()
-        return request
+        self.attempt_started = now
+        return AttemptGuard(None if remaining is None else time.monotonic() + remaining)
 
     def _record(
         self,
@@ -206,6 +195,16 @@ class LogicalRequest:
         self.nothing_sent = False
         success = 200 <= status < 300
         html = success and head.html
+        if success and not html and not self.records and not logger.isEnabledFor(logging.DEBUG):
+            # The request ends here, returned, and nothing will read the attempts' records
+            # (no ResponseInfo, no log line): only the span and the server's ID are kept.
+            request_id = head.request_id
+            if request_id:
+                self.last_request_id = request_id
+            if self.telemetry is not None:
+                self.telemetry.attempt_ended(status, None, request_id)
+            self.config.budget.record_success()
+            return response
         if status >= 400:
             error_type: str | None = str(status)
         else:
@@ -229,7 +228,7 @@ class LogicalRequest:
                     len(self._outcomes),
                     self.last_request_id,
                 )
-            return Return(response)
+            return response
         retry_after = retry_after_seconds(headers, now=self.config.wall_clock())
 
         def final(not_retried: str | None = None) -> StateSetVoiceError:

@@ -76,7 +76,11 @@ def _shape_of(request: httpx.Request) -> _Shape:
     named = request.extensions.get(OPERATION_EXTENSION)
     if named is not None and type(named) is not tuple:
         return _make_shape(request)
-    key = (request.method, url.scheme, url.host, url.port, url.path, named)
+    # httpx (and httpx2) keep the parsed URL, whose raw parts have the public properties'
+    # names: the key, without the decoding those properties do on every read (a
+    # percent-encoded path is one more key for the same shape, worked out once).
+    parts = getattr(url, "_uri_reference", url)
+    key = (request.method, parts.scheme, parts.host, parts.port, parts.path, named)
     found = _SHAPES.get(key)
     if found is None:
         found = _make_shape(request)
@@ -142,7 +146,12 @@ class RequestTelemetry:
         #: requests of one shape: read, never changed).
         self.attempt_attributes: dict[str, Any] = shape[4]
         self.operation_attributes: dict[str, Any] = shape[5]
-        span = self.span = instruments.tracer.start_span(span_name, kind=SpanKind.INTERNAL)
+        # The caller's context, read once: the request's spans and every attempt's propagated
+        # headers belong to the context the request was made in.
+        caller = self.caller = otel_context.get_current()
+        span = self.span = instruments.tracer.start_span(
+            span_name, context=caller, kind=SpanKind.INTERNAL
+        )
         recording = span.is_recording()
         if recording:
             attributes: dict[str, Any] = {
@@ -160,8 +169,8 @@ class RequestTelemetry:
         #: span when there is none): nothing can record, so the attempts start no spans of
         #: their own and pass the current context on as it is (``attempt_started``). Decided
         #: once: a provider set up while the request runs serves the next one.
-        self.noop = not recording and span is trace.get_current_span()
-        self.parent = None if self.noop else trace.set_span_in_context(span)
+        self.noop = not recording and span is trace.get_current_span(caller)
+        self.parent = None if self.noop else trace.set_span_in_context(span, caller)
         self.started = clock()
 
     # -- attempts ---------------------------------------------------------------------------
@@ -178,10 +187,10 @@ class RequestTelemetry:
             self.attempt_span = self.span
             self.attempt_began = self.clock()
             if _SUPPRESS_HTTP is not None and _INSTRUMENTATION_UTILS in sys.modules:
-                context = otel_context.set_value(_SUPPRESS_HTTP, True)
+                context = otel_context.set_value(_SUPPRESS_HTTP, True, self.caller)
                 propagate.inject(request.headers, context=context)
                 return otel_context.attach(context)
-            propagate.inject(request.headers)
+            propagate.inject(request.headers, context=self.caller)
             return None
         span = self.instruments.tracer.start_span(
             self.client_span_name, context=self.parent, kind=SpanKind.CLIENT

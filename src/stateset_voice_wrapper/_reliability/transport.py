@@ -52,7 +52,7 @@ from .bodies import (
 from .identity import AnswerHead, settle_encoding
 from .mapping import BodyProblem, decode_body
 from .options import ReliabilityConfig, current_overrides
-from .request import Decision, LogicalRequest, Raise, Return
+from .request import Decision, LogicalRequest, Raise
 
 __all__ = ["ReliableTransport"]
 
@@ -161,10 +161,10 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _attempts(self, logical: LogicalRequest, request: httpx.Request) -> httpx.Response:
         inner = self._transport if self._transport is not None else self._sync_inner()
         telemetry = logical.telemetry
-        buffer_body(request, logical)
+        if type(request.stream) is not httpx.ByteStream:  # a body in memory is replayable
+            buffer_body(request, logical)
         while True:
-            attempt = logical.prepare()
-            guard = logical.guard()
+            guard = logical.prepare()
             head: httpx.Response | None = None
             body = decoded = b""
             token = attempt_guard.enter(guard)
@@ -172,8 +172,8 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             try:
                 try:
                     if telemetry is not None:  # inside: a failing propagator is a typed error
-                        context = telemetry.attempt_started(attempt)
-                    response = inner.handle_request(attempt)
+                        context = telemetry.attempt_started(request)
+                    response = inner.handle_request(request)
                     head = response
                     try:
                         body = self._read(response, logical)
@@ -194,9 +194,9 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 decision = logical.on_exception(exc, guard=guard, head=head)
             else:
                 decision, decoded = _decide(logical, response, body)
-            if isinstance(decision, Return):
+            if isinstance(decision, httpx.Response):  # the answer to return
                 settle_encoding(request.headers)
-                return rebuild(decision.response, body, request, decoded)
+                return rebuild(decision, body, request, decoded)
             if isinstance(decision, Raise):
                 raise decision.error from decision.cause
             self.config.sleep(decision.delay)
@@ -246,10 +246,10 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def _aattempts(self, logical: LogicalRequest, request: httpx.Request) -> httpx.Response:
         inner = self._async_transport if self._async_transport is not None else self._async_inner()
         telemetry = logical.telemetry
-        await abuffer_body(request, logical)
+        if type(request.stream) is not httpx.ByteStream:  # a body in memory is replayable
+            await abuffer_body(request, logical)
         while True:
-            attempt = logical.prepare()
-            guard = logical.guard()
+            guard = logical.prepare()
             head: httpx.Response | None = None
             body = decoded = b""
             scope: object = None
@@ -258,9 +258,9 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             try:
                 try:
                     if telemetry is not None:  # inside: a failing propagator is a typed error
-                        context = telemetry.attempt_started(attempt)
+                        context = telemetry.attempt_started(request)
                     with deadline_scope(logical.remaining()) as scope:
-                        response = await inner.handle_async_request(attempt)
+                        response = await inner.handle_async_request(request)
                         head = response
                         try:
                             body = await self._aread(response, logical)
@@ -282,9 +282,9 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 decision = logical.on_exception(exc, guard=guard, head=head, deadline_cut=cut)
             else:
                 decision, decoded = _decide(logical, response, body)
-            if isinstance(decision, Return):
+            if isinstance(decision, httpx.Response):  # the answer to return
                 settle_encoding(request.headers)
-                return rebuild(decision.response, body, request, decoded)
+                return rebuild(decision, body, request, decoded)
             if isinstance(decision, Raise):
                 raise decision.error from decision.cause
             await self.config.async_sleep(decision.delay)

@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
+    from benchmarks.floor import FloorTransport
     from benchmarks.run import ONE, quiet_config
-else:  # the sibling module: this script's directory is sys.path[0]
+else:  # the sibling modules: this script's directory is sys.path[0]
+    from floor import FloorTransport
     from run import ONE, quiet_config
 
 from stateset_voice_wrapper import ReliableTransport
@@ -36,9 +38,14 @@ def _handler(_: httpx.Request) -> httpx.Response:
     return httpx.Response(200, content=ONE, headers={"x-request-id": "req_bench"})
 
 
-def _client(variant: str) -> httpx.Client:
+def client_for(variant: str) -> httpx.Client:
+    """A client for the GETs of ``variant``: ``plain`` (the in-memory transport alone),
+    ``layered`` (ReliableTransport over it, telemetry off), ``telemetry`` (on, with whatever
+    tracer is configured: none here) or ``floor`` (the yardstick of ``floor.py``)."""
     if variant == "plain":
         transport: httpx.BaseTransport = httpx.MockTransport(_handler)
+    elif variant == "floor":
+        transport = FloorTransport(httpx.MockTransport(_handler), quiet_config(telemetry=False))
     else:
         config = quiet_config(telemetry=variant == "telemetry")
         transport = ReliableTransport(config=config, transport=httpx.MockTransport(_handler))
@@ -56,7 +63,7 @@ def _where(frame: FrameType) -> str:
 
 def count(variant: str, requests: int) -> dict[str, float]:
     """Bytecodes per request of ``variant``, by function (after a warm-up)."""
-    client = _client(variant)
+    client = client_for(variant)
     for _ in range(50):  # warm the caches: the route patterns, the facts, the shapes
         client.get("/api/v1/call-logs/call_1").read()
     counts: collections.Counter[str] = collections.Counter()

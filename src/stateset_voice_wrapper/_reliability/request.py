@@ -42,7 +42,7 @@ from .policy import (
     phase_timeouts,
     retry_after_seconds,
 )
-from .telemetry import error_type_of, start_telemetry
+from .telemetry import error_type_of, recorder
 
 __all__ = ["Decision", "LogicalRequest", "Raise", "Sleep"]
 
@@ -69,15 +69,14 @@ class LogicalRequest:
             self.records = options.records
         self.started = config.clock()
         self.expires = None if self.deadline is None else self.started + self.deadline
-        self.identity, key = stamp_identity(config, request, options)
+        identity, key = stamp_identity(config, request, options)
+        self.identity = identity
         self.idempotent = is_idempotent(request.method, key)
         #: Spans and metrics of this request, or None (telemetry off: nothing is imported).
-        found = instruments(config.telemetry)
-        self.telemetry = (
-            None
-            if found is None
-            else start_telemetry(found, request, self.identity, key, self.deadline, config.clock)
-        )
+        self.telemetry = None
+        if (found := instruments(config.telemetry)) is not None:
+            cid = identity.client_request_id
+            self.telemetry = recorder()(found, request, cid, key, self.deadline, config.clock)
         self._phases = phase_timeouts(self.timeout, request.extensions.get("timeout"))
         self._outcomes = Outcomes()
         self.waited = 0.0

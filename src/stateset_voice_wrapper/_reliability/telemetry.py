@@ -2,7 +2,7 @@
 
 ``LogicalRequest`` asks ``instruments()`` once per logical request whether telemetry is on for
 it (when it is off, nothing of OpenTelemetry is ever imported), and only then
-:func:`start_telemetry` for its recorder, a :class:`~.spans.RequestTelemetry`. The rest is pure: which contract operation a request is
+:func:`recorder` for its recorder, a :class:`~.spans.RequestTelemetry`. The rest is pure: which contract operation a request is
 (:func:`resolve_operation`, from the facts' path templates), what ``error.type`` an attempt
 gets, and what a span may show of an idempotency key.
 """
@@ -12,47 +12,31 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 import httpx
 
-from .._shared.telemetry import Instruments
-
 if TYPE_CHECKING:
-    from .mapping import RequestIdentity
     from .spans import RequestTelemetry
 
 __all__ = [
     "OPERATION_EXTENSION",
     "error_type_of",
     "key_digest",
+    "recorder",
     "resolve_operation",
-    "start_telemetry",
 ]
 
 #: The request extension a typed client sets: ``(operation_id, client method name)``.
 OPERATION_EXTENSION: Final = "stateset_voice.operation"
 
 
-def start_telemetry(
-    found: Instruments,
-    request: httpx.Request,
-    identity: RequestIdentity,
-    idempotency_key: str | None,
-    deadline: float | None,
-    clock: Callable[[], float],
-    /,
-) -> RequestTelemetry:
-    """The recorder of one logical request, for the instruments :func:`instruments` found
-    (the caller asks that first: it is None, and nothing here runs, when telemetry is off)."""
-    return _recorder()(found, request, identity.client_request_id, idempotency_key, deadline, clock)
-
-
 @functools.cache
-def _recorder() -> type[RequestTelemetry]:
-    """``spans.RequestTelemetry``, imported on the first request with telemetry on (an import
-    statement in ``start_telemetry`` would run the import machinery on every request)."""
+def recorder() -> type[RequestTelemetry]:
+    """``spans.RequestTelemetry``, the recorder of one logical request, imported with the
+    first request that has telemetry on: the caller asks :func:`instruments` first, and when it
+    finds none nothing here runs (an import statement made per request would run the import
+    machinery every time)."""
     from .spans import RequestTelemetry
 
     return RequestTelemetry

@@ -69,12 +69,6 @@ class _TooLarge(Exception):
     pass
 
 
-def _finish(logical: LogicalRequest, error: BaseException | None) -> None:
-    """End the request's spans; called once, however the request ends."""
-    assert logical.telemetry is not None
-    logical.telemetry.finish(error, logical.last_request_id)
-
-
 def _decide(
     logical: LogicalRequest, response: httpx.Response, body: bytes
 ) -> tuple[Decision, bytes]:
@@ -148,14 +142,15 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         # The deadline starts first: building the inner transport (a TLS context) counts.
         logical = LogicalRequest(self.config, request, current_overrides())
-        if logical.telemetry is None:
+        telemetry = logical.telemetry
+        if telemetry is None:
             return self._attempts(logical, request)
         try:
             response = self._attempts(logical, request)
-        except BaseException as exc:
-            _finish(logical, exc)
+        except BaseException as exc:  # the request's spans end once, however it ends
+            telemetry.finish(exc, logical.last_request_id)
             raise
-        _finish(logical, None)
+        telemetry.finish(None, logical.last_request_id)
         return response
 
     def _attempts(self, logical: LogicalRequest, request: httpx.Request) -> httpx.Response:
@@ -233,14 +228,15 @@ class ReliableTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # The deadline starts first: building the inner transport (a TLS context) counts.
         logical = LogicalRequest(self.config, request, current_overrides())
-        if logical.telemetry is None:
+        telemetry = logical.telemetry
+        if telemetry is None:
             return await self._aattempts(logical, request)
         try:
             response = await self._aattempts(logical, request)
-        except BaseException as exc:
-            _finish(logical, exc)
+        except BaseException as exc:  # the request's spans end once, however it ends
+            telemetry.finish(exc, logical.last_request_id)
             raise
-        _finish(logical, None)
+        telemetry.finish(None, logical.last_request_id)
         return response
 
     async def _aattempts(self, logical: LogicalRequest, request: httpx.Request) -> httpx.Response:

@@ -578,3 +578,21 @@ def test_a_returned_request_has_the_encoding_httpx_works_out() -> None:
         response = client.get("/x", headers={"X-Note": "plain"})
     headers = response.request.headers
     assert headers.encoding == httpx.Headers(headers.raw).encoding == "ascii"
+
+
+def test_an_attempt_prepared_as_the_clock_steps_back_gets_the_time_left_then() -> None:
+    """``prepare`` reads the clock once; when that reading says the deadline has passed, the
+    deadline check reads it again and the attempt gets that reading's time left (a clock
+    that stepped back), never a negative timeout."""
+    from stateset_voice_wrapper._reliability.request import LogicalRequest
+
+    readings = iter([0.0, 11.0, 5.0])  # the start, prepare's reading, the check's
+    config = ReliabilityConfig(
+        budget=RetryBudget(), deadline=10.0, timeout=30.0, clock=lambda: next(readings)
+    )
+    logical = LogicalRequest(config, httpx.Request("GET", "https://voice.example/x"), None)
+    guard = logical.prepare()
+    assert logical.request.extensions["timeout"] == dict.fromkeys(
+        ("connect", "read", "write", "pool"), 5.0
+    )
+    assert guard.expires is not None

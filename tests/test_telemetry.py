@@ -324,6 +324,43 @@ def test_with_no_sdk_the_callers_trace_context_still_reaches_the_server(
     ] * 2
 
 
+def test_with_no_sdk_every_attempt_carries_the_context_the_request_was_made_in(
+    httpserver: HTTPServer, flavour: Flavour
+) -> None:
+    """The caller's context is read once, as the request starts: a context attached between
+    attempts (here by ``on_retry``, left attached) does not reach the retry, which carries the
+    caller's upstream trace and no baggage of the other context, as with an SDK."""
+    from opentelemetry import baggage, trace
+    from opentelemetry import context as otel_context
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    def remote(trace_id: int, span_id: int) -> NonRecordingSpan:
+        flags = TraceFlags(TraceFlags.SAMPLED)
+        return NonRecordingSpan(SpanContext(trace_id, span_id, is_remote=True, trace_flags=flags))
+
+    upstream = trace.set_span_in_context(remote(0x1111, 0x2222))
+    elsewhere = baggage.set_baggage("k", "v", trace.set_span_in_context(remote(0x3333, 0x4444)))
+    tokens = []
+    configure_telemetry(tracer_provider=trace.NoOpTracerProvider())
+    token = otel_context.attach(upstream)
+    try:
+        seen = flaky_make_call(httpserver, failures=1)
+        create(
+            flavour, httpserver, on_retry=lambda _: tokens.append(otel_context.attach(elsewhere))
+        )
+    finally:
+        for attached in reversed(tokens):
+            otel_context.detach(attached)
+        otel_context.detach(token)
+        configure_telemetry(enabled=False)
+        switch._State.enabled = None
+    assert len(tokens) == 1
+    expected = f"00-{0x1111:032x}-{0x2222:016x}-01"
+    assert [(r.headers["traceparent"], r.headers.get("baggage")) for r in seen] == [
+        (expected, None)
+    ] * 2
+
+
 class _BrokenPropagator:
     """A text-map propagator whose inject fails, as a buggy custom one might."""
 

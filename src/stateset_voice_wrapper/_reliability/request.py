@@ -149,7 +149,7 @@ class LogicalRequest:
         expires = self.expires
         remaining = None if expires is None else expires - now
         if remaining is not None and remaining <= 0:
-            self.time_left()  # raises
+            remaining = self.time_left()  # raises (unless the clock went back: its new reading)
         request = self.request
         if self._outcomes:  # the first attempt's number is stamped with the identity
             stamp_attempt(request.headers, len(self._outcomes) + 1)

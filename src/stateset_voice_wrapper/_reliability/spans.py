@@ -180,10 +180,11 @@ class RequestTelemetry:
         (None when none was)."""
         self.attempts += 1
         if self.noop:
-            # What a CLIENT span would be is the current span: the current context goes on
-            # the wire as it is (an upstream ``traceparent`` and baggage still reach the
-            # server). It is attached only to carry the "suppress HTTP instrumentation" key,
-            # when an instrumentation that reads it is loaded.
+            # What a CLIENT span would be is the caller's span: the context the request was
+            # made in goes on the wire as it is, on every attempt (an upstream
+            # ``traceparent`` and baggage still reach the server; a context attached during
+            # a backoff does not). It is attached only to carry the "suppress HTTP
+            # instrumentation" key, when an instrumentation that reads it is loaded.
             self.attempt_span = self.span
             self.attempt_began = self.clock()
             if _SUPPRESS_HTTP is not None and _INSTRUMENTATION_UTILS in sys.modules:

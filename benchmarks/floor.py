@@ -18,11 +18,18 @@ succeeds at its first attempt.
 
 It retries nothing, records nothing, and answers anything but a plain 2xx with a
 ``RuntimeError``: it is not a transport to use. It measures how far below ``ReliableTransport``'s
-cost any implementation of the same promises could go (``benchmarks/instructions.py``).
+cost any implementation of the same promises could go (``benchmarks/instructions.py`` counts
+it). Run as a script, it times it beside the layer, in interleaved runs over the in-memory
+transport, and prints each run and the medians:
+
+    .venv/bin/python benchmarks/floor.py --runs 20
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import statistics
 import time
 
 import httpx
@@ -78,3 +85,46 @@ class FloorTransport(httpx.BaseTransport):
         config.budget.record_success()
         settle_encoding(request.headers)
         return rebuild(response, body, request, body)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="the yardstick timed beside the layer")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=3000, help="GETs per variant per run")
+    args = parser.parse_args()
+    # The sibling scripts (this script's directory is sys.path[0]), loaded here: opcodes
+    # imports this module.
+    client_for = importlib.import_module("opcodes").client_for
+    interleaved_latency = importlib.import_module("run").interleaved_latency
+    variants = ("plain", "floor", "layered", "telemetry")
+    clients = {variant: client_for(variant) for variant in variants}
+    added: dict[str, list[float]] = {variant: [] for variant in variants[1:]}
+    print(
+        "µs per GET: plain, then floor, layered and telemetry over plain, and telemetry over layered"
+    )
+    for _ in range(args.runs):
+        medians = interleaved_latency(
+            {
+                variant: (
+                    (lambda c=client: c.get("/api/v1/call-logs/call_1").read()),
+                    args.requests,
+                )
+                for variant, client in clients.items()
+            }
+        )
+        plain = medians["plain"] * 1e6
+        row = {variant: medians[variant] * 1e6 - plain for variant in variants[1:]}
+        for variant, value in row.items():
+            added[variant].append(value)
+        added.setdefault("telemetry over layered", []).append(row["telemetry"] - row["layered"])
+        print(
+            f"{plain:7.1f}  floor {row['floor']:+6.1f}  layered {row['layered']:+6.1f}"
+            f"  telemetry {row['telemetry']:+6.1f} ({row['telemetry'] - row['layered']:+.1f})"
+        )
+    for client in clients.values():
+        client.close()
+    print("medians: " + ", ".join(f"{k} {statistics.median(v):+.1f}" for k, v in added.items()))
+
+
+if __name__ == "__main__":
+    main()

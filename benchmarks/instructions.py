@@ -51,7 +51,7 @@ def workload(variant: str, requests: int, *, cookies: bool = True) -> None:
         client.get("/api/v1/call-logs/call_1").read()
     # What the warm-up left (modules, caches) is set aside from the cyclic collector: a full
     # collection traverses the whole heap, and whether one falls inside the counted requests
-    # would otherwise decide a tenth of the count.
+    # would otherwise move a variant's count by up to a sixth.
     gc.collect()
     gc.freeze()
     for _ in range(requests):

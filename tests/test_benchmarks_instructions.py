@@ -113,3 +113,17 @@ def test_the_yardstick_refuses_what_it_does_not_measure(answer: str) -> None:
         pytest.raises(RuntimeError, match="the yardstick"),
     ):
         client.get("/x")
+
+
+def test_the_yardstick_is_timed_beside_the_layer() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "floor.py"), "--runs", "2", "--requests", "20"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4, done.stdout  # the heading, a line per run, the medians
+    assert all("floor" in line and "layered" in line for line in lines[1:3])
+    assert lines[3].startswith("medians: floor ")

@@ -167,7 +167,7 @@ class RequestTelemetry:
             span.set_attributes(attributes)
         #: A no-op tracer (no SDK configured) hands back the current span itself (the invalid
         #: span when there is none): nothing can record, so the attempts start no spans of
-        #: their own and pass the current context on as it is (``attempt_started``). Decided
+        #: their own and pass the caller's context on as it is (``attempt_started``). Decided
         #: once: a provider set up while the request runs serves the next one.
         self.noop = not recording and span is trace.get_current_span(caller)
         self.parent = None if self.noop else trace.set_span_in_context(span, caller)

@@ -1,10 +1,10 @@
 """What the reliability layer records about a request, decided without OpenTelemetry.
 
 ``LogicalRequest`` asks ``instruments()`` once per logical request whether telemetry is on for
-it (when it is off, nothing of OpenTelemetry is ever imported), and only then
-:func:`recorder` for its recorder, a :class:`~.spans.RequestTelemetry`. The rest is pure: which contract operation a request is
-(:func:`resolve_operation`, from the facts' path templates), what ``error.type`` an attempt
-gets, and what a span may show of an idempotency key.
+it (when it is off, nothing of OpenTelemetry is ever imported), and only then builds its
+recorder, a :class:`~.spans.RequestTelemetry` (the class :func:`recorder` imports). The rest is
+pure: which contract operation a request is (:func:`resolve_operation`, from the facts' path
+templates), what ``error.type`` an attempt gets, and what a span may show of an idempotency key.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ Each variant's GETs over the in-memory transport (the clients of ``opcodes.py``)
 interpreter under ``valgrind --tool=cachegrind --cache-sim=no``, once with no request after the
 warm-up and once with ``--requests``; the difference, divided, is what one GET executes. Two
 runs of the same code agree to a few instructions, and 1,000 GETs with 2,000 to 0.02%
-(timings of the same GET move by a third). Bytecodes (``opcodes.py``) say where the layer's work is; instructions say what it costs,
-since a bytecode may be a dictionary lookup or a system call.
+(timings of the same GET moved by half in one evening). Bytecodes (``opcodes.py``) say where
+the layer's work is; instructions say what it costs, since a bytecode may be a dictionary
+lookup or a system call.
 
     .venv/bin/python benchmarks/instructions.py              # plain, layered, telemetry, floor
     .venv/bin/python benchmarks/instructions.py --no-cookies # httpx's cookie jar left out

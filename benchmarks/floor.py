@@ -98,7 +98,7 @@ def main() -> None:
     interleaved_latency = importlib.import_module("run").interleaved_latency
     variants = ("plain", "floor", "layered", "telemetry")
     clients = {variant: client_for(variant) for variant in variants}
-    added: dict[str, list[float]] = {variant: [] for variant in variants[1:]}
+    added: dict[str, list[float]] = {name: [] for name in (*variants[1:], "telemetry over layered")}
     print(
         "µs per GET: plain, then floor, layered and telemetry over plain, and telemetry over layered"
     )
@@ -116,7 +116,7 @@ def main() -> None:
         row = {variant: medians[variant] * 1e6 - plain for variant in variants[1:]}
         for variant, value in row.items():
             added[variant].append(value)
-        added.setdefault("telemetry over layered", []).append(row["telemetry"] - row["layered"])
+        added["telemetry over layered"].append(row["telemetry"] - row["layered"])
         print(
             f"{plain:7.1f}  floor {row['floor']:+6.1f}  layered {row['layered']:+6.1f}"
             f"  telemetry {row['telemetry']:+6.1f} ({row['telemetry'] - row['layered']:+.1f})"

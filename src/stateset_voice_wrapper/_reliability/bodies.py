@@ -51,7 +51,7 @@ class Buffered(httpx.Response):
 
     def read(self) -> bytes:
         if not hasattr(self, "_content"):
-            self._content = self._decoded  # what _take() does, written out: it runs on every call
+            self._content = self._decoded
             self._num_bytes_downloaded = self._raw_size
             self.is_stream_consumed = True
             stream = self.stream
@@ -64,7 +64,9 @@ class Buffered(httpx.Response):
 
     async def aread(self) -> bytes:
         if not hasattr(self, "_content"):
-            self._take()
+            self._content = self._decoded
+            self._num_bytes_downloaded = self._raw_size
+            self.is_stream_consumed = True
             stream = self.stream
             if not isinstance(stream, httpx.AsyncByteStream):
                 raise RuntimeError("Attempted to call an async close on an sync stream.")
@@ -72,11 +74,6 @@ class Buffered(httpx.Response):
                 self.is_closed = True
                 await stream.aclose()
         return self._content
-
-    def _take(self) -> None:
-        self._content = self._decoded
-        self._num_bytes_downloaded = self._raw_size
-        self.is_stream_consumed = True
 
     _raw_size = 0
 

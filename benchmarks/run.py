@@ -20,6 +20,7 @@ import importlib
 import json
 import math
 import multiprocessing
+import os
 import statistics
 import subprocess
 import sys
@@ -42,7 +43,21 @@ from stateset_voice_wrapper import (
 )
 
 # The sibling script (benchmarks/ is this script's sys.path[0]).
-import_times: Callable[[], dict[str, float]] = importlib.import_module("importtime").import_times
+import_times: Callable[[str], dict[str, float]] = importlib.import_module("importtime").import_times
+
+# `make bench-import`'s venv: only the package, httpx and attrs, as a user installs them. In the
+# dev venv `import httpx` also loads its command line's click and rich (the code generator brings
+# them), which adds 30-40 ms to every import row.
+RUNTIME_PYTHON = ".venv-runtime/bin/python"
+
+
+def _venv_note(python: str) -> str:
+    if python == RUNTIME_PYTHON:
+        return "the runtime venv: the package, httpx and attrs only (`make bench-import`)"
+    if python == sys.executable:
+        return "this interpreter: `make bench-import` builds the runtime venv"
+    return "as given by --import-python"
+
 
 CALL_LOG: dict[str, Any] = {
     "call_id": "call_01JD4Z9K2P7W3X8Y5V6T4R2Q1M",
@@ -361,6 +376,12 @@ def main() -> None:
     parser.add_argument("--httpx2-python", default=".venv-httpx2/bin/python")
     parser.add_argument("--stack-child", metavar="BASE_URL", help=argparse.SUPPRESS)
     parser.add_argument("--first", default="raw", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--import-python",
+        default=RUNTIME_PYTHON,
+        help="interpreter for the import rows (default: make bench-import's runtime venv, "
+        "if built; else this one)",
+    )
     args = parser.parse_args()
     if args.stack_child:
         stack_child(args.stack_child, args.requests, args.list_limit, args.first)
@@ -532,7 +553,8 @@ def main() -> None:
         proc.join(5)
 
     # -- import time ---------------------------------------------------------------------------
-    times = import_times()
+    import_python = args.import_python if os.path.exists(args.import_python) else sys.executable
+    times = import_times(import_python)
     httpx_ms = times["import httpx"]
     for statement, target in (
         ("import httpx", None),
@@ -544,6 +566,9 @@ def main() -> None:
         if target is not None:
             note += f"; httpx + {ms - httpx_ms:.0f} ms"
         rows.append((f"`{statement}` (-X importtime, median of 7)", f"{ms:.0f} ms", note))
+    rows.append(
+        ("… the interpreter the import rows ran in", import_python, _venv_note(import_python))
+    )
 
     print("| measurement | value | ratio / note |")
     print("| --- | --- | --- |")

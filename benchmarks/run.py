@@ -272,7 +272,9 @@ def sync_latency(base: str, path: str, samples: int, list_limit: int) -> dict[st
         )
 
 
-async def throughput(base: str, path: str, total: int, first: str) -> dict[str, float]:
+async def throughput(
+    base: str, path: str, total: int, first: str, warm: int = 500
+) -> dict[str, float]:
     """Requests per second at concurrency 64, raw and through ReliableTransport, measured back
     to back (``first`` goes first).
 
@@ -296,7 +298,7 @@ async def throughput(base: str, path: str, total: int, first: str) -> dict[str, 
     rps: dict[str, float] = {}
     for name in (first, "wrapped" if first == "raw" else "raw"):
         async with build(name) as client:
-            await async_throughput(client, path, 500, 64)
+            await async_throughput(client, path, warm, 64)
             rps[name] = await async_throughput(client, path, total, 64)
     return rps
 

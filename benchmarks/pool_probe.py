@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import multiprocessing
 import time
 
 import httpx
@@ -40,19 +39,11 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=12)
     parser.add_argument("--batch", type=int, default=200, help="requests per batch")
     args = parser.parse_args()
-    serve = importlib.import_module("run").serve  # the sibling script: sys.path[0]
-    ctx = multiprocessing.get_context("spawn")
-    ports = ctx.Queue()
-    server = ctx.Process(target=serve, args=(ports, 1000), daemon=True)
-    server.start()
-    try:
-        base = f"http://127.0.0.1:{ports.get(timeout=10)}"
+    served = importlib.import_module("run").served  # the sibling script: sys.path[0]
+    with served(1000) as base:
         print("   after  req/s  connections")
         for elapsed, rps, connections in asyncio.run(probe(base, args.batches, args.batch)):
             print(f"{elapsed:7.2f}s {rps:6.0f}  {connections:3d}")
-    finally:
-        server.terminate()
-        server.join(5)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import json
 import math
@@ -26,7 +27,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -115,6 +116,20 @@ def serve(port_queue: Any, total_items: int) -> None:
     server = Server(("127.0.0.1", 0), Handler)
     port_queue.put(server.server_address[1])
     server.serve_forever()
+
+
+@contextlib.contextmanager
+def served(total_items: int) -> Iterator[str]:
+    """The benchmark server in a process of its own, for the block: yields its base URL."""
+    ctx = multiprocessing.get_context("spawn")
+    ports = ctx.Queue()
+    proc = ctx.Process(target=serve, args=(ports, total_items), daemon=True)
+    proc.start()
+    try:
+        yield f"http://127.0.0.1:{ports.get(timeout=10)}"
+    finally:
+        proc.terminate()
+        proc.join(5)
 
 
 def seed_wrapper_get(base_url: str, api_key: str, path: str) -> dict[str, Any]:
@@ -399,11 +414,8 @@ def main() -> None:
         stack_child(args.stack_child, args.requests, args.list_limit, args.first)
         return
 
-    ctx = multiprocessing.get_context("spawn")
-    ports = ctx.Queue()
-    proc = ctx.Process(target=serve, args=(ports, args.items), daemon=True)
-    proc.start()
-    base = f"http://127.0.0.1:{ports.get(timeout=10)}"
+    server = contextlib.ExitStack()
+    base = server.enter_context(served(args.items))
     path = "/api/v1/call-logs/call_1"
     rows: list[tuple[str, str, str]] = []
     try:
@@ -561,8 +573,7 @@ def main() -> None:
         if args.http == "httpx2":
             rows += stack_comparison(args, base)
     finally:
-        proc.terminate()
-        proc.join(5)
+        server.close()
 
     # -- import time ---------------------------------------------------------------------------
     import_python = args.import_python if os.path.exists(args.import_python) else sys.executable

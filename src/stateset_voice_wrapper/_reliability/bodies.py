@@ -48,6 +48,8 @@ class Buffered(httpx.Response):
     # context manager, the dearest step of the read), which only attaches the request to a
     # RequestError the close raises. This stream is the transport's ByteStream under httpx's
     # Bound(Async)Stream, which records ``elapsed`` and raises nothing, so it is closed bare.
+    # The three assignments that hand over the body are written out in both reads, not shared
+    # through a helper: each read runs on every response.
 
     def read(self) -> bytes:
         if not hasattr(self, "_content"):
